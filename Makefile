@@ -1,0 +1,30 @@
+# Convenience targets; the README's two commands are scripts/demo.sh and scripts/test.sh.
+PD_EXTRA ?= $(HOME)/.local/lib/pd/extra
+EXTERNAL  = build/fsync~.pd_linux
+
+.PHONY: build install uninstall test demo clean
+
+build:
+	cargo build --release
+	mkdir -p build
+	cp target/release/libfsync.so $(EXTERNAL)
+	cp pd-help/fsync~-help.pd build/
+
+# Puts fsync~ where Pd finds it: $(PD_EXTRA)/fsync/ (Pd searches ~/.local/lib/pd/extra).
+# Then [declare -path fsync] or -path ~/.local/lib/pd/extra/fsync, or add it in Preferences.
+install: build
+	mkdir -p $(PD_EXTRA)/fsync
+	cp $(EXTERNAL) build/fsync~-help.pd README.md LICENSE $(PD_EXTRA)/fsync/
+
+uninstall:
+	rm -rf $(PD_EXTRA)/fsync
+
+test:
+	bash scripts/test.sh
+
+demo:
+	bash scripts/demo.sh
+
+clean:
+	cargo clean
+	rm -rf build

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what fsync~ needs on Debian (run as root), builds it, and installs
+# the Python package. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(puredata-core puredata-dev pd-mrpeach jackd2 jack-capture libportaudio2 sox python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # jackd2 asks whether to allow real-time priority: answer for it.
+  echo "jackd2 jackd/tweak_rt_limits boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found. fsync~ needs Rust >= 1.85 (edition 2024): install it with rustup." >&2
+  exit 1
+fi
+
+python3 -m pip install -q -e 'python[test]'
+make -s build
+echo "setup: done ($(ls build/))"

@@ -1,0 +1,162 @@
+//! `map <address> [<first-arg>] <array>`: lets existing senders drive fsync~
+//! without changing their addresses (the workshop's `/pd tick` plays `array1`).
+//! Incoming address patterns (`*`, `?`, `[]`, `{}`) are matched per OSC 1.0.
+
+use super::atom::Atom;
+use super::osc_pattern;
+use rosc::{OscMessage, OscType};
+
+pub const MAX_ENTRIES: usize = 64;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum MatchArg {
+    Symbol(String),
+    Float(f32),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapEntry {
+    pub address: String,
+    pub first_arg: Option<MatchArg>,
+    pub array: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AddressMap {
+    entries: Vec<MapEntry>,
+}
+
+impl MatchArg {
+    fn matches(&self, arg: Option<&OscType>) -> bool {
+        match (self, arg) {
+            (MatchArg::Symbol(s), Some(OscType::String(a))) => s == a,
+            (MatchArg::Float(f), Some(OscType::Float(a))) => f == a,
+            (MatchArg::Float(f), Some(OscType::Int(a))) => *f == *a as f32,
+            (MatchArg::Float(f), Some(OscType::Double(a))) => *f as f64 == *a,
+            _ => false,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            MatchArg::Symbol(s) => s.clone(),
+            MatchArg::Float(f) => f.to_string(),
+        }
+    }
+}
+
+/// Parses `<address> [<first-arg>] <array>` (the arguments of `map` and `-map`).
+pub fn parse_entry(args: &[Atom]) -> Result<MapEntry, String> {
+    const USAGE: &str = "usage: map <address> [<first-arg>] <array>";
+    let (address, first_arg, array) = match args {
+        [Atom::Symbol(a), Atom::Symbol(arr)] => (*a, None, *arr),
+        [Atom::Symbol(a), Atom::Symbol(f), Atom::Symbol(arr)] => (*a, Some(MatchArg::Symbol(f.to_string())), *arr),
+        [Atom::Symbol(a), Atom::Float(f), Atom::Symbol(arr)] => (*a, Some(MatchArg::Float(*f)), *arr),
+        _ => return Err(USAGE.to_string()),
+    };
+    rosc::address::verify_address(address).map_err(|_| format!("'{address}' is not a plain OSC address; {USAGE}"))?;
+    if address == "/play" || address == "/stop" {
+        return Err(format!("{address} is built in and cannot be mapped"));
+    }
+    Ok(MapEntry { address: address.to_string(), first_arg, array: array.to_string() })
+}
+
+impl AddressMap {
+    /// Adds or replaces the entry for the same address and first argument.
+    pub fn add(&mut self, entry: MapEntry) -> Result<(), String> {
+        if let Some(existing) = self.entries.iter_mut().find(|e| e.address == entry.address && e.first_arg == entry.first_arg) {
+            *existing = entry;
+            return Ok(());
+        }
+        if self.entries.len() >= MAX_ENTRIES {
+            return Err(format!("the map is full ({MAX_ENTRIES} entries)"));
+        }
+        self.entries.push(entry);
+        Ok(())
+    }
+
+    /// Removes entries for `address` (and `first_arg`, if given); all with neither. Returns how many.
+    pub fn remove(&mut self, address: Option<&str>, first_arg: Option<&MatchArg>) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|e| !(address.is_none_or(|a| a == e.address) && first_arg.is_none_or(|f| Some(f) == e.first_arg.as_ref())));
+        before - self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entry a message selects: exact address, or the message's address
+    /// read as a pattern; the first argument must match where the entry has one.
+    pub fn lookup(&self, message: &OscMessage) -> Option<&MapEntry> {
+        if self.entries.is_empty() {
+            return None;
+        }
+        let first = message.args.first();
+        let selects = |e: &&MapEntry| e.first_arg.as_ref().is_none_or(|f| f.matches(first));
+        if let Some(e) = self.entries.iter().filter(|e| e.address == message.addr).find(selects) {
+            return Some(e);
+        }
+        if !osc_pattern::is_pattern(&message.addr) {
+            return None;
+        }
+        self.entries.iter().filter(|e| osc_pattern::matches(&message.addr, &e.address)).find(selects)
+    }
+
+    pub fn describe(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|e| match &e.first_arg {
+                Some(f) => format!("map {} {} -> {}", e.address, f.describe(), e.array),
+                None => format!("map {} -> {}", e.address, e.array),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
+        OscMessage { addr: addr.into(), args }
+    }
+
+    fn workshop() -> AddressMap {
+        let mut m = AddressMap::default();
+        m.add(parse_entry(&[Atom::Symbol("/pd"), Atom::Symbol("tick"), Atom::Symbol("array1")]).unwrap()).unwrap();
+        m.add(parse_entry(&[Atom::Symbol("/drum/kick"), Atom::Symbol("kick")]).unwrap()).unwrap();
+        m
+    }
+
+    #[test]
+    fn exact_and_first_argument() {
+        let m = workshop();
+        assert_eq!(m.lookup(&msg("/pd", vec![OscType::String("tick".into())])).map(|e| e.array.as_str()), Some("array1"));
+        assert!(m.lookup(&msg("/pd", vec![OscType::String("tock".into())])).is_none());
+        assert!(m.lookup(&msg("/pd", vec![])).is_none());
+        assert_eq!(m.lookup(&msg("/drum/kick", vec![OscType::Float(1.0)])).map(|e| e.array.as_str()), Some("kick"));
+    }
+
+    #[test]
+    fn incoming_patterns() {
+        let m = workshop();
+        for p in ["/drum/*", "/drum/k?ck", "/drum/[a-k]ick", "/drum/{snare,kick}", "/d*/kick"] {
+            assert_eq!(m.lookup(&msg(p, vec![])).map(|e| e.array.as_str()), Some("kick"), "{p}");
+        }
+        assert!(m.lookup(&msg("/drum/s*", vec![])).is_none());
+        assert!(m.lookup(&msg("/*", vec![])).is_none(), "one part does not match two");
+    }
+
+    #[test]
+    fn bad_entries_and_removal() {
+        assert!(parse_entry(&[Atom::Symbol("pd"), Atom::Symbol("a")]).is_err());
+        assert!(parse_entry(&[Atom::Symbol("/p*"), Atom::Symbol("a")]).is_err());
+        assert!(parse_entry(&[Atom::Symbol("/play"), Atom::Symbol("a")]).is_err());
+        assert!(parse_entry(&[Atom::Symbol("/x")]).is_err());
+        let mut m = workshop();
+        assert_eq!(m.remove(Some("/pd"), None), 1);
+        assert_eq!(m.remove(None, None), 1);
+        assert!(m.is_empty());
+    }
+}

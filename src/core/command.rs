@@ -1,0 +1,186 @@
+//! The OSC address space of fsync~: `/play`, `/stop`, and everything else
+//! forwarded to the patch.
+
+use super::address_map::AddressMap;
+use rosc::{OscMessage, OscType};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Play { array: String, gain: f32, offset_ms: f64 },
+    Stop { array: Option<String> },
+    Forward { address: String, args: Vec<ForwardAtom> },
+}
+
+/// What a forwarded OSC argument becomes in Pd.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ForwardAtom {
+    Float(f32),
+    Symbol(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArgsError {
+    pub address: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ArgsError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}: {}", self.address, self.problem)
+    }
+}
+
+pub const PLAY_USAGE: &str = "usage: /play <array:s> [gain:f] [offset_ms:f]";
+pub const STOP_USAGE: &str = "usage: /stop [array:s]";
+
+pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsError> {
+    if let Some(entry) = map.lookup(&message) {
+        return Ok(Command::Play { array: entry.array.clone(), gain: 1.0, offset_ms: 0.0 });
+    }
+    let fail = |problem: String| ArgsError { address: message.addr.clone(), problem };
+    match message.addr.as_str() {
+        "/play" => {
+            let args = &message.args;
+            if args.is_empty() || args.len() > 3 {
+                return Err(fail(format!("{} arguments; {PLAY_USAGE}", args.len())));
+            }
+            let array = name(&args[0]).ok_or_else(|| fail(format!("array name must be a non-empty string; {PLAY_USAGE}")))?;
+            let gain = match args.get(1) {
+                None => 1.0,
+                Some(a) => number(a).ok_or_else(|| fail(format!("gain must be a finite number; {PLAY_USAGE}")))?,
+            };
+            let offset_ms = match args.get(2) {
+                None => 0.0,
+                Some(a) => number(a)
+                    .filter(|&o| o >= 0.0)
+                    .ok_or_else(|| fail(format!("offset_ms must be a finite number >= 0; {PLAY_USAGE}")))?,
+            };
+            Ok(Command::Play { array, gain: gain as f32, offset_ms })
+        }
+        "/stop" => match message.args.as_slice() {
+            [] => Ok(Command::Stop { array: None }),
+            [a] => name(a)
+                .map(|array| Command::Stop { array: Some(array) })
+                .ok_or_else(|| fail(format!("array name must be a non-empty string; {STOP_USAGE}"))),
+            more => Err(fail(format!("{} arguments; {STOP_USAGE}", more.len()))),
+        },
+        _ => {
+            let mut args = Vec::with_capacity(message.args.len());
+            for arg in &message.args {
+                push_forward_atoms(arg, &mut args).map_err(|p| fail(p))?;
+            }
+            Ok(Command::Forward { address: message.addr, args })
+        }
+    }
+}
+
+fn name(arg: &OscType) -> Option<String> {
+    match arg {
+        OscType::String(s) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn number(arg: &OscType) -> Option<f64> {
+    let value = match *arg {
+        OscType::Int(i) => i as f64,
+        OscType::Long(l) => l as f64,
+        OscType::Float(f) => f as f64,
+        OscType::Double(d) => d,
+        _ => return None,
+    };
+    // f32 range: gain is applied in f32.
+    (value.is_finite() && value.abs() <= f32::MAX as f64).then_some(value)
+}
+
+fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), String> {
+    let float = |v: f64| {
+        if v.is_finite() && v.abs() <= f32::MAX as f64 {
+            Ok(ForwardAtom::Float(v as f32))
+        } else {
+            Err(format!("argument {v} is not a finite float"))
+        }
+    };
+    match arg {
+        OscType::Int(i) => out.push(ForwardAtom::Float(*i as f32)),
+        OscType::Long(l) => out.push(ForwardAtom::Float(*l as f32)),
+        OscType::Float(f) => out.push(float(*f as f64)?),
+        OscType::Double(d) => out.push(float(*d)?),
+        OscType::String(s) => out.push(ForwardAtom::Symbol(s.clone())),
+        OscType::Char(c) => out.push(ForwardAtom::Symbol(c.to_string())),
+        OscType::Bool(b) => out.push(ForwardAtom::Float(*b as u8 as f32)),
+        OscType::Nil => out.push(ForwardAtom::Symbol("nil".into())),
+        OscType::Inf => out.push(ForwardAtom::Symbol("inf".into())),
+        OscType::Time(t) => out.push(ForwardAtom::Float((t.seconds as f64 + t.fractional as f64 / 4294967296.0) as f32)),
+        OscType::Blob(b) => out.extend(b.iter().map(|&x| ForwardAtom::Float(x as f32))),
+        OscType::Midi(m) => out.extend([m.port, m.status, m.data1, m.data2].map(|x| ForwardAtom::Float(x as f32))),
+        OscType::Color(c) => out.extend([c.red, c.green, c.blue, c.alpha].map(|x| ForwardAtom::Float(x as f32))),
+        OscType::Array(a) => {
+            for inner in &a.content {
+                push_forward_atoms(inner, out)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(m: OscMessage) -> Result<Command, ArgsError> {
+        interpret(m, &AddressMap::default())
+    }
+
+    fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
+        OscMessage { addr: addr.into(), args }
+    }
+
+    #[test]
+    fn play_with_defaults_and_all_args() {
+        assert_eq!(
+            run(msg("/play", vec![OscType::String("kick".into())])),
+            Ok(Command::Play { array: "kick".into(), gain: 1.0, offset_ms: 0.0 })
+        );
+        assert_eq!(
+            run(msg("/play", vec![OscType::String("k".into()), OscType::Int(2), OscType::Double(10.5)])),
+            Ok(Command::Play { array: "k".into(), gain: 2.0, offset_ms: 10.5 })
+        );
+    }
+
+    #[test]
+    fn bad_play_arguments() {
+        for args in [
+            vec![],
+            vec![OscType::Float(1.0)],
+            vec![OscType::String("".into())],
+            vec![OscType::String("k".into()), OscType::Float(f32::NAN)],
+            vec![OscType::String("k".into()), OscType::String("loud".into())],
+            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(-1.0)],
+            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)],
+            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(0.0), OscType::Int(1)],
+        ] {
+            assert!(run(msg("/play", args.clone())).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn stop_forms() {
+        assert_eq!(run(msg("/stop", vec![])), Ok(Command::Stop { array: None }));
+        assert_eq!(run(msg("/stop", vec![OscType::String("a".into())])), Ok(Command::Stop { array: Some("a".into()) }));
+        assert!(run(msg("/stop", vec![OscType::Int(1)])).is_err());
+    }
+
+    #[test]
+    fn other_addresses_are_forwarded() {
+        assert_eq!(
+            run(msg("/tempo", vec![OscType::Int(120), OscType::String("x".into()), OscType::Bool(true)])),
+            Ok(Command::Forward {
+                address: "/tempo".into(),
+                args: vec![ForwardAtom::Float(120.0), ForwardAtom::Symbol("x".into()), ForwardAtom::Float(1.0)]
+            })
+        );
+        assert!(run(msg("/x", vec![OscType::Float(f32::INFINITY)])).is_err());
+    }
+}

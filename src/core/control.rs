@@ -1,0 +1,119 @@
+//! Control messages on the left inlet (everything but packets), parsed and
+//! applied without Pd so they can be tested.
+
+use super::address_map::{self, MapEntry, MatchArg};
+use super::atom::Atom;
+use super::engine::Engine;
+use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_VOICES};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    SetClock(ClockMode),
+    /// `clock` alone: report the clock estimate.
+    QueryClock,
+    Late(LatePolicy),
+    Gain(f32),
+    Latency(f64),
+    Dedupe(f64),
+    Horizon(f64),
+    Queue(usize),
+    Voices(usize),
+    Map(MapEntry),
+    /// `map` alone: list the table.
+    ListMap,
+    Unmap { address: Option<String>, first_arg: Option<MatchArg> },
+    Stop,
+    Print,
+}
+
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
+
+pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
+    let word = || match args {
+        [Atom::Symbol(w)] => Ok(*w),
+        _ => Err(format!("'{selector}' needs one word")),
+    };
+    let number = || match args {
+        [Atom::Float(f)] => Ok(*f as f64),
+        _ => Err(format!("'{selector}' needs one number")),
+    };
+    let nothing = |c: Control| if args.is_empty() { Ok(c) } else { Err(format!("'{selector}' takes no arguments")) };
+    match selector {
+        "clock" if args.is_empty() => Ok(Control::QueryClock),
+        "clock" => word().and_then(settings::parse_clock).map(Control::SetClock),
+        "late" => word().and_then(settings::parse_late).map(Control::Late),
+        "gain" => number().and_then(settings::check_gain).map(Control::Gain),
+        "latency" => number().and_then(|ms| settings::check_ms("latency", ms)).map(Control::Latency),
+        "dedupe" => number().and_then(|ms| settings::check_ms("dedupe", ms)).map(Control::Dedupe),
+        "horizon" => number().and_then(settings::check_horizon).map(Control::Horizon),
+        "queue" => number().and_then(|n| settings::check_count("queue", n, MAX_QUEUE)).map(Control::Queue),
+        "voices" => number().and_then(|n| settings::check_count("voices", n, MAX_VOICES)).map(Control::Voices),
+        "map" if args.is_empty() => Ok(Control::ListMap),
+        "map" => address_map::parse_entry(args).map(Control::Map),
+        "unmap" => match args {
+            [] => Ok(Control::Unmap { address: None, first_arg: None }),
+            [Atom::Symbol(a)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: None }),
+            [Atom::Symbol(a), Atom::Symbol(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Symbol(f.to_string())) }),
+            [Atom::Symbol(a), Atom::Float(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Float(*f)) }),
+            _ => Err("usage: unmap [<address> [<first-arg>]]".to_string()),
+        },
+        "stop" => nothing(Control::Stop),
+        "print" => nothing(Control::Print),
+        other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
+    }
+}
+
+/// Applies a setting; the queries (`clock`, `print`) and `stop` are left to the caller.
+/// Returns a note for the console when something was lost (shrinking the queue).
+pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<String> {
+    match *control {
+        Control::SetClock(mode) => {
+            engine.settings.clock = mode;
+            engine.time.mode = mode;
+        }
+        Control::Late(policy) => engine.settings.late = policy,
+        Control::Gain(g) => engine.settings.gain = g,
+        Control::Latency(ms) => {
+            engine.settings.latency_ms = Some(ms);
+            engine.time.latency_ms = ms;
+        }
+        Control::Dedupe(ms) => engine.settings.dedupe_ms = ms,
+        Control::Horizon(s) => engine.settings.horizon_s = s,
+        Control::Queue(n) => {
+            let lost = engine.set_queue_capacity(n);
+            if lost > 0 {
+                return Some(format!("queue shrunk to {n}: dropped the {lost} latest pending events"));
+            }
+        }
+        Control::Voices(n) => engine.set_voice_count(n),
+        Control::Map(ref entry) => {
+            if let Err(e) = engine.map.add(entry.clone()) {
+                return Some(e);
+            }
+        }
+        Control::Unmap { ref address, ref first_arg } => {
+            if engine.map.remove(address.as_deref(), first_arg.as_ref()) == 0 {
+                return Some("unmap: no such entry".to_string());
+            }
+        }
+        Control::Stop => engine.stop_all(),
+        Control::QueryClock | Control::Print | Control::ListMap => {}
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_refuses() {
+        assert_eq!(parse_control("late", &[Atom::Symbol("drop")]), Ok(Control::Late(LatePolicy::Drop)));
+        assert_eq!(parse_control("clock", &[]), Ok(Control::QueryClock));
+        assert_eq!(parse_control("gain", &[Atom::Float(0.5)]), Ok(Control::Gain(0.5)));
+        assert!(parse_control("gain", &[Atom::Symbol("loud")]).is_err());
+        assert!(parse_control("late", &[Atom::Symbol("never")]).is_err());
+        assert!(parse_control("stop", &[Atom::Float(1.0)]).is_err());
+        assert!(parse_control("bogus", &[]).unwrap_err().contains("unknown message"));
+    }
+}

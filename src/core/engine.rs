@@ -1,0 +1,335 @@
+//! The engine ties the core together: packets in (control thread), blocks of
+//! sound out (perform routine), reports for the status outlet.
+
+use super::atom::Atom;
+use super::address_map::AddressMap;
+use super::command::{self, Command, ForwardAtom};
+use super::dedupe::Dedupe;
+use super::osc;
+use super::packet;
+use super::queue::{BoundedQueue, Due};
+use super::report::{DropReason, Report, ReportRing};
+use super::samples::SampleStore;
+use super::settings::{LatePolicy, Settings};
+use super::time_map::TimeMap;
+use super::timetag::When;
+use super::voices::VoicePool;
+use super::clock_filter::Update;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AudioAction<K> {
+    Play { array: K, gain: f32, offset_ms: f64 },
+    Stop { array: Option<K> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AudioEvent<K> {
+    pub due_ms: f64,
+    /// Not before this time: the arrival time for an event that came late.
+    pub start_ms: f64,
+    pub action: AudioAction<K>,
+    pub address: K,
+    pub late_policy: LatePolicy,
+    /// Lateness was already reported at arrival.
+    pub reported_late: bool,
+}
+
+impl<K> Due for AudioEvent<K> {
+    fn due_ms(&self) -> f64 {
+        self.start_ms
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ForwardEvent {
+    pub due_ms: f64,
+    pub address: String,
+    pub args: Vec<ForwardAtom>,
+}
+
+impl Due for ForwardEvent {
+    fn due_ms(&self) -> f64 {
+        self.due_ms
+    }
+}
+
+/// What handling one packet asks the shell to do, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output<K> {
+    Report(Report<K>),
+    /// Output this OSC message now on the status outlet.
+    Forward { address: String, args: Vec<ForwardAtom> },
+    /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
+    Error { kind: &'static str, detail: String },
+}
+
+#[derive(Debug)]
+pub struct Engine<K> {
+    pub settings: Settings,
+    pub time: TimeMap,
+    pub map: AddressMap,
+    audio: BoundedQueue<AudioEvent<K>>,
+    forward: BoundedQueue<ForwardEvent>,
+    voices: VoicePool<K>,
+    reports: ReportRing<K>,
+    dedupe: Dedupe,
+    sr: f64,
+}
+
+fn samples(ms: f64, sr: f64) -> i64 {
+    (ms * sr / 1000.0).round() as i64
+}
+
+impl<K: Copy + PartialEq> Engine<K> {
+    /// `default_latency_ms`: used when the settings leave latency to Pd.
+    pub fn new(settings: Settings, sr: f64, default_latency_ms: f64) -> Self {
+        Engine {
+            time: TimeMap::new(settings.clock, settings.latency_ms.unwrap_or(default_latency_ms)),
+            map: settings.maps.iter().cloned().fold(AddressMap::default(), |mut m, e| {
+                let _ = m.add(e); // parse_flags already bounded the list
+                m
+            }),
+            audio: BoundedQueue::new(settings.queue),
+            forward: BoundedQueue::new(settings.queue),
+            voices: VoicePool::new(settings.voices),
+            reports: ReportRing::new(),
+            dedupe: Dedupe::default(),
+            sr: if sr > 0.0 { sr } else { 48000.0 },
+            settings,
+        }
+    }
+
+    pub fn sample_rate(&self) -> f64 {
+        self.sr
+    }
+
+    /// Called from the dsp method (control thread).
+    pub fn set_sample_rate(&mut self, sr: f64) {
+        if sr.is_finite() && sr > 0.0 {
+            self.sr = sr;
+        }
+    }
+
+    /// One packet from the left inlet. `intern` turns a name into the shell's key.
+    pub fn handle_packet(
+        &mut self,
+        atoms: &[Atom],
+        arrival_ms: f64,
+        wall_now_s: f64,
+        intern: &mut impl FnMut(&str) -> K,
+    ) -> Vec<Output<K>> {
+        let bytes = match packet::bytes_from_atoms(atoms) {
+            Ok(b) => b,
+            Err(e) => return vec![Output::Error { kind: "bytes", detail: e.to_string() }],
+        };
+        let messages = match osc::decode(&bytes) {
+            Ok(m) => m,
+            Err(e) => return vec![Output::Error { kind: "decode", detail: e.to_string() }],
+        };
+        // All or nothing: one bad message rejects the packet, so nothing half-happens.
+        let mut commands = Vec::with_capacity(messages.len());
+        for m in messages {
+            let address = m.message.addr.clone();
+            match command::interpret(m.message, &self.map) {
+                Ok(c) => commands.push((m.when, address, c)),
+                Err(e) => return vec![Output::Error { kind: "args", detail: e.to_string() }],
+            }
+        }
+        if self.dedupe.is_repeat(&bytes, arrival_ms, self.settings.dedupe_ms) {
+            let address = commands.first().map_or("/", |(_, a, _)| a.as_str());
+            return vec![Output::Report(Report::Dropped { reason: DropReason::Duplicate, address: intern(address) })];
+        }
+        let mut out = Vec::new();
+        for (when, address, c) in commands {
+            let due_ms = self.time.due_ms(when, arrival_ms, wall_now_s);
+            let address = intern(&address);
+            self.schedule(when, due_ms, address, c, arrival_ms, intern, &mut out);
+        }
+        out
+    }
+
+    fn schedule(
+        &mut self,
+        when: When,
+        due_ms: f64,
+        address: K,
+        c: Command,
+        arrival_ms: f64,
+        intern: &mut impl FnMut(&str) -> K,
+        out: &mut Vec<Output<K>>,
+    ) {
+        let policy = self.settings.late;
+        if !due_ms.is_finite() {
+            out.push(Output::Report(Report::Dropped { reason: DropReason::NoClock, address }));
+            return;
+        }
+        if when != When::Immediately && due_ms - arrival_ms > self.settings.horizon_s * 1000.0 {
+            out.push(Output::Report(Report::Dropped { reason: DropReason::TooFar, address }));
+            return;
+        }
+        let late = samples(due_ms, self.sr) < samples(arrival_ms, self.sr);
+        if late {
+            out.push(Output::Report(Report::Late { late_ms: arrival_ms - due_ms, address }));
+            if policy == LatePolicy::Drop {
+                out.push(Output::Report(Report::Dropped { reason: DropReason::Late, address }));
+                return;
+            }
+        }
+        let start_ms = due_ms.max(arrival_ms);
+        let queued = match c {
+            Command::Forward { address: name, args } => {
+                if late || when == When::Immediately || start_ms <= arrival_ms {
+                    out.push(Output::Forward { address: name, args });
+                    return;
+                }
+                self.forward.push(ForwardEvent { due_ms, address: name, args })
+            }
+            Command::Play { array, gain, offset_ms } => self.audio.push(AudioEvent {
+                due_ms,
+                start_ms,
+                action: AudioAction::Play { array: intern(&array), gain, offset_ms },
+                address,
+                late_policy: policy,
+                reported_late: late,
+            }),
+            Command::Stop { array } => self.audio.push(AudioEvent {
+                due_ms,
+                start_ms,
+                action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
+                address,
+                late_policy: policy,
+                reported_late: late,
+            }),
+        };
+        out.push(Output::Report(match queued {
+            Ok(()) => Report::Scheduled { ahead_ms: (due_ms - arrival_ms).max(0.0), address },
+            Err(_) => Report::Dropped { reason: DropReason::QueueFull, address },
+        }));
+    }
+
+    /// Renders one block ending at logical `block_end_ms` into `out` (perform
+    /// routine: no allocation, no locks, no calls into Pd but through `store`).
+    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, store: &S, out: &mut [f32]) {
+        out.fill(0.0);
+        let n = out.len() as i64;
+        let sr = self.sr;
+        let block_end = samples(block_end_ms, sr);
+        let block_start = block_end - n;
+        let mut cursor = 0usize;
+        while let Some(event) = self.audio.peek() {
+            let start = samples(event.start_ms, sr);
+            if start >= block_end {
+                break;
+            }
+            let Some(event) = self.audio.pop() else { break };
+            let start = start.max(block_start);
+            let at = (start - block_start) as usize;
+            if at > cursor {
+                self.voices.render(store, &mut out[cursor..at], self.settings.gain, &mut self.reports);
+                cursor = at;
+            }
+            self.apply(event, start);
+        }
+        self.voices.render(store, &mut out[cursor..], self.settings.gain, &mut self.reports);
+    }
+
+    /// Starts or stops voices for `event`, handled at absolute sample `start`.
+    fn apply(&mut self, event: AudioEvent<K>, start: i64) {
+        let sr = self.sr;
+        let late_samples = (start - samples(event.due_ms, sr)).max(0);
+        // Late only now (DSP was off when it was due): report and apply the policy here.
+        if late_samples > 0 && !event.reported_late {
+            self.reports.push(Report::Late { late_ms: late_samples as f64 * 1000.0 / sr, address: event.address });
+            if event.late_policy == LatePolicy::Drop {
+                self.reports.push(Report::Dropped { reason: DropReason::Late, address: event.address });
+                return;
+            }
+        }
+        match event.action {
+            AudioAction::Stop { array } => self.voices.stop(array),
+            AudioAction::Play { array, gain, offset_ms } => {
+                let mut position = samples(offset_ms, sr).max(0);
+                if event.late_policy == LatePolicy::Join {
+                    position += late_samples;
+                }
+                self.voices.start(array, position as usize, gain, &mut self.reports);
+            }
+        }
+    }
+
+    /// Feeds the wall clock read at the end of a tick (perform routine).
+    pub fn observe_clock(&mut self, logical_ms: f64, wall_s: f64) {
+        if let Update::Reset { step_ms } = self.time.observe(logical_ms, wall_s) {
+            self.reports.push(Report::ClockReset { step_ms });
+        }
+    }
+
+    /// Reports left by the perform routine, and how many did not fit.
+    pub fn take_reports(&mut self) -> (Vec<Report<K>>, usize) {
+        self.reports.drain()
+    }
+
+    pub fn has_reports(&self) -> bool {
+        !self.reports.is_empty()
+    }
+
+    /// Logical time of the next forwarded message, for the shell's clock.
+    pub fn next_forward_ms(&self) -> Option<f64> {
+        self.forward.peek().map(|e| e.due_ms)
+    }
+
+    /// Forwarded messages due at or before `now_ms` (control thread).
+    pub fn take_due_forwards(&mut self, now_ms: f64) -> Vec<ForwardEvent> {
+        // Clocks fire at the exact time in Pd units; allow for the ms conversion.
+        std::iter::from_fn(|| self.forward.pop_due_before(now_ms + 1e-6)).collect()
+    }
+
+    /// The `stop` message: silence now and forget everything pending.
+    pub fn stop_all(&mut self) {
+        self.voices.stop(None);
+        self.audio.clear();
+        self.forward.clear();
+        self.dedupe.clear();
+    }
+
+    pub fn set_queue_capacity(&mut self, capacity: usize) -> usize {
+        self.settings.queue = capacity;
+        self.audio.set_capacity(capacity).len() + self.forward.set_capacity(capacity).len()
+    }
+
+    pub fn set_voice_count(&mut self, count: usize) {
+        self.settings.voices = count;
+        self.voices = VoicePool::new(count);
+    }
+
+    /// A readable description of queue and voices, for the `print` message.
+    pub fn describe(&self, name: impl Fn(K) -> String) -> Vec<String> {
+        let s = &self.settings;
+        let mut lines = vec![format!(
+            "clock {:?}, late {:?}, gain {}, latency {} ms, sr {}, queue {}/{} audio + {} forwarded, voices {}/{}",
+            s.clock, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
+            self.forward.len(), self.voices.active().count(), self.voices.capacity()
+        )
+        .to_lowercase()];
+        for e in self.audio.iter() {
+            let what = match e.action {
+                AudioAction::Play { array, gain, offset_ms } => format!("play {} gain {gain} offset {offset_ms} ms", name(array)),
+                AudioAction::Stop { array: Some(a) } => format!("stop {}", name(a)),
+                AudioAction::Stop { array: None } => "stop all".to_string(),
+            };
+            lines.push(format!("  pending at {:.3} ms: {what}", e.due_ms));
+        }
+        for e in self.forward.iter() {
+            lines.push(format!("  pending at {:.3} ms: forward {} ({} args)", e.due_ms, e.address, e.args.len()));
+        }
+        lines.extend(self.map.describe().into_iter().map(|l| format!("  {l}")));
+        for v in self.voices.active() {
+            lines.push(format!("  voice: {} at sample {} gain {}", name(v.array), v.position, v.gain));
+        }
+        lines
+    }
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

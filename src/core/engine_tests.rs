@@ -1,0 +1,216 @@
+//! Engine behaviour without Pd: packets in at logical times, blocks rendered
+//! the way Pd's scheduler calls perform, output checked sample by sample.
+
+use super::*;
+use crate::core::report::Report;
+use crate::core::samples::VecStore;
+use crate::core::settings::{ClockMode, LatePolicy, Settings};
+use proptest::prelude::*;
+use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+
+const SR: f64 = 48000.0;
+
+fn ramp(n: usize) -> Vec<f32> {
+    (1..=n).map(|i| i as f32).collect()
+}
+
+fn store() -> VecStore {
+    VecStore { arrays: vec![("src", ramp(1000)), ("other", vec![0.5; 100])] }
+}
+
+fn logical(late: LatePolicy) -> Engine<&'static str> {
+    let settings = Settings { clock: ClockMode::Logical, late, ..Settings::default() };
+    Engine::new(settings, SR, 0.0)
+}
+
+fn intern(s: &str) -> &'static str {
+    Box::leak(s.to_string().into_boxed_str())
+}
+
+fn play(array: &str, extra: Vec<OscType>) -> OscPacket {
+    let mut args = vec![OscType::String(array.into())];
+    args.extend(extra);
+    OscPacket::Message(OscMessage { addr: "/play".into(), args })
+}
+
+fn at_seconds(s: f64, content: Vec<OscPacket>) -> OscPacket {
+    let t = crate::core::timetag::Timetag::from_seconds(s).unwrap();
+    OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: t.seconds, fractional: t.fraction }, content })
+}
+
+fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
+    encoder::encode(p).unwrap().into_iter().map(|b| Atom::Float(b as f32)).collect()
+}
+
+fn send(e: &mut Engine<&'static str>, p: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
+    e.handle_packet(&atoms(p), arrival_ms, 0.0, &mut intern)
+}
+
+/// Renders blocks of `n` from logical 0 until `total` samples, delivering
+/// packets at their arrival times before the block that contains them (as Pd's
+/// scheduler does: clocks first, then DSP).
+fn run(e: &mut Engine<&'static str>, s: &VecStore, n: usize, total: usize, mut packets: Vec<(f64, OscPacket)>) -> (Vec<f32>, Vec<Output<&'static str>>) {
+    packets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+    let mut out = vec![0.0; total];
+    let mut outputs = Vec::new();
+    let mut next = 0;
+    for block in 0..total / n {
+        let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
+        while next < packets.len() && packets[next].0 < end_ms {
+            outputs.extend(send(e, &packets[next].1, packets[next].0));
+            next += 1;
+        }
+        e.render(end_ms, s, &mut out[block * n..(block + 1) * n]);
+        outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
+    }
+    (out, outputs)
+}
+
+fn onset(out: &[f32]) -> Option<usize> {
+    out.iter().position(|&x| x != 0.0)
+}
+
+#[test]
+fn bundle_at_100_4_ms_starts_at_sample_4819() {
+    let mut e = logical(LatePolicy::Join);
+    let (out, _) = run(&mut e, &store(), 64, 6000, vec![(0.0, at_seconds(0.1004, vec![play("src", vec![])]))]);
+    assert_eq!(onset(&out), Some(4819));
+    assert_eq!(&out[4819..4822], &[1.0, 2.0, 3.0]);
+}
+
+#[test]
+fn immediate_starts_at_arrival_sample() {
+    let mut e = logical(LatePolicy::Join);
+    let (out, outputs) = run(&mut e, &store(), 64, 2000, vec![(12.3, play("src", vec![]))]);
+    assert_eq!(onset(&out), Some((12.3f64 * 48.0).round() as usize));
+    assert!(outputs.contains(&Output::Report(Report::Scheduled { ahead_ms: 0.0, address: "/play" })));
+}
+
+#[test]
+fn late_policies() {
+    // Due at 10 ms, arrives at 20 ms: 480 samples late.
+    let packet = at_seconds(0.010, vec![play("src", vec![])]);
+    for (policy, first) in [(LatePolicy::Join, Some(481.0)), (LatePolicy::Play, Some(1.0)), (LatePolicy::Drop, None)] {
+        let mut e = logical(policy);
+        let (out, outputs) = run(&mut e, &store(), 64, 2048, vec![(20.0, packet.clone())]);
+        assert!(outputs.iter().any(|o| matches!(o, Output::Report(Report::Late { late_ms, .. }) if (late_ms - 10.0).abs() < 1e-6)), "{policy:?}");
+        match first {
+            Some(v) => {
+                assert_eq!(onset(&out), Some(960), "{policy:?}");
+                assert_eq!(out[960], v, "{policy:?}");
+            }
+            None => assert_eq!(onset(&out), None),
+        }
+    }
+}
+
+#[test]
+fn stop_is_sample_exact() {
+    let mut e = logical(LatePolicy::Join);
+    let stop = OscPacket::Message(OscMessage { addr: "/stop".into(), args: vec![] });
+    let packets = vec![(0.0, at_seconds(0.001, vec![play("src", vec![])])), (0.0, at_seconds(0.002, vec![stop]))];
+    let (out, _) = run(&mut e, &store(), 64, 512, packets);
+    assert_eq!(onset(&out), Some(48));
+    assert!(out[48..96].iter().all(|&x| x != 0.0));
+    assert!(out[96..].iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn gain_and_offset() {
+    let mut e = logical(LatePolicy::Join);
+    e.settings.gain = 0.5;
+    let p = at_seconds(0.0, vec![play("src", vec![OscType::Float(4.0), OscType::Float(1.0)])]);
+    let (out, _) = run(&mut e, &store(), 64, 128, vec![(0.0, p)]);
+    // offset 1 ms = 48 samples: first value is ramp[48] = 49, times 4 × 0.5.
+    assert_eq!(out[0], 49.0 * 2.0);
+}
+
+#[test]
+fn queue_overflow_is_reported() {
+    let settings = Settings { clock: ClockMode::Logical, queue: 2, ..Settings::default() };
+    let mut e = Engine::new(settings, SR, 0.0);
+    let p = at_seconds(1.0, vec![play("src", vec![]), play("src", vec![]), play("src", vec![])]);
+    let outputs = send(&mut e, &p, 0.0);
+    let dropped = outputs.iter().filter(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::QueueFull, .. }))).count();
+    assert_eq!(dropped, 1);
+}
+
+#[test]
+fn forwarded_messages_wait_for_their_time() {
+    let mut e = logical(LatePolicy::Join);
+    let tempo = OscPacket::Message(OscMessage { addr: "/tempo".into(), args: vec![OscType::Int(120)] });
+    assert!(send(&mut e, &at_seconds(0.5, vec![tempo.clone()]), 0.0).iter().all(|o| !matches!(o, Output::Forward { .. })));
+    assert_eq!(e.next_forward_ms(), Some(500.0));
+    assert!(e.take_due_forwards(499.0).is_empty());
+    assert_eq!(e.take_due_forwards(500.0).len(), 1);
+    // Immediately: out at once.
+    assert!(send(&mut e, &tempo, 0.0).iter().any(|o| matches!(o, Output::Forward { address, .. } if address == "/tempo")));
+}
+
+#[test]
+fn bad_packets_change_nothing() {
+    let mut e = logical(LatePolicy::Join);
+    let good = atoms(&at_seconds(0.0, vec![play("src", vec![])]));
+    let bad: Vec<Vec<Atom>> = vec![
+        vec![],
+        vec![Atom::Float(300.0)],
+        vec![Atom::Symbol("x")],
+        good[..good.len() - 1].to_vec(),
+        atoms(&at_seconds(0.0, vec![play("src", vec![]), OscPacket::Message(OscMessage { addr: "/play".into(), args: vec![] })])),
+    ];
+    for b in &bad {
+        let out = e.handle_packet(b, 0.0, 0.0, &mut intern);
+        assert!(matches!(out.as_slice(), [Output::Error { .. }]), "{out:?}");
+    }
+    let mut block = [0.0; 64];
+    e.render(64.0 / 48.0, &store(), &mut block);
+    assert!(block.iter().all(|&x| x == 0.0), "a bad packet played something");
+}
+
+#[test]
+fn duplicates_are_dropped() {
+    let mut e = logical(LatePolicy::Join);
+    let p = at_seconds(0.5, vec![play("src", vec![])]);
+    send(&mut e, &p, 0.0);
+    let again = send(&mut e, &p, 10.0);
+    assert_eq!(again, vec![Output::Report(Report::Dropped { reason: DropReason::Duplicate, address: "/play" })]);
+}
+
+#[test]
+fn too_far_is_refused() {
+    let mut e = logical(LatePolicy::Join);
+    let out = send(&mut e, &at_seconds(61.0, vec![play("src", vec![])]), 0.0);
+    assert_eq!(out, vec![Output::Report(Report::Dropped { reason: DropReason::TooFar, address: "/play" })]);
+}
+
+#[test]
+fn late_after_dsp_was_off() {
+    let mut e = logical(LatePolicy::Join);
+    send(&mut e, &at_seconds(0.001, vec![play("src", vec![])]), 0.0);
+    // First block rendered is [960, 1024): the event was due at sample 48.
+    let mut block = [0.0; 64];
+    e.render(1024.0 / 48.0, &store(), &mut block);
+    assert_eq!(block[0], (960 - 48 + 1) as f32);
+    assert!(matches!(e.take_reports().0.as_slice(), [Report::Late { .. }]));
+}
+
+proptest! {
+    /// The timing contract for any due time, block size and rate: array[0] at round(t·sr).
+    #[test]
+    fn onset_is_round_t_times_sr(t_ms in 0.0f64..200.0, n_pow in 0u32..8, sr_pick in 0usize..3) {
+        let sr = [44100.0, 48000.0, 96000.0][sr_pick];
+        let n = 1usize << n_pow;
+        let settings = Settings { clock: ClockMode::Logical, ..Settings::default() };
+        let mut e = Engine::new(settings, sr, 0.0);
+        let s = store();
+        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), 0.0, 0.0, &mut intern);
+        let total = ((0.25 * sr) as usize / n) * n;
+        let mut out = vec![0.0; total];
+        for b in 0..total / n {
+            let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
+            e.render(end_ms, &s, &mut out[b * n..(b + 1) * n]);
+        }
+        let t = crate::core::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
+        prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
+    }
+}

@@ -1,0 +1,21 @@
+//! The pure-Rust heart of fsync~: decode → timetag → logical time → queue → voices.
+//! Nothing here calls Pd, so all of it runs under `cargo test`.
+
+pub mod address_map;
+pub mod atom;
+pub mod block_clock;
+pub mod clock_filter;
+pub mod command;
+pub mod control;
+pub mod dedupe;
+pub mod engine;
+pub mod osc;
+pub mod osc_pattern;
+pub mod packet;
+pub mod queue;
+pub mod report;
+pub mod samples;
+pub mod settings;
+pub mod time_map;
+pub mod timetag;
+pub mod voices;

@@ -1,0 +1,37 @@
+//! How the core reads sound: a store of named arrays, looked up every block so
+//! a deleted or resized array is never read through a stale pointer.
+
+pub trait SampleView {
+    fn len(&self) -> usize;
+    fn at(&self, index: usize) -> f32;
+}
+
+pub trait SampleStore<K> {
+    type View<'a>: SampleView
+    where
+        Self: 'a;
+    /// The array named `key` as it is now, or None if there is none.
+    fn view(&self, key: K) -> Option<Self::View<'_>>;
+}
+
+impl SampleView for &[f32] {
+    fn len(&self) -> usize {
+        <[f32]>::len(self)
+    }
+    fn at(&self, index: usize) -> f32 {
+        self[index]
+    }
+}
+
+/// A store for tests and benchmarks: arrays kept in Rust vectors.
+#[derive(Default, Debug)]
+pub struct VecStore {
+    pub arrays: Vec<(&'static str, Vec<f32>)>,
+}
+
+impl SampleStore<&'static str> for VecStore {
+    type View<'a> = &'a [f32];
+    fn view(&self, key: &'static str) -> Option<&[f32]> {
+        self.arrays.iter().find(|(name, _)| *name == key).map(|(_, v)| v.as_slice())
+    }
+}

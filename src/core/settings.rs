@@ -1,0 +1,206 @@
+//! Creation flags and the control messages that change the same settings.
+
+use super::address_map::{self, MapEntry, MAX_ENTRIES};
+use super::atom::Atom;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Timetag seconds are Pd logical seconds since Pd started (exact, for tests and offline).
+    Logical,
+    /// Timetag is wall-clock NTP time, mapped through the filtered clock estimate.
+    System,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LatePolicy {
+    /// Start at the arrival sample, at the position it would have reached (sites stay aligned).
+    Join,
+    /// Start from the beginning at the arrival sample.
+    Play,
+    /// Play nothing.
+    Drop,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub clock: ClockMode,
+    pub late: LatePolicy,
+    pub gain: f32,
+    pub voices: usize,
+    pub queue: usize,
+    /// None: use what Pd says about its own audio buffer.
+    pub latency_ms: Option<f64>,
+    pub dedupe_ms: f64,
+    pub horizon_s: f64,
+    /// `-map <address> [<first-arg>] <array>`, any number of times.
+    pub maps: Vec<MapEntry>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            clock: ClockMode::System,
+            late: LatePolicy::Join,
+            gain: 1.0,
+            voices: 16,
+            queue: 1024,
+            latency_ms: None,
+            dedupe_ms: 1000.0,
+            horizon_s: 60.0,
+            maps: Vec::new(),
+        }
+    }
+}
+
+pub const MAX_VOICES: usize = 256;
+pub const MAX_QUEUE: usize = 65_536;
+
+pub fn parse_clock(word: &str) -> Result<ClockMode, String> {
+    match word {
+        "logical" => Ok(ClockMode::Logical),
+        "system" => Ok(ClockMode::System),
+        other => Err(format!("clock must be 'logical' or 'system', not '{other}'")),
+    }
+}
+
+pub fn parse_late(word: &str) -> Result<LatePolicy, String> {
+    match word {
+        "join" => Ok(LatePolicy::Join),
+        "play" => Ok(LatePolicy::Play),
+        "drop" => Ok(LatePolicy::Drop),
+        other => Err(format!("late must be 'join', 'play' or 'drop', not '{other}'")),
+    }
+}
+
+pub fn check_gain(g: f64) -> Result<f32, String> {
+    (g.is_finite() && g.abs() <= 1000.0).then_some(g as f32).ok_or_else(|| format!("gain must be a number in -1000..1000, not {g}"))
+}
+
+pub fn check_count(what: &str, n: f64, max: usize) -> Result<usize, String> {
+    (n.fract() == 0.0 && n >= 1.0 && n <= max as f64).then_some(n as usize).ok_or_else(|| format!("{what} must be a whole number 1..{max}, not {n}"))
+}
+
+pub fn check_ms(what: &str, ms: f64) -> Result<f64, String> {
+    (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms)).then_some(ms).ok_or_else(|| format!("{what} must be a number of ms >= 0, not {ms}"))
+}
+
+pub fn check_horizon(s: f64) -> Result<f64, String> {
+    (s.is_finite() && s > 0.0 && s <= 86_400.0).then_some(s).ok_or_else(|| format!("horizon must be seconds in 0..86400, not {s}"))
+}
+
+/// Parses creation flags. Each bad flag gives one message and leaves that
+/// setting at its default.
+pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
+    let mut s = Settings::default();
+    let mut errors = Vec::new();
+    let mut i = 0;
+    while i < atoms.len() {
+        let flag = match atoms[i] {
+            Atom::Symbol(f) => f,
+            other => {
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon", other.describe()));
+                i += 1;
+                continue;
+            }
+        };
+        if flag == "-map" {
+            // Takes 2 or 3 atoms: everything up to the next flag.
+            let rest = &atoms[i + 1..];
+            let n = rest.iter().take(3).take_while(|a| !matches!(a, Atom::Symbol(s) if s.starts_with('-'))).count();
+            i += 1 + n;
+            match address_map::parse_entry(&rest[..n]) {
+                Ok(_) if s.maps.len() >= MAX_ENTRIES => errors.push(format!("-map: at most {MAX_ENTRIES} entries")),
+                Ok(e) => s.maps.push(e),
+                Err(e) => errors.push(format!("-map: {e}")),
+            }
+            continue;
+        }
+        let value = atoms.get(i + 1).copied();
+        i += 2;
+        let word = |v: Option<Atom<'a>>| -> Result<&'a str, String> {
+            match v {
+                Some(Atom::Symbol(w)) => Ok(w),
+                _ => Err(format!("{flag} needs a word")),
+            }
+        };
+        let number = |v: Option<Atom<'a>>| match v {
+            Some(Atom::Float(f)) => Ok(f as f64),
+            _ => Err(format!("{flag} needs a number")),
+        };
+        let result = match flag {
+            "-clock" => word(value).and_then(parse_clock).map(|c| s.clock = c),
+            "-late" => word(value).and_then(parse_late).map(|l| s.late = l),
+            "-gain" => number(value).and_then(check_gain).map(|g| s.gain = g),
+            "-voices" => number(value).and_then(|n| check_count("voices", n, MAX_VOICES)).map(|n| s.voices = n),
+            "-queue" => number(value).and_then(|n| check_count("queue", n, MAX_QUEUE)).map(|n| s.queue = n),
+            "-latency" => number(value).and_then(|ms| check_ms("latency", ms)).map(|ms| s.latency_ms = Some(ms)),
+            "-dedupe" => number(value).and_then(|ms| check_ms("dedupe", ms)).map(|ms| s.dedupe_ms = ms),
+            "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
+            unknown if unknown.starts_with('-') => {
+                i -= 1; // the next atom may be the next flag
+                Err(format!("unknown flag '{unknown}'"))
+            }
+            other => {
+                i -= 1;
+                Err(format!("unexpected argument '{other}'; flags start with '-'"))
+            }
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    (s, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_in_any_order() {
+        let (s, e) = parse_flags(&[
+            Atom::Symbol("-voices"),
+            Atom::Float(4.0),
+            Atom::Symbol("-clock"),
+            Atom::Symbol("logical"),
+            Atom::Symbol("-late"),
+            Atom::Symbol("drop"),
+            Atom::Symbol("-gain"),
+            Atom::Float(0.5),
+        ]);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!((s.voices, s.clock, s.late, s.gain), (4, ClockMode::Logical, LatePolicy::Drop, 0.5));
+    }
+
+    #[test]
+    fn map_flags() {
+        let (s, e) = parse_flags(&[
+            Atom::Symbol("-map"),
+            Atom::Symbol("/pd"),
+            Atom::Symbol("tick"),
+            Atom::Symbol("array1"),
+            Atom::Symbol("-map"),
+            Atom::Symbol("/kick"),
+            Atom::Symbol("k"),
+            Atom::Symbol("-clock"),
+            Atom::Symbol("logical"),
+        ]);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(s.maps.len(), 2);
+        assert_eq!(s.clock, ClockMode::Logical);
+    }
+
+    #[test]
+    fn bad_flags_keep_defaults() {
+        let (s, e) = parse_flags(&[
+            Atom::Symbol("-voices"),
+            Atom::Float(0.0),
+            Atom::Symbol("-bogus"),
+            Atom::Symbol("-clock"),
+            Atom::Symbol("sundial"),
+            Atom::Float(3.0),
+        ]);
+        assert_eq!(e.len(), 4, "{e:?}");
+        assert_eq!(s, Settings::default());
+    }
+}

@@ -1,0 +1,48 @@
+//! Pd arrays as the core's sample store. Looked up by name every block, never
+//! cached, so a deleted or resized array is never read through a stale pointer.
+
+use super::ffi::garray_class;
+use crate::core::samples::{SampleStore, SampleView};
+use pd_sys::{_garray as t_garray, t_symbol, t_word};
+
+/// An array name interned as a Pd symbol: the key the engine stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Key(pub *mut t_symbol);
+
+pub struct PdArrays;
+
+pub struct WordView<'a>(&'a [t_word]);
+
+impl SampleView for WordView<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn at(&self, index: usize) -> f32 {
+        // SAFETY: a float array's words all hold floats (garray_getfloatwords checked the template).
+        unsafe { self.0[index].w_float }
+    }
+}
+
+impl SampleStore<Key> for PdArrays {
+    type View<'a> = WordView<'a>;
+
+    fn view(&self, key: Key) -> Option<WordView<'_>> {
+        // Real-time safe lookup: only an array bound alone to the name counts
+        // (pd_findbyclass would post a warning, which allocates, for a name bound twice).
+        // SAFETY: symbols are never freed; s_thing is null or points at a live t_pd whose
+        // first word is its class; Pd runs DSP and messages in one thread, so nothing
+        // is freed while we read.
+        unsafe {
+            let thing = (*key.0).s_thing;
+            if thing.is_null() || *thing != garray_class {
+                return None;
+            }
+            let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());
+            if pd_sys::garray_getfloatwords(thing as *mut t_garray, &mut len, &mut words) == 0 || words.is_null() || len < 0 {
+                return None;
+            }
+            // Valid until the array is resized or freed: not within this block.
+            Some(WordView(std::slice::from_raw_parts(words, len as usize)))
+        }
+    }
+}

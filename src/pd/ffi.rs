@@ -1,0 +1,34 @@
+//! What pd-sys lacks but Pd 0.53 exports (checked with `nm -D /usr/bin/pd`).
+
+use pd_sys::_class as t_class;
+
+unsafe extern "C" {
+    /// m_pd.h: the class of arrays, needed to tell an array from other things bound to a name.
+    pub static mut garray_class: *mut t_class;
+    /// s_stuff.h: Pd's scheduler advance in microseconds (how far audio is computed ahead).
+    pub fn get_sys_schedadvance() -> std::os::raw::c_int;
+}
+
+/// Pd's time unit: 1 ms = 32·441 units (m_sched.c, TIMEUNITPERMSEC).
+pub const TIME_UNITS_PER_MS: f64 = 32.0 * 441.0;
+
+/// The top-level scheduler tick in samples (DEFDACBLKSIZE).
+pub const TICK_SAMPLES: f64 = 64.0;
+
+/// Current Pd logical time in ms.
+pub fn logical_ms() -> f64 {
+    // SAFETY: reads Pd's scheduler time; Pd calls us only from its own thread.
+    unsafe { pd_sys::clock_getlogicaltime() / TIME_UNITS_PER_MS }
+}
+
+/// The system clock as unix seconds (clock_gettime(CLOCK_REALTIME), a vDSO read
+/// on Linux: no system call, no allocation).
+pub fn wall_s() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Pd's own audio lead, the default latency compensation.
+pub fn schedadvance_ms() -> f64 {
+    // SAFETY: a plain getter exported by Pd (s_audio.c), no arguments.
+    unsafe { get_sys_schedadvance() as f64 / 1000.0 }
+}

@@ -1,0 +1,136 @@
+//! The Pd object: its C layout, creation, deletion and message methods.
+
+use super::arrays::Key;
+use super::atoms::{self, gensym};
+use super::ffi;
+use super::output;
+use crate::core::atom::Atom;
+use crate::core::block_clock::BlockClock;
+use crate::core::control::{self, Control};
+use crate::core::engine::Engine;
+use crate::core::settings;
+use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_object, t_symbol};
+use std::os::raw::c_int;
+
+/// Pd allocates this (zeroed) with the size given to class_new; Rust state
+/// lives behind `state`, created in `new` and dropped in `free`.
+#[repr(C)]
+pub struct FsyncTilde {
+    pub obj: t_object,
+    pub state: *mut State,
+}
+
+pub struct State {
+    pub engine: Engine<Key>,
+    pub status_out: *mut t_outlet,
+    /// Fires right after a DSP tick to output what the perform routine reported.
+    pub report_clock: *mut t_clock,
+    /// Fires at the exact logical time of the next forwarded message.
+    pub forward_clock: *mut t_clock,
+    pub blocks: BlockClock,
+    /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
+    pub tick_samples: f64,
+    pub owner: *mut FsyncTilde,
+}
+
+impl FsyncTilde {
+    /// Console error naming the object, clickable in Pd's window.
+    pub fn error(this: *mut FsyncTilde, text: &str) {
+        let c = std::ffi::CString::new(format!("fsync~: {}", text.replace('%', "%%").replace('\0', ""))).unwrap_or_default();
+        // SAFETY: `this` is a live Pd object; "%s" with a valid C string.
+        unsafe { pd_sys::pd_error(this as *const _, c"%s".as_ptr(), c.as_ptr()) };
+    }
+
+    pub fn post(text: &str) {
+        let c = std::ffi::CString::new(text.replace('\0', "")).unwrap_or_default();
+        // SAFETY: "%s" with a valid C string.
+        unsafe { pd_sys::post(c"%s".as_ptr(), c.as_ptr()) };
+    }
+}
+
+/// `[fsync~ flags…]`
+pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
+    let (settings, errors) = settings::parse_flags(args);
+    for e in &errors {
+        FsyncTilde::error(this, e);
+    }
+    // SAFETY: called from Pd's constructor on a freshly allocated object.
+    unsafe {
+        let obj = &raw mut (*this).obj;
+        pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
+        let status_out = pd_sys::outlet_new(obj, std::ptr::null_mut());
+        let report_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_report_clock));
+        let forward_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_forward_clock));
+        let state = State {
+            engine: Engine::new(settings, pd_sys::sys_getsr() as f64, ffi::schedadvance_ms()),
+            status_out,
+            report_clock,
+            forward_clock,
+            blocks: BlockClock::default(),
+            tick_samples: ffi::TICK_SAMPLES,
+            owner: this,
+        };
+        (*this).state = Box::into_raw(Box::new(state));
+    }
+}
+
+pub fn free(this: *mut FsyncTilde) {
+    // SAFETY: Pd calls free once; the DSP chain no longer references us (Pd
+    // re-sorts DSP before freeing an object with a dsp method).
+    unsafe {
+        let state = std::mem::replace(&mut (*this).state, std::ptr::null_mut());
+        if state.is_null() {
+            return;
+        }
+        pd_sys::clock_free((*state).report_clock);
+        pd_sys::clock_free((*state).forward_clock);
+        drop(Box::from_raw(state));
+    }
+}
+
+fn intern(name: &str) -> Key {
+    Key(gensym(name))
+}
+
+/// A packet (list of byte floats).
+pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) {
+    let atoms = atoms::from_pd(argc, argv);
+    let outputs = state.engine.handle_packet(&atoms, ffi::logical_ms(), ffi::wall_s(), &mut intern);
+    output::emit(state, outputs);
+    output::arm_forward_clock(state);
+}
+
+/// Any other message: a control.
+pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *const t_atom) {
+    let name = atoms::symbol_name(selector);
+    let args = atoms::from_pd(argc, argv);
+    let control = match control::parse_control(name, &args) {
+        Ok(c) => c,
+        Err(e) => return FsyncTilde::error(state.owner, &e),
+    };
+    if let Some(note) = control::apply(&mut state.engine, &control) {
+        FsyncTilde::error(state.owner, &note);
+    }
+    match control {
+        Control::QueryClock => output::clock_status(state),
+        Control::Print => {
+            for line in state.engine.describe(|k| atoms::symbol_name(k.0).to_string()) {
+                FsyncTilde::post(&format!("fsync~: {line}"));
+            }
+        }
+        Control::ListMap => {
+            let lines = state.engine.map.describe();
+            if lines.is_empty() {
+                FsyncTilde::post("fsync~: the address map is empty");
+            }
+            for line in lines {
+                FsyncTilde::post(&format!("fsync~: {line}"));
+            }
+        }
+        Control::Stop => {
+            // SAFETY: a live clock of ours.
+            unsafe { pd_sys::clock_unset(state.forward_clock) };
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,86 @@
+//! Proof that the perform path (Engine::render) never allocates: a counting
+//! global allocator around thousands of blocks with events starting, stopping,
+//! stealing voices, finishing and being late.
+
+use fsync::core::atom::Atom;
+use fsync::core::engine::Engine;
+use fsync::core::samples::VecStore;
+use fsync::core::settings::{ClockMode, Settings};
+use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+struct Counting;
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn bundle(seconds: f64, content: Vec<OscPacket>) -> Vec<u8> {
+    let whole = seconds.floor();
+    let timetag = OscTime { seconds: whole as u32, fractional: ((seconds - whole) * 4294967296.0) as u32 };
+    encoder::encode(&OscPacket::Bundle(OscBundle { timetag, content })).unwrap()
+}
+
+fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
+    OscPacket::Message(OscMessage { addr: addr.into(), args })
+}
+
+#[test]
+fn render_never_allocates() {
+    let sr = 48000.0;
+    let settings = Settings { clock: ClockMode::Logical, voices: 4, ..Settings::default() };
+    let mut engine: Engine<&'static str> = Engine::new(settings, sr, 0.0);
+    let store = VecStore { arrays: vec![("a", vec![0.5; 3000]), ("b", vec![0.25; 700])] };
+    let mut intern = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    // 200 events over 2 s: plays of both arrays (more than 4 voices at once),
+    // stops, a missing array, and events already late when rendered.
+    for i in 0..200 {
+        let t = i as f64 * 0.01;
+        let array = if i % 7 == 0 { "nothing" } else if i % 2 == 0 { "a" } else { "b" };
+        let content = if i % 11 == 0 {
+            vec![message("/stop", vec![OscType::String("a".into())])]
+        } else {
+            vec![message("/play", vec![OscType::String(array.into()), OscType::Float(0.5)])]
+        };
+        let atoms: Vec<Atom> = bundle(t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
+        engine.handle_packet(&atoms, 0.0, 0.0, &mut intern);
+    }
+    let mut out = vec![0.0f32; 64];
+    let mut nonzero_blocks = 0;
+    // Start rendering 100 ms in, so the first events are late at perform time.
+    let first_block = 75;
+    COUNTING.store(true, Ordering::SeqCst);
+    for block in first_block..first_block + 2000 {
+        let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
+        engine.render(end_ms, &store, &mut out);
+        engine.observe_clock(end_ms, 1.7e9 + end_ms / 1000.0);
+        if out.iter().any(|&x| x != 0.0) {
+            nonzero_blocks += 1;
+        }
+    }
+    COUNTING.store(false, Ordering::SeqCst);
+    let (reports, lost) = engine.take_reports();
+    assert!(nonzero_blocks > 100, "the test must actually render sound ({nonzero_blocks} blocks)");
+    assert!(reports.len() + lost > 100, "and produce reports from the perform path");
+    assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), 0, "allocations in the perform path");
+}
