@@ -1,0 +1,311 @@
+//! Runs real Pd (`pd -batch`) on a generated patch around `[fsync~]` and
+//! returns what it recorded, sample by sample, and what it printed.
+//!
+//! Patch layout: a subpatch `[pd sub]` holds `[fsync~ args]` (and `[block~]`
+//! if asked) with `[tabwrite~ rec]` on its signal outlet; its status outlet
+//! goes to `[print fsync-status]` and `[s status-bus]`. Packets and control
+//! messages reach fsync~ from `[delay t]` → message box at logical time t.
+//! DSP and recording start at logical 0, so recorded sample n ↔ time n/sr.
+
+#![allow(dead_code)] // each test file uses a different part
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub enum Input {
+    Packet(Vec<u8>),
+    /// A control message as Pd text, e.g. `late drop`.
+    Control(String),
+    /// A message to anything, Pd text after `;`, e.g. `pd-arrays clear`.
+    Global(String),
+}
+
+pub struct Patch {
+    pub sr: u32,
+    pub args: String,
+    /// `[block~ …]` arguments for the subpatch around fsync~, e.g. "2048" or "1024 4".
+    pub block: Option<String>,
+    /// Arrays made with `[table]` inside `[pd arrays]` (deletable with `; pd-arrays clear`).
+    pub arrays: Vec<(String, Vec<f32>)>,
+    pub inputs: Vec<(f64, Input)>,
+    pub length_ms: f64,
+    /// Extra objects on the top canvas, e.g. `#X obj 10 600 r status-bus;`
+    /// (status reaches them through `[r status-bus]`) …
+    pub extra: Vec<String>,
+    /// … and connections among them, numbered from 0 = the first extra object.
+    pub extra_connects: Vec<(usize, usize, usize, usize)>,
+}
+
+pub struct Run {
+    pub samples: Vec<f32>,
+    pub status: Vec<String>,
+    pub stderr: String,
+    pub exit_ok: bool,
+}
+
+impl Run {
+    /// Console lines naming fsync~ that are errors.
+    pub fn errors(&self) -> Vec<&str> {
+        self.stderr.lines().filter(|l| l.contains("fsync~:") && !l.contains("sample-accurate")).collect()
+    }
+
+    pub fn status_with(&self, prefix: &str) -> Vec<&str> {
+        self.status.iter().map(String::as_str).filter(|s| s.starts_with(prefix)).collect()
+    }
+
+    pub fn first_nonzero(&self) -> Option<usize> {
+        self.samples.iter().position(|&x| x != 0.0)
+    }
+}
+
+impl Patch {
+    pub fn new(sr: u32, args: &str) -> Patch {
+        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![] }
+    }
+
+    pub fn array(mut self, name: &str, values: Vec<f32>) -> Patch {
+        self.arrays.push((name.into(), values));
+        self
+    }
+
+    pub fn at(mut self, ms: f64, input: Input) -> Patch {
+        self.inputs.push((ms, input));
+        self
+    }
+
+    pub fn packet(self, ms: f64, bytes: Vec<u8>) -> Patch {
+        self.at(ms, Input::Packet(bytes))
+    }
+
+    pub fn length(mut self, ms: f64) -> Patch {
+        self.length_ms = ms;
+        self
+    }
+
+    pub fn block(mut self, block: &str) -> Patch {
+        self.block = Some(block.into());
+        self
+    }
+
+    fn text(&self, wav: &Path) -> String {
+        let n_rec = (self.length_ms * self.sr as f64 / 1000.0).ceil() as usize;
+        let mut p = String::from("#N canvas 0 0 900 700 12;\n");
+        let mut objects = 0usize;
+        let mut add = |p: &mut String, line: String| {
+            p.push_str(&line);
+            p.push_str(";\n");
+            objects += 1;
+            objects - 1
+        };
+        // The fsync~ subpatch: inlet 0 messages, inlet 1 record bang; outlet: status.
+        p.push_str("#N canvas 0 0 400 300 sub 0;\n");
+        p.push_str("#X obj 10 10 inlet;\n#X obj 10 50 fsync~ ");
+        p.push_str(&self.args);
+        p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n");
+        if let Some(b) = &self.block {
+            let _ = writeln!(p, "#X obj 300 10 block~ {b};");
+        }
+        p.push_str("#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 1 3 0;\n#X connect 4 0 2 0;\n");
+        let sub = add(&mut p, "#X restore 10 300 pd sub".into());
+        // Arrays, in a subpatch that a test may clear.
+        p.push_str("#N canvas 0 0 400 300 arrays 0;\n");
+        for (i, (name, values)) in self.arrays.iter().enumerate() {
+            let _ = writeln!(p, "#X obj 10 {} table {name} {};", 10 + 30 * i, values.len().max(1));
+        }
+        add(&mut p, "#X restore 200 300 pd arrays".into());
+        add(&mut p, format!("#X obj 400 300 table rec {n_rec}"));
+        let loadbang = add(&mut p, "#X obj 10 10 loadbang".into());
+        let trigger = add(&mut p, "#X obj 10 40 t b b b".into());
+        let mut fill = String::from("#X msg 300 40 \\; pd dsp 1");
+        for (name, values) in &self.arrays {
+            for (chunk_index, chunk) in values.chunks(500).enumerate() {
+                let _ = write!(fill, " \\; {name} {}", chunk_index * 500);
+                for v in chunk {
+                    let _ = write!(fill, " {v}");
+                }
+            }
+        }
+        let fill = add(&mut p, fill);
+        let print = add(&mut p, "#X obj 10 400 print fsync-status".into());
+        let bus = add(&mut p, "#X obj 200 400 s status-bus".into());
+        let mut connects = vec![(loadbang, 0, trigger, 0), (trigger, 2, fill, 0), (trigger, 1, sub, 1), (sub, 0, print, 0), (sub, 0, bus, 0)];
+        for (i, (ms, input)) in self.inputs.iter().enumerate() {
+            let y = 100 + 20 * i;
+            let delay = add(&mut p, format!("#X obj 10 {y} delay {ms}"));
+            let (content, target) = match input {
+                Input::Packet(bytes) => (format!("list {}", bytes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" ")), Some(sub)),
+                Input::Control(text) => (text.clone(), Some(sub)),
+                Input::Global(text) => (format!("\\; {text}"), None),
+            };
+            let msg = add(&mut p, format!("#X msg 100 {y} {content}"));
+            connects.push((trigger, 0, delay, 0));
+            connects.push((delay, 0, msg, 0));
+            if let Some(t) = target {
+                connects.push((msg, 0, t, 0));
+            }
+        }
+        let end = add(&mut p, format!("#X obj 600 10 delay {}", self.length_ms));
+        let end_trigger = add(&mut p, "#X obj 600 40 t b b".into());
+        let write = add(&mut p, format!("#X msg 700 70 write -wave -bytes 4 {} rec", wav.display()));
+        let soundfiler = add(&mut p, "#X obj 700 100 soundfiler".into());
+        let quit = add(&mut p, "#X msg 600 130 \\; pd quit".into());
+        connects.extend([(trigger, 0, end, 0), (end, 0, end_trigger, 0), (end_trigger, 1, write, 0), (write, 0, soundfiler, 0), (end_trigger, 0, quit, 0)]);
+        // Extra objects come last so their indices start at `objects`.
+        let base = objects;
+        for line in &self.extra {
+            p.push_str(line);
+            p.push('\n');
+        }
+        connects.extend(self.extra_connects.iter().map(|&(a, ao, b, bi)| (base + a, ao, base + b, bi)));
+        for (a, ao, b, bi) in connects {
+            let _ = writeln!(p, "#X connect {a} {ao} {b} {bi};");
+        }
+        p
+    }
+
+    pub fn run(&self) -> Run {
+        let dir = scratch_dir();
+        let wav = dir.join("rec.wav");
+        let patch = dir.join("test.pd");
+        std::fs::write(&patch, self.text(&wav)).unwrap();
+        let out = run_pd(&dir, &patch, self.sr, Duration::from_secs(30));
+        let samples = if wav.exists() { read_float_wav(&wav) } else { vec![] };
+        let status = out
+            .stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("fsync-status: "))
+            .map(str::to_string)
+            .collect();
+        let _ = std::fs::remove_dir_all(&dir);
+        Run { samples, status, stderr: out.stderr, exit_ok: out.exit_ok }
+    }
+}
+
+pub struct PdOutput {
+    pub stderr: String,
+    pub exit_ok: bool,
+}
+
+/// The built external, copied as `fsync~.pd_linux` into `dir`.
+pub fn install_external(dir: &Path) {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> → target/<profile>/libfsync.so
+    let lib = exe.parent().unwrap().parent().unwrap().join("libfsync.so");
+    assert!(lib.exists(), "{} not built", lib.display());
+    std::fs::copy(&lib, dir.join("fsync~.pd_linux")).unwrap();
+}
+
+/// A fresh directory with the external in it.
+pub fn scratch_dir() -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!("fsync-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+    std::fs::create_dir_all(&dir).unwrap();
+    install_external(&dir);
+    dir
+}
+
+/// `pd -batch` on `patch`, killed after `limit`.
+pub fn run_pd(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
+    let mut child = Command::new("pd")
+        .args(["-batch", "-nosound", "-nogui", "-stderr", "-noprefs", "-r", &sr.to_string(), "-path"])
+        .arg(dir)
+        .arg("-open")
+        .arg(patch)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("pd must be installed (apt-get install puredata-core)");
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    PdOutput { exit_ok: status.is_some_and(|s| s.success()), stderr }
+}
+
+/// 32-bit float WAV (what `soundfiler write -wave -bytes 4` writes).
+pub fn read_float_wav(path: &Path) -> Vec<f32> {
+    let data = std::fs::read(path).unwrap();
+    assert_eq!(&data[0..4], b"RIFF");
+    let mut at = 12;
+    let mut format = 0u16;
+    while at + 8 <= data.len() {
+        let id = &data[at..at + 4];
+        let size = u32::from_le_bytes(data[at + 4..at + 8].try_into().unwrap()) as usize;
+        let body = &data[at + 8..(at + 8 + size).min(data.len())];
+        if id == b"fmt " {
+            format = u16::from_le_bytes([body[0], body[1]]);
+        } else if id == b"data" {
+            assert!(format == 3 || format == 0xFFFE, "not a float WAV (format {format})");
+            return body.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect();
+        }
+        at += 8 + size + (size & 1);
+    }
+    panic!("no data chunk in {}", path.display());
+}
+
+/// OSC packets for tests, built with rosc.
+pub mod osc {
+    use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+
+    pub fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
+        OscPacket::Message(OscMessage { addr: addr.into(), args })
+    }
+
+    pub fn play(array: &str) -> OscPacket {
+        message("/play", vec![OscType::String(array.into())])
+    }
+
+    /// A bundle due at `seconds` of Pd logical time (`-clock logical`).
+    pub fn at(seconds: f64, content: Vec<OscPacket>) -> OscPacket {
+        let whole = seconds.floor();
+        let fractional = ((seconds - whole) * 4294967296.0).round() as u32;
+        OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: whole as u32, fractional }, content })
+    }
+
+    pub fn immediately(content: Vec<OscPacket>) -> OscPacket {
+        OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: 0, fractional: 1 }, content })
+    }
+
+    pub fn bytes(p: &OscPacket) -> Vec<u8> {
+        encoder::encode(p).unwrap()
+    }
+
+    /// The timetag's seconds as fsync~ reads them (after 32.32 rounding).
+    pub fn as_read(seconds: f64) -> f64 {
+        let whole = seconds.floor();
+        whole + ((seconds - whole) * 4294967296.0).round() / 4294967296.0
+    }
+}
+
+/// 1, 2, 3, …: every output sample names the array index it came from.
+pub fn ramp(n: usize) -> Vec<f32> {
+    (1..=n).map(|i| i as f32).collect()
+}
+
+/// Where a ramp voice started: the sample holding 1.0, given nothing else plays.
+pub fn onset_of_ramp(samples: &[f32], from: usize) -> Option<usize> {
+    samples[from..].iter().position(|&x| x == 1.0).map(|i| i + from)
+}
+
+/// Expected output sample of an event at `ms` (Pd parses message floats as f32).
+pub fn sample_of(ms: f64, sr: u32) -> usize {
+    (ms * sr as f64 / 1000.0).round() as usize
+}
+
+pub fn f32_ms(ms: f64) -> f64 {
+    ms as f32 as f64
+}
