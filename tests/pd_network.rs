@@ -1,0 +1,81 @@
+//! Packets over real UDP (loopback) into a real-time Pd: `[netreceive -u -b]`
+//! (vanilla) and `[udpreceive]` (mrpeach) both feed `[fsync~]` unchanged.
+
+mod harness;
+
+use harness::osc::{bytes, immediately, play};
+use std::net::UdpSocket;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Runs a real-time Pd (it polls sockets, unlike -batch) with `receiver` → [fsync~],
+/// sends `packets` to it after it has started, and returns its stderr.
+fn run_live(receiver: &str, port: u16, packets: &[Vec<u8>]) -> String {
+    let dir = harness::scratch_dir();
+    let patch = format!(
+        "#N canvas 0 0 600 400 12;\n\
+         #X obj 10 10 {receiver};\n\
+         #X obj 10 50 fsync~ -clock system;\n\
+         #X obj 10 90 print fsync-status;\n\
+         #X obj 200 10 table src 480;\n\
+         #X obj 300 10 loadbang;\n\
+         #X msg 300 40 \\; src const 0.5 \\; pd dsp 1;\n\
+         #X obj 300 70 delay 1500;\n\
+         #X msg 300 100 \\; pd quit;\n\
+         #X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 4 0 5 0;\n#X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
+    );
+    let path = dir.join("live.pd");
+    std::fs::write(&path, patch).unwrap();
+    let mut child = Command::new("pd")
+        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000", "-path"])
+        .arg(&dir)
+        .args(["-path", "/usr/lib/pd/extra/mrpeach", "-open"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    std::thread::sleep(Duration::from_millis(500)); // Pd starts and binds the port
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for p in packets {
+        socket.send_to(p, ("127.0.0.1", port)).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    reader.join().unwrap()
+}
+
+fn check(receiver_for_port: impl Fn(u16) -> String) {
+    let port = free_udp_port();
+    let garbage = b"not osc at all".to_vec();
+    let stderr = run_live(&receiver_for_port(port), port, &[bytes(&immediately(vec![play("src")])), garbage, bytes(&play("src"))]);
+    let status: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("fsync-status: ")).collect();
+    assert_eq!(status.iter().filter(|s| s.starts_with("scheduled")).count(), 2, "{stderr}");
+    assert_eq!(status.iter().filter(|s| **s == "done src").count(), 2, "{stderr}");
+    assert_eq!(status.iter().filter(|s| s.starts_with("error decode")).count(), 1, "{stderr}");
+}
+
+#[test]
+fn vanilla_netreceive() {
+    check(|port| format!("netreceive -u -b {port}"));
+}
+
+#[test]
+fn mrpeach_udpreceive() {
+    if !std::path::Path::new("/usr/lib/pd/extra/mrpeach").exists() {
+        panic!("pd-mrpeach is not installed (apt-get install pd-mrpeach)");
+    }
+    check(|port| format!("udpreceive {port}"));
+}
