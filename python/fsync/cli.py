@@ -1,0 +1,95 @@
+"""fsync-send: one timetagged bundle to one or more [fsync~] receivers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional, Tuple
+
+from .sender import Sender
+
+
+def parse_target(text: str) -> Tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not host:
+        raise argparse.ArgumentTypeError(f"'{text}' is not HOST:PORT")
+    try:
+        number = int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port '{port}' is not a number") from None
+    if not 0 < number < 65536:
+        raise argparse.ArgumentTypeError(f"port {number} is out of range 1..65535")
+    return host, number
+
+
+def parse_arg(text: str) -> object:
+    """OSC argument from the command line: int, then float, else string."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="fsync-send",
+        description="Send an OSC bundle stamped a little in the future to [fsync~] receivers.",
+    )
+    p.add_argument("--to", action="append", type=parse_target, metavar="HOST:PORT", help="receiver (repeatable; default 127.0.0.1:9000)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument("--ahead", type=float, default=0.5, metavar="SECONDS", help="timetag = now + SECONDS (default 0.5)")
+    when.add_argument("--at", type=float, metavar="UNIX_TIME", help="absolute wall-clock timetag")
+    when.add_argument("--logical", type=float, metavar="SECONDS", help="timetag in the receivers' Pd logical seconds (-clock logical)")
+    when.add_argument("--immediately", action="store_true", help="OSC timetag 1: play on arrival")
+    p.add_argument("--redundancy", type=int, default=1, metavar="N", help="send each datagram N times (default 1)")
+    sub = p.add_subparsers(dest="command", required=True)
+    play = sub.add_parser("play", help="start ARRAY at the timetag")
+    play.add_argument("array")
+    play.add_argument("--gain", type=float, default=1.0)
+    play.add_argument("--offset", type=float, default=0.0, metavar="MS", help="start MS into the array")
+    stop = sub.add_parser("stop", help="stop all voices, or those playing ARRAY")
+    stop.add_argument("array", nargs="?")
+    send = sub.add_parser("send", help="any OSC message (forwarded by [fsync~] at the timetag)")
+    send.add_argument("address")
+    send.add_argument("args", nargs="*")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if a.redundancy < 1:
+        parser.error("--redundancy must be at least 1")
+    if a.ahead is not None and a.ahead < 0:
+        parser.error("--ahead must be >= 0")
+    if a.logical is not None and not 0 <= a.logical < 2**32:
+        parser.error("--logical must be 0 <= SECONDS < 2^32")
+    if a.command == "send" and not a.address.startswith("/"):
+        parser.error(f"OSC address '{a.address}' must start with '/'")
+    if a.command == "play" and a.offset < 0:
+        parser.error("--offset must be >= 0")
+    targets = a.to or [("127.0.0.1", 9000)]
+    try:
+        sender = Sender(targets, ahead=None if a.immediately else a.ahead, redundancy=a.redundancy)
+    except (ValueError, OSError) as e:
+        parser.error(str(e))
+    with sender:
+        when = dict(at=a.at, logical=a.logical)
+        try:
+            if a.command == "play":
+                tag = sender.play(a.array, a.gain, a.offset, **when)
+            elif a.command == "stop":
+                tag = sender.stop(a.array, **when)
+            else:
+                tag = sender.send(a.address, *[parse_arg(x) for x in a.args], **when)
+        except OSError as e:
+            print(f"fsync-send: {e}", file=sys.stderr)
+            return 1
+    print(f"{a.command}: {tag.describe()} -> {', '.join(f'{h}:{p}' for h, p in targets)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

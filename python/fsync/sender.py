@@ -1,0 +1,79 @@
+"""Sender: the same timetagged bundle to every site, stamped when it is sent."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Iterable, Optional, Sequence, Tuple
+
+from . import packets, timetag
+from .timetag import Timetag
+
+Target = Tuple[str, int]
+
+
+class Sender:
+    """Sends forward-synchronized bundles to [fsync~] receivers.
+
+    ahead: seconds between sending and the timetag (None = OSC "immediately").
+    redundancy: how many times each datagram is sent (receivers drop repeats).
+    logical: timetags are seconds of the receivers' Pd logical time (`-clock logical`).
+    """
+
+    def __init__(
+        self,
+        targets: Iterable[Target] = (("127.0.0.1", 9000),),
+        ahead: Optional[float] = 0.5,
+        redundancy: int = 1,
+    ):
+        self.targets = [(str(h), int(p)) for h, p in targets]
+        if not self.targets:
+            raise ValueError("at least one target is needed")
+        for _, port in self.targets:
+            if not 0 < port < 65536:
+                raise ValueError(f"port {port} is out of range")
+        if redundancy < 1:
+            raise ValueError("redundancy must be at least 1")
+        if ahead is not None and ahead < 0:
+            raise ValueError("ahead must be >= 0 seconds")
+        self.ahead = ahead
+        self.redundancy = redundancy
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def close(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> "Sender":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.close()
+
+    def timetag(self, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        """The timetag for a send now: `at` (unix), `logical` (seconds), or now + ahead."""
+        if logical is not None:
+            return timetag.logical(logical)
+        if at is not None:
+            return timetag.from_unix(at)
+        if self.ahead is None:
+            return timetag.immediately()
+        # Stamped at the moment of sending: a timetag computed once before a
+        # loop (the workshop's pitfall) makes every later bundle late.
+        return timetag.from_unix(time.time() + self.ahead)
+
+    def send_messages(self, messages: Sequence[bytes], at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        tag = self.timetag(at, logical)
+        data = packets.bundle(tag, messages)
+        for _ in range(self.redundancy):
+            for target in self.targets:
+                self._socket.sendto(data, target)
+        return tag
+
+    def play(self, array: str, gain: float = 1.0, offset_ms: float = 0.0, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        return self.send_messages([packets.play(array, gain, offset_ms)], at, logical)
+
+    def stop(self, array: Optional[str] = None, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        return self.send_messages([packets.stop(array)], at, logical)
+
+    def send(self, address: str, *args: object, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        return self.send_messages([packets.message(address, args)], at, logical)

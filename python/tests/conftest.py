@@ -1,0 +1,25 @@
+import socket
+
+import pytest
+
+
+@pytest.fixture
+def receiver():
+    """A UDP socket on loopback (ephemeral port) with a short timeout."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(2.0)
+    yield s
+    s.close()
+
+
+def drain(sock, timeout=0.3, limit=100):
+    """Every datagram that arrives within `timeout` (at most `limit`)."""
+    sock.settimeout(timeout)
+    out = []
+    for _ in range(limit):
+        try:
+            out.append(sock.recv(70000))
+        except socket.timeout:
+            break
+    return out
