@@ -5,8 +5,9 @@ use pd_sys::_class as t_class;
 unsafe extern "C" {
     /// m_pd.h: the class of arrays, needed to tell an array from other things bound to a name.
     pub static mut garray_class: *mut t_class;
-    /// s_stuff.h: Pd's scheduler advance in microseconds (how far audio is computed ahead).
-    pub fn get_sys_schedadvance() -> std::os::raw::c_int;
+    /// s_stuff.h: a pointer to Pd's scheduler advance in microseconds (how far
+    /// audio is computed ahead of the sound card).
+    pub fn get_sys_schedadvance() -> *mut std::os::raw::c_int;
 }
 
 /// Pd's time unit: 1 ms = 32·441 units (m_sched.c, TIMEUNITPERMSEC).
@@ -29,6 +30,10 @@ pub fn wall_s() -> f64 {
 
 /// Pd's own audio lead, the default latency compensation.
 pub fn schedadvance_ms() -> f64 {
-    // SAFETY: a plain getter exported by Pd (s_audio.c), no arguments.
-    unsafe { get_sys_schedadvance() as f64 / 1000.0 }
+    // SAFETY: Pd returns the address of its global `sys_schedadvance` (never null
+    // in 0.53; checked anyway), read in Pd's own thread.
+    unsafe {
+        let advance = get_sys_schedadvance();
+        if advance.is_null() { 0.0 } else { *advance as f64 / 1000.0 }
+    }
 }
