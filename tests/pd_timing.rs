@@ -197,3 +197,27 @@ fn forwarded_message_leaves_at_its_logical_time() {
     let ms: f64 = at_line.trim().parse().unwrap();
     assert!((ms - osc::as_read(0.0505) * 1000.0).abs() < 1e-3, "forwarded at {ms} ms");
 }
+
+#[test]
+fn mapped_addresses_play_arrays_like_the_workshop_tick() {
+    let tick = |t: f64, addr: &str, word: &str| bytes(&at(t, vec![osc::message(addr, vec![OscType::String(word.into())])]));
+    let run = Patch::new(48000, "-clock logical -map /pd tick array1")
+        .array("array1", vec![1.0; 10])
+        .array("kick", vec![10.0; 10])
+        .packet(0.0, tick(0.010, "/pd", "tick"))
+        .packet(0.5, tick(0.020, "/p?", "tick")) // an incoming OSC pattern
+        .packet(1.0, tick(0.030, "/pd", "tock")) // not mapped: forwarded
+        .at(2.0, Input::Control("map /drum/kick kick".into()))
+        .packet(3.0, bytes(&at(0.040, vec![osc::message("/drum/*", vec![])])))
+        .at(4.0, Input::Control("unmap /pd".into()))
+        .packet(5.0, tick(0.050, "/pd", "tick"))
+        .length(60.0)
+        .run();
+    let onsets: Vec<usize> = (1..run.samples.len()).filter(|&i| run.samples[i] != 0.0 && run.samples[i - 1] == 0.0).collect();
+    let expect = |t: f64| (osc::as_read(t) * 48000.0).round() as usize;
+    assert_eq!(onsets, vec![expect(0.010), expect(0.020), expect(0.040)], "{:?}", run.status);
+    assert_eq!(run.samples[expect(0.040)], 10.0);
+    assert!(run.status.contains(&"/pd tock".to_string()), "{:?}", run.status);
+    assert!(run.status.contains(&"/pd tick".to_string()), "after unmap /pd tick is forwarded: {:?}", run.status);
+    assert!(run.errors().is_empty(), "{}", run.stderr);
+}
