@@ -32,6 +32,8 @@ impl fmt::Display for ArgsError {
 }
 
 pub const PLAY_USAGE: &str = "usage: /play <array:s> [gain:f] [offset_ms:f]";
+/// Keeps a mix of voices finite whatever a packet asks for.
+pub const MAX_GAIN: f64 = 1000.0;
 pub const STOP_USAGE: &str = "usage: /stop [array:s]";
 
 pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsError> {
@@ -48,7 +50,9 @@ pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsE
             let array = name(&args[0]).ok_or_else(|| fail(format!("array name must be a non-empty string; {PLAY_USAGE}")))?;
             let gain = match args.get(1) {
                 None => 1.0,
-                Some(a) => number(a).ok_or_else(|| fail(format!("gain must be a finite number; {PLAY_USAGE}")))?,
+                Some(a) => number(a)
+                    .filter(|g| g.abs() <= MAX_GAIN)
+                    .ok_or_else(|| fail(format!("gain must be a number in -{MAX_GAIN}..{MAX_GAIN}; {PLAY_USAGE}")))?,
             };
             let offset_ms = match args.get(2) {
                 None => 0.0,
@@ -157,6 +161,7 @@ mod tests {
             vec![OscType::String("".into())],
             vec![OscType::String("k".into()), OscType::Float(f32::NAN)],
             vec![OscType::String("k".into()), OscType::String("loud".into())],
+            vec![OscType::String("k".into()), OscType::Float(3e38)],
             vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(-1.0)],
             vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)],
             vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(0.0), OscType::Int(1)],

@@ -19,3 +19,6 @@ pub mod settings;
 pub mod time_map;
 pub mod timetag;
 pub mod voices;
+
+#[cfg(test)]
+mod fuzz_tests;
