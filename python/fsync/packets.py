@@ -28,7 +28,8 @@ def message(address: str, args: Sequence[object] = ()) -> bytes:
 
 
 def bundle(timetag: Timetag, messages: Iterable[bytes]) -> bytes:
-    """A bundle: "#bundle", the 8-byte timetag, then each element with its int32 size."""
+    """A bundle: "#bundle", the 8-byte timetag, then each element (a message or
+    an inner bundle) with its int32 size."""
     out = bytearray(b"#bundle\0")
     out += timetag.to_bytes()
     for m in messages:

@@ -4,6 +4,15 @@
 pub trait SampleView {
     fn len(&self) -> usize;
     fn at(&self, index: usize) -> f32;
+
+    /// Adds `self[from..from + out.len()] · gain` into `out` (the caller keeps
+    /// it in range). Views over contiguous memory override this with a loop
+    /// the compiler can vectorize.
+    fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
+        for (i, sample) in out.iter_mut().enumerate() {
+            *sample += self.at(from + i) * gain;
+        }
+    }
 }
 
 pub trait SampleStore<K> {
@@ -20,6 +29,12 @@ impl SampleView for &[f32] {
     }
     fn at(&self, index: usize) -> f32 {
         self[index]
+    }
+    fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
+        let source = &self[from..from + out.len()];
+        for (sample, &x) in out.iter_mut().zip(source) {
+            *sample += x * gain;
+        }
     }
 }
 

@@ -73,9 +73,7 @@ impl<K: Copy + PartialEq> VoicePool<K> {
             let len = view.len();
             let count = out.len().min(len.saturating_sub(voice.position));
             let gain = voice.gain * master_gain;
-            for (i, sample) in out[..count].iter_mut().enumerate() {
-                *sample += view.at(voice.position + i) * gain;
-            }
+            view.mix_into(voice.position, &mut out[..count], gain);
             voice.position += count;
             if voice.position >= len {
                 reports.push(Report::Done { array: voice.array });

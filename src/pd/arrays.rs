@@ -21,6 +21,13 @@ impl SampleView for WordView<'_> {
         // SAFETY: a float array's words all hold floats (garray_getfloatwords checked the template).
         unsafe { self.0[index].w_float }
     }
+    fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
+        let source = &self.0[from..from + out.len()];
+        for (sample, word) in out.iter_mut().zip(source) {
+            // SAFETY: as in `at`.
+            *sample += unsafe { word.w_float } * gain;
+        }
+    }
 }
 
 impl SampleStore<Key> for PdArrays {

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""CPU and memory cost of [fsync~] against the seed recipe's [tabplay~] players,
+rendered offline in `pd -batch` (deterministic work, no real-time noise) in one run.
+
+    python3 bench/cost.py [--seconds 60] [--voices 64] [--repeat 3]
+
+Each case renders the same audio length; CPU time is the pd process's user+sys
+(from wait4), minus nothing: an idle patch with DSP on is printed as the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "python"))
+from fsync import packets, timetag  # noqa: E402
+
+SR = 48000
+
+
+def bytes_msg(data: bytes) -> str:
+    return "list " + " ".join(str(b) for b in data)
+
+
+def patch(body: list[str], connects: list[tuple[int, int, int, int]], seconds: float, array_seconds: float) -> str:
+    """A patch: a long array, DSP on at load, the case's objects, quit after `seconds`."""
+    head = [
+        f"#X obj 10 10 table long {int(array_seconds * SR)};",
+        "#X obj 10 40 loadbang;",
+        "#X msg 10 70 \\; long const 0.001 \\; pd dsp 1;",
+        f"#X obj 200 40 delay {seconds * 1000};",
+        "#X msg 200 70 \\; pd quit;",
+    ]
+    base = len(head)
+    lines = ["#N canvas 0 0 800 600 12;"] + head + body
+    conns = [(1, 0, 2, 0), (1, 0, 3, 0), (3, 0, 4, 0)] + [(a + base if a >= 0 else -a - 1, ao, b + base, bi) for a, ao, b, bi in connects]
+    lines += [f"#X connect {a} {ao} {b} {bi};" for a, ao, b, bi in conns]
+    return "\n".join(lines) + "\n"
+
+
+def cases(voices: int, seconds: float, pending: int) -> dict[str, str]:
+    # -k-1 in a connection means head object k (loadbang is head object 1 → -2).
+    idle = patch(["#X obj 10 120 dac~;"], [], seconds, seconds)
+    tab = ["#X obj 10 120 t b;"] + [f"#X obj {10 + (i % 16) * 40} {150 + (i // 16) * 30} tabplay~ long;" for i in range(voices)] + ["#X obj 10 400 dac~;"]
+    tab_conns = [(-2, 0, 0, 0)] + [(0, 0, 1 + i, 0) for i in range(voices)] + [(1 + i, 0, voices + 1, 0) for i in range(voices)]
+    plays = packets.bundle(timetag.immediately(), [packets.play("long") for _ in range(voices)])
+    fs = [f"#X msg 10 120 {bytes_msg(plays)};", f"#X obj 10 200 fsync~ -clock logical -voices {voices};", "#X obj 10 240 dac~;"]
+    fs_conns = [(-2, 0, 0, 0), (0, 0, 1, 0), (1, 0, 2, 0)]
+    # A deep queue: `pending` events due far after the render ends, nothing playing;
+    # packed 1000 inner bundles to a packet so loading the patch costs little.
+    events = [packets.bundle(timetag.logical(seconds + 10 + i * 0.001), [packets.play("long")]) for i in range(pending)]
+    far = [packets.bundle(timetag.immediately(), events[i : i + 1000]) for i in range(0, pending, 1000)]
+    deep = [f"#X obj 10 120 fsync~ -clock logical -queue {max(pending, 1)} -dedupe 0;", "#X obj 10 160 dac~;"]
+    deep_conns = [(0, 0, 1, 0)]
+    for i, p in enumerate(far):
+        deep.append(f"#X msg 300 {120 + i % 50} {bytes_msg(p)};")
+        deep_conns += [(-2, 0, 2 + i, 0), (2 + i, 0, 0, 0)]
+    return {
+        "idle (DSP on, nothing else)": idle,
+        f"{voices} x [tabplay~] (seed recipe)": patch(tab, tab_conns, seconds, seconds),
+        f"[fsync~] with {voices} voices": patch(fs, fs_conns, seconds, seconds),
+        f"[fsync~] idle, {pending} events pending": patch(deep, deep_conns, seconds, seconds),
+    }
+
+
+def run_pd(path: Path, build: Path) -> tuple[float, int]:
+    """CPU seconds (user + sys) and peak RSS (KiB) of one pd -batch run."""
+    proc = subprocess.Popen(
+        ["pd", "-batch", "-nosound", "-nogui", "-noprefs", "-r", str(SR), "-path", str(build), "-open", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    err = proc.stderr.read().decode()
+    if status != 0 or "couldn't create" in err:
+        raise RuntimeError(f"pd failed on {path}: {err[-400:]}")
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--voices", type=int, default=64)
+    p.add_argument("--pending", type=int, default=10000)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--build", default=str(HERE.parent / "build"))
+    a = p.parse_args()
+    if not (0.1 <= a.seconds <= 600 and 1 <= a.voices <= 256 and 0 <= a.pending <= 60000 and 1 <= a.repeat <= 20):
+        p.error("seconds 0.1..600, voices 1..256, pending 0..60000, repeat 1..20")
+    build = Path(a.build).resolve()
+    with tempfile.TemporaryDirectory(prefix="fsync-bench-") as tmp:
+        paths = {}
+        for i, (name, text) in enumerate(cases(a.voices, a.seconds, a.pending).items()):
+            paths[name] = Path(tmp) / f"case{i}.pd"
+            paths[name].write_text(text)
+        results = {name: [run_pd(path, build) for _ in range(a.repeat)] for name, path in paths.items()}
+    print(f"pd -batch, {a.seconds:g} s of audio at {SR} Hz, median of {a.repeat} runs")
+    print(f"{'case':<42} {'CPU ms':>9} {'CPU ms per s audio':>19} {'peak RSS MiB':>13}")
+    idle_cpu = None
+    rows = {}
+    for name, runs in results.items():
+        cpu = statistics.median(r[0] for r in runs) * 1000
+        rss = max(r[1] for r in runs) / 1024
+        idle_cpu = cpu if idle_cpu is None else idle_cpu
+        rows[name] = cpu
+        print(f"{name:<42} {cpu:>9.1f} {cpu / a.seconds:>19.3f} {rss:>13.1f}")
+    names = list(rows)
+    tab, fs = rows[names[1]] - idle_cpu, rows[names[2]] - idle_cpu
+    if tab > 0:
+        print(f"above idle: fsync~ {fs:.1f} ms vs tabplay~ {tab:.1f} ms -> ratio fsync~/tabplay~ = {fs / tab:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
