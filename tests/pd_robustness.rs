@@ -191,3 +191,25 @@ fn print_and_stop_messages() {
     let last = run.samples.iter().rposition(|&x| x != 0.0).unwrap();
     assert_eq!(last + 1, 960 / 64 * 64, "stopped at {}", last + 1);
 }
+
+#[test]
+fn clock_query_reports_mode_offset_jitter_latency() {
+    let run = Patch::new(48000, "-clock logical -latency 12.5")
+        .at(50.0, Input::Control("clock".into()))
+        .at(51.0, Input::Control("clock system".into()))
+        .at(52.0, Input::Control("clock".into()))
+        .length(60.0)
+        .run();
+    let lines = run.status_with("clock");
+    assert_eq!(lines.len(), 2, "{:?}", run.status);
+    for (line, mode) in lines.iter().zip(["logical", "system"]) {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        assert_eq!(fields[1], mode);
+        // wall − logical: the system clock in ms (since 1970) minus ~50 ms of logical time.
+        let offset: f64 = fields[2].parse().unwrap();
+        let now_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as f64;
+        assert!((offset - now_ms).abs() < 60_000.0, "{line}");
+        assert_eq!(fields[4], "12.5");
+    }
+}
