@@ -2,7 +2,7 @@
 PD_EXTRA ?= $(HOME)/.local/lib/pd/extra
 EXTERNAL  = build/fsync~.pd_linux
 
-.PHONY: build install uninstall test demo clean
+.PHONY: build install uninstall test demo bench clean
 
 build:
 	cargo build --release
@@ -24,6 +24,12 @@ test:
 
 demo:
 	bash scripts/demo.sh
+
+# Benchmarks (not part of CI; a smoke version is): sync accuracy and CPU cost,
+# fsync~ side by side with the workshop's mrpeach recipe, figures printed.
+bench: build
+	python3 bench/sync.py --events 50 --plot bench/sync.png
+	python3 bench/cost.py --seconds 60 --repeat 3
 
 clean:
 	cargo clean

@@ -9,7 +9,9 @@ on one sample clock, and a report of how closely the sites agree.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import subprocess
 import os
 import shutil
 import sys
@@ -25,8 +27,24 @@ from fsync import Sender  # noqa: E402
 from jack_server import JackServer  # noqa: E402
 from onsets import onset, summary  # noqa: E402
 from pd_site import CLICK, PdSite  # noqa: E402
+from udp_relay import UdpRelay  # noqa: E402
 
 PORTS = (9001, 9002)
+RELAY_PORTS = (9101, 9102)
+
+
+@contextlib.contextmanager
+def cpu_stress(on: bool):
+    """A busy loop on one core for the duration (bounded: killed on exit)."""
+    if not on:
+        yield
+        return
+    hog = subprocess.Popen([sys.executable, "-c", "import time\nt=time.time()\nwhile time.time()-t<600: pass"])
+    try:
+        yield
+    finally:
+        hog.kill()
+        hog.wait(timeout=5)
 
 
 def wait_for_ports(names: list[str], timeout: float = 15.0) -> None:
@@ -60,14 +78,21 @@ def run(args: argparse.Namespace) -> dict:
                 wait_for_ports([f"{n}:output_1" for n in names])
                 from recorder import Recorder
 
-                with Recorder([f"{n}:output_1" for n in names], duration) as rec:
+                with contextlib.ExitStack() as stack:
+                    rec = stack.enter_context(Recorder([f"{n}:output_1" for n in names], duration))
+                    stack.enter_context(cpu_stress(args.stress))
+                    targets = PORTS
+                    if args.delay_ms > 0 or args.loss > 0:
+                        relay = UdpRelay(dict(zip(RELAY_PORTS, PORTS)), args.delay_ms, args.sd_ms, args.loss, args.seed)
+                        stack.enter_context(relay)
+                        targets = RELAY_PORTS
                     time.sleep(1.5)  # let the clock filters settle on a few windows
                     tags = []
-                    with Sender([("127.0.0.1", p) for p in PORTS], ahead=args.ahead) as sender:
+                    with Sender([("127.0.0.1", p) for p in targets], ahead=args.ahead, redundancy=args.redundancy) as sender:
                         for _ in range(args.events):
                             tags.append(sender.play(CLICK).unix)
                             time.sleep(args.interval)
-                    time.sleep(args.ahead + 0.5)
+                    time.sleep(args.ahead + 0.5 + (args.delay_ms + 4 * args.sd_ms) / 1000)
                 to_wall, fit_rms_ms = rec.frame_to_wall()
                 signal = rec.buffer
                 sr = rec.sr
@@ -99,6 +124,7 @@ def analyse(tags, signal, sr, to_wall, fit_rms_ms, statuses, args) -> dict:
         rows.append(row)
     return {
         "recipe": args.recipe,
+        "condition": condition(args),
         "events": len(tags),
         "ahead_s": args.ahead,
         "sr": sr,
@@ -111,11 +137,22 @@ def analyse(tags, signal, sr, to_wall, fit_rms_ms, statuses, args) -> dict:
     }
 
 
+def condition(args) -> str:
+    parts = []
+    if args.delay_ms > 0 or args.loss > 0:
+        parts.append(f"relay {args.delay_ms:g}±{args.sd_ms:g} ms, loss {args.loss * 100:g}%")
+    if args.redundancy > 1:
+        parts.append(f"redundancy {args.redundancy}")
+    if args.stress:
+        parts.append("one core busy")
+    return ", ".join(parts) or "direct loopback"
+
+
 def report(r: dict) -> None:
     sr = r["sr"]
-    print(f"recipe {r['recipe']}: {r['events']} bundles, {r['ahead_s']} s ahead, {sr} Hz, JACK dummy driver")
+    print(f"recipe {r['recipe']} ({r['condition']}): {r['events']} bundles, {r['ahead_s']} s ahead, {sr} Hz, JACK dummy driver")
     print(f"{'event':>5} {'onset A':>10} {'onset B':>10} {'B-A':>6} {'B-A ms':>8} {'A-tag ms':>9} {'B-tag ms':>9}")
-    for row in r["rows"]:
+    for row in [] if r.get("quiet") else r["rows"]:
         d = row.get("b_minus_a")
         fmt = lambda v, f: (f % v) if v is not None else "-"  # noqa: E731
         print(
@@ -144,14 +181,24 @@ def main() -> int:
     p.add_argument("--period", type=int, default=256, help="JACK period (>= 128)")
     p.add_argument("--build", default="build", help="folder with fsync~.pd_linux")
     p.add_argument("--fsync-args", default="", help="creation flags for [fsync~]")
+    p.add_argument("--delay-ms", type=float, default=0.0, help="route through a UDP relay adding this mean delay")
+    p.add_argument("--sd-ms", type=float, default=5.0, help="the relay delay's standard deviation")
+    p.add_argument("--loss", type=float, default=0.0, help="the relay's loss probability (0..1)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--redundancy", type=int, default=1, help="send each bundle N times (fsync~ drops repeats)")
+    p.add_argument("--stress", action="store_true", help="keep one core busy during the run")
+    p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
     if not 1 <= args.events <= 1000 or args.interval < 0.05 or args.period < 128:
         p.error("events 1..1000, interval >= 0.05 s, period >= 128")
+    if not (0 <= args.loss < 1 and 0 <= args.delay_ms <= 1000 and 0 <= args.sd_ms <= 500 and 1 <= args.redundancy <= 10):
+        p.error("loss 0..1, delay 0..1000 ms, sd 0..500 ms, redundancy 1..10")
     recipes = ["fsync", "mrpeach"] if args.recipe == "both" else [args.recipe]
     results = []
     for recipe in recipes:
         results.append(run(argparse.Namespace(**{**vars(args), "recipe": recipe})))
+        results[-1]["quiet"] = args.quiet
         report(results[-1])
         print()
     if len(results) > 1:
@@ -162,7 +209,8 @@ def main() -> int:
                 print(f"  {r['recipe']:>8}: p50 {d['p50']:.0f}  p99 {d['p99']:.0f}  max {d['absmax']:.0f}   sd {a['sd']:.3f} ms   mean {a['mean']:.2f} ms")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
-    return 0 if all(r["missing"] == 0 for r in results) else 1
+    # With loss, sound that never played is a result, not a failure.
+    return 0 if args.loss > 0 or all(r["missing"] == 0 for r in results) else 1
 
 
 if __name__ == "__main__":

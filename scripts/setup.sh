@@ -23,6 +23,6 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-python3 -m pip install -q -e 'python[test]' JACK-Client numpy
+python3 -m pip install -q -e 'python[test]' JACK-Client numpy matplotlib
 make -s build
 echo "setup: done ($(ls build/))"

@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo test --release 2>&1
-python3 -m pytest -q python/tests demo/tests 2>&1
+python3 -m pytest -q python/tests demo/tests bench/tests 2>&1
