@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -14,8 +15,12 @@ class JackServer:
         self.name, self.rate, self.period = name, rate, period
         self.process: subprocess.Popen | None = None
 
+    _cleaned = False  # once per process: libjack in this process maps the registry
+
     def __enter__(self) -> "JackServer":
-        self.remove_stale()
+        if not JackServer._cleaned:
+            self.remove_stale()
+            JackServer._cleaned = True
         # -R: real-time scheduling; with --no-realtime or period 64 the dummy server xruns
         # and every timing figure becomes noise (measured, see ../shared/README.md).
         cmd = ["jackd", "-n", self.name, "-R", "-P", "70", "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
@@ -34,11 +39,12 @@ class JackServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
-        self.remove_stale()
 
     def remove_stale(self) -> None:
-        for path in glob.glob(f"/dev/shm/jack*{self.name}*"):
-            try:
-                os.remove(path)
-            except OSError:
-                pass
+        """JACK keeps a registry of servers in /dev/shm; entries of servers that are
+        gone pile up and after eight "Too many servers already active". When no jackd
+        runs on this machine at all, every jack* entry there is stale."""
+        if subprocess.run(["pgrep", "-x", "jackd"], stdout=subprocess.DEVNULL).returncode == 0:
+            return  # a server is running: leave the registry alone
+        for path in glob.glob("/dev/shm/jack*"):
+            shutil.rmtree(path, ignore_errors=True) if os.path.isdir(path) else os.remove(path)

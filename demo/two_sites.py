@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import subprocess
-import os
 import shutil
 import sys
 import tempfile
@@ -68,7 +67,7 @@ def run(args: argparse.Namespace) -> dict:
     if args.recipe == "fsync" and not (build / "fsync~.pd_linux").exists():
         raise SystemExit(f"{build}/fsync~.pd_linux not found: run `make build` first")
     workdir = Path(tempfile.mkdtemp(prefix="fsync-demo-"))
-    server = f"fsyncdemo{os.getpid()}"
+    server = "fsyncdemo"  # one name: a rerun reuses its registry slot
     names = ["siteA", "siteB"]
     duration = 2.0 + args.events * args.interval + args.ahead + 1.0
     try:

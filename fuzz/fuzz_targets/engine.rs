@@ -1,0 +1,41 @@
+//! libFuzzer over everything the network reaches: the input is split into
+//! packets (by a 0xFF 0xFE marker) interleaved with clock readings and blocks.
+//! Nothing may panic, produce a non-finite sample, or exceed the queue bound.
+#![no_main]
+
+use fsync::core::atom::Atom;
+use fsync::core::engine::Engine;
+use fsync::core::samples::VecStore;
+use fsync::core::settings::{ClockMode, Settings};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let clock = if data.first().is_some_and(|b| b & 1 == 1) { ClockMode::System } else { ClockMode::Logical };
+    let settings = Settings { clock, queue: 16, voices: 4, ..Settings::default() };
+    let mut engine: Engine<&'static str> = Engine::new(settings, 48000.0, 25.0);
+    let store = VecStore { arrays: vec![("a", vec![0.5; 100]), ("b", vec![1.0; 3])] };
+    let mut intern = |s: &str| -> &'static str {
+        match s {
+            "a" => "a",
+            "b" => "b",
+            "/play" => "/play",
+            "/stop" => "/stop",
+            _ => "other",
+        }
+    };
+    let mut logical = 0.0;
+    let mut out = [0.0f32; 64];
+    for (i, chunk) in data.split(|&b| b == 0xFF).enumerate() {
+        let atoms: Vec<Atom> = chunk.iter().map(|&b| Atom::Float(b as f32)).collect();
+        engine.handle_packet(&atoms, logical, 1.7e9 + logical / 1000.0, &mut intern);
+        let step = chunk.first().copied().unwrap_or(0) as f64;
+        engine.observe_clock(logical, 1.7e9 + (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0);
+        for _ in 0..(chunk.len() % 4) {
+            logical += 64.0 / 48.0;
+            engine.render(logical, &store, &mut out);
+            assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
+        }
+        let _ = engine.take_due_forwards(logical);
+        let _ = engine.take_reports();
+    }
+});
