@@ -6,3 +6,15 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo test --release 2>&1
 python3 -m pytest -q python/tests demo/tests bench/tests 2>&1
+# A bounded fuzz pass over the network-facing engine (cargo fuzz needs nightly).
+if rustup toolchain list 2>/dev/null | grep -q nightly; then
+  command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz
+  corpus=$(mktemp -d)
+  cargo +nightly fuzz run engine "$corpus" fuzz/corpus/engine -- -max_total_time=60 -rss_limit_mb=2048 2>&1 | grep -E "^Done|DONE|panicked|SUMMARY" || true
+  status=${PIPESTATUS[0]}
+  rm -rf "$corpus"
+  [ "$status" -eq 0 ] || { echo "fuzz: FAILED (see fuzz/artifacts/engine)"; exit 1; }
+  echo "fuzz: 60 s, no crash"
+else
+  echo "fuzz: skipped (no nightly toolchain here; cargo fuzz needs one)"
+fi

@@ -213,3 +213,14 @@ fn clock_query_reports_mode_offset_jitter_latency() {
         assert_eq!(fields[4], "12.5");
     }
 }
+
+#[test]
+fn offset_past_the_end_is_done_without_sound_or_error() {
+    // Found by the fuzzer: a voice starting beyond its array's end used to panic in perform.
+    let p = at(0.001, vec![osc::message("/play", vec![OscType::String("src".into()), OscType::Float(1.0), OscType::Float(500.0)])]);
+    let run = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(0.0, bytes(&p)).length(20.0).run();
+    assert!(run.exit_ok);
+    assert_eq!(run.first_nonzero(), None);
+    assert_eq!(run.status_with("done"), vec!["done src"]);
+    assert!(run.errors().is_empty(), "{}", run.stderr);
+}

@@ -73,7 +73,10 @@ impl<K: Copy + PartialEq> VoicePool<K> {
             let len = view.len();
             let count = out.len().min(len.saturating_sub(voice.position));
             let gain = voice.gain * master_gain;
-            view.mix_into(voice.position, &mut out[..count], gain);
+            if count > 0 {
+                // (A voice can start past the end: an offset or a late join beyond it.)
+                view.mix_into(voice.position, &mut out[..count], gain);
+            }
             voice.position += count;
             if voice.position >= len {
                 reports.push(Report::Done { array: voice.array });
@@ -127,6 +130,17 @@ mod tests {
         pool.render(&s, &mut out, 1.0, &mut r);
         assert_eq!(out, [0.0, 0.0]);
         assert_eq!(r.drain().0, vec![Report::Missing { array: "a" }]);
+    }
+
+    #[test]
+    fn starting_past_the_end_is_just_done() {
+        let (s, mut r) = (store(), ReportRing::new());
+        let mut pool = VoicePool::new(1);
+        pool.start("a", 10, 1.0, &mut r);
+        let mut out = [0.0; 4];
+        pool.render(&s, &mut out, 1.0, &mut r);
+        assert_eq!(out, [0.0; 4]);
+        assert_eq!(r.drain().0, vec![Report::Done { array: "a" }]);
     }
 
     #[test]
