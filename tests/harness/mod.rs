@@ -167,11 +167,16 @@ impl Patch {
     }
 
     pub fn run(&self) -> Run {
+        self.run_under(&[])
+    }
+
+    /// Runs Pd under a wrapper command, e.g. `["valgrind", …]`.
+    pub fn run_under(&self, wrapper: &[&str]) -> Run {
         let dir = scratch_dir();
         let wav = dir.join("rec.wav");
         let patch = dir.join("test.pd");
         std::fs::write(&patch, self.text(&wav)).unwrap();
-        let out = run_pd(&dir, &patch, self.sr, Duration::from_secs(30));
+        let out = run_pd_under(wrapper, &dir, &patch, self.sr, Duration::from_secs(120));
         let samples = if wav.exists() { read_float_wav(&wav) } else { vec![] };
         let status = out
             .stderr
@@ -209,7 +214,20 @@ pub fn scratch_dir() -> PathBuf {
 
 /// `pd -batch` on `patch`, killed after `limit`.
 pub fn run_pd(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
-    let mut child = Command::new("pd")
+    run_pd_under(&[], dir, patch, sr, limit)
+}
+
+pub fn run_pd_under(wrapper: &[&str], dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
+    let (program, wrapper_args) = match wrapper {
+        [first, rest @ ..] => (*first, rest),
+        [] => ("pd", &[][..]),
+    };
+    let mut command = Command::new(program);
+    command.args(wrapper_args);
+    if !wrapper.is_empty() {
+        command.arg("pd");
+    }
+    let mut child = command
         .args(["-batch", "-nosound", "-nogui", "-stderr", "-noprefs", "-r", &sr.to_string(), "-path"])
         .arg(dir)
         .arg("-open")
