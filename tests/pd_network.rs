@@ -79,3 +79,72 @@ fn mrpeach_udpreceive() {
     }
     check(|port| format!("udpreceive {port}"));
 }
+
+#[test]
+fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
+    // 100 000 distinct bundles, due 30 s ahead, as fast as the socket takes them.
+    // The kernel may drop some; of those Pd gets, 1024 (the queue) are kept and the
+    // rest reported dropped; Pd still quits on time and prints its queue on request.
+    let port = free_udp_port();
+    let dir = harness::scratch_dir();
+    let patch = format!(
+        "#N canvas 0 0 600 400 12;\n\
+         #X obj 10 10 netreceive -u -b {port};\n\
+         #X obj 10 50 fsync~ -clock system;\n\
+         #X obj 300 10 loadbang;\n\
+         #X msg 300 40 \\; pd dsp 1;\n\
+         #X obj 300 70 delay 4000;\n\
+         #X msg 300 100 print \\, stop \\, print;\n\
+         #X obj 300 130 delay 100;\n\
+         #X msg 300 160 \\; pd quit;\n\
+         #X connect 0 0 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n#X connect 5 0 1 0;\n\
+         #X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
+    );
+    let path = dir.join("flood.pd");
+    std::fs::write(&path, patch).unwrap();
+    let start = Instant::now();
+    let mut child = Command::new("pd")
+        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000", "-path"])
+        .arg(&dir)
+        .arg("-open")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    std::thread::sleep(Duration::from_millis(500));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let mut sent = 0;
+    for i in 0..100_000u32 {
+        let t = now + 30.0 + i as f64 * 1e-5;
+        let whole = t.floor();
+        let bundle = rosc::OscPacket::Bundle(rosc::OscBundle {
+            timetag: rosc::OscTime { seconds: (whole as u64 + 2_208_988_800) as u32, fractional: ((t - whole) * 4294967296.0) as u32 },
+            content: vec![play("src")],
+        });
+        if socket.send_to(&bytes(&bundle), ("127.0.0.1", port)).is_ok() {
+            sent += 1;
+        }
+    }
+    let mut exited = None;
+    while start.elapsed() < Duration::from_secs(30) {
+        if let Some(status) = child.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let stderr = reader.join().unwrap();
+    let took = start.elapsed();
+    println!("sent {sent} packets; Pd quit after {took:?}");
+    assert!(exited.is_some_and(|s| s.success()), "Pd did not quit on its own:\n{}", &stderr[..stderr.len().min(3000)]);
+    let queue_line = stderr.lines().find(|l| l.contains("queue ")).expect("print output");
+    assert!(queue_line.contains("queue 1024/1024 audio"), "{queue_line}");
+    assert!(stderr.contains("queue 0/1024 audio"), "stop cleared the queue");
+}

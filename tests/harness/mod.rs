@@ -26,7 +26,8 @@ pub enum Input {
 pub struct Patch {
     pub sr: u32,
     pub args: String,
-    /// `[block~ …]` arguments for the subpatch around fsync~, e.g. "2048" or "1024 4".
+    /// `[block~ …]` arguments for the subpatch around fsync~, e.g. "2048" or "1024 4";
+    /// or "switch~ 64" for a `[switch~]` (off at load, `; sub-switch 1` turns it on).
     pub block: Option<String>,
     /// Arrays made with `[table]` inside `[pd arrays]` (deletable with `; pd-arrays clear`).
     pub arrays: Vec<(String, Vec<f32>)>,
@@ -105,10 +106,15 @@ impl Patch {
         p.push_str("#X obj 10 10 inlet;\n#X obj 10 50 fsync~ ");
         p.push_str(&self.args);
         p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n");
-        if let Some(b) = &self.block {
-            let _ = writeln!(p, "#X obj 300 10 block~ {b};");
-        }
         p.push_str("#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 1 3 0;\n#X connect 4 0 2 0;\n");
+        if let Some(b) = &self.block {
+            // `switch~ …` in `block` makes a switchable subpatch, controlled by `; sub-switch 0|1`.
+            if let Some(args) = b.strip_prefix("switch~") {
+                let _ = writeln!(p, "#X obj 300 10 switch~{args};\n#X obj 300 40 r sub-switch;\n#X connect 6 0 5 0;");
+            } else {
+                let _ = writeln!(p, "#X obj 300 10 block~ {b};");
+            }
+        }
         let sub = add(&mut p, "#X restore 10 300 pd sub".into());
         // Arrays, in a subpatch that a test may clear.
         p.push_str("#N canvas 0 0 400 300 arrays 0;\n");
