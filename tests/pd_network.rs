@@ -148,3 +148,64 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
     assert!(queue_line.contains("queue 1024/1024 audio"), "{queue_line}");
     assert!(stderr.contains("queue 0/1024 audio"), "stop cleared the queue");
 }
+
+#[test]
+fn bundle_from_pd_carries_wall_clock_time_of_now_plus_offset() {
+    // Real-time Pd: after 1 s of DSP, `bundle 200 /tick` must be stamped with the
+    // wall-clock time of now + 200 ms (+ latency, here 0). -nosound lags the wall
+    // clock by a few ms, so the check allows 50 ms.
+    let dir = harness::scratch_dir();
+    let patch = "#N canvas 0 0 600 400 12;\n\
+         #X obj 10 50 fsync~ -clock system -latency 0;\n\
+         #X obj 10 90 print out;\n\
+         #X obj 300 10 loadbang;\n\
+         #X msg 300 40 \\; pd dsp 1;\n\
+         #X obj 300 70 delay 1000;\n\
+         #X msg 300 100 bundle 200 /tick;\n\
+         #X obj 300 130 delay 100;\n\
+         #X msg 300 160 \\; pd quit;\n\
+         #X connect 0 1 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n#X connect 5 0 0 0;\n\
+         #X connect 4 0 6 0;\n#X connect 6 0 7 0;\n";
+    let path = dir.join("sender.pd");
+    std::fs::write(&path, patch).unwrap();
+    let mut child = Command::new("pd")
+        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-sleepgrain", "0.5", "-r", "48000", "-path"])
+        .arg(&dir)
+        .arg("-open")
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    // Read lines as they come, noting our own clock when the packet line arrives.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+            let _ = tx.send((line, now));
+        }
+    });
+    let mut found = None;
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(10) && found.is_none() {
+        if let Ok((line, now)) = rx.recv_timeout(Duration::from_millis(100)) {
+            if let Some(rest) = line.strip_prefix("out: packet ") {
+                let bytes: Vec<u8> = rest.split(' ').map(|b| b.parse().unwrap()).collect();
+                found = Some((bytes, now));
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    let (bytes, seen_at) = found.expect("no packet line");
+    let (_, packet) = rosc::decoder::decode_udp(&bytes).unwrap();
+    let rosc::OscPacket::Bundle(bundle) = packet else { panic!("not a bundle") };
+    let unix = bundle.timetag.seconds as f64 - 2_208_988_800.0 + bundle.timetag.fractional as f64 / 4294967296.0;
+    let error_ms = (unix - (seen_at + 0.2)) * 1000.0;
+    println!("timetag − (wall clock when printed + 200 ms) = {error_ms:.2} ms");
+    assert!(error_ms.abs() < 50.0, "{error_ms} ms");
+    assert!(matches!(&bundle.content[0], rosc::OscPacket::Message(m) if m.addr == "/tick"));
+}

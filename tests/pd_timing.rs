@@ -221,3 +221,27 @@ fn mapped_addresses_play_arrays_like_the_workshop_tick() {
     assert!(run.status.contains(&"/pd tick".to_string()), "after unmap /pd tick is forwarded: {:?}", run.status);
     assert!(run.errors().is_empty(), "{}", run.stderr);
 }
+
+#[test]
+fn pd_as_a_sender_stamps_bundles_with_its_own_time() {
+    // At logical 100 ms: `bundle 50 /play src` → `packet <bytes>` (timetag 150 ms in
+    // -clock logical) → back into fsync~ → array[0] at round(0.150 · 48000).
+    let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(10)).at(100.0, Input::Control("bundle 50 /play src".into())).length(200.0);
+    patch.extra = ["#X obj 10 600 r status-bus;", "#X obj 10 630 route packet;", "#X obj 10 660 s fsync-in;"].map(String::from).to_vec();
+    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
+    let run = patch.run();
+    assert!(run.errors().is_empty(), "{}", run.stderr);
+    assert_eq!(run.status_with("scheduled"), vec!["scheduled 50 /play"], "{:?}", run.status);
+    assert_eq!(run.first_nonzero(), Some(7200));
+}
+
+#[test]
+fn bundle_before_any_dsp_in_system_mode_is_refused_with_a_message() {
+    // Logical 0, before the first DSP tick: the clock filter has no estimate yet.
+    let run = Patch::new(48000, "-clock system").at(0.0, Input::Control("bundle 50 /play src".into())).at(1.0, Input::Control("bundle 50".into())).length(10.0).run();
+    let errors = run.errors();
+    assert_eq!(errors.len(), 2, "{}", run.stderr);
+    assert!(errors[0].contains("no clock estimate yet"), "{}", errors[0]);
+    assert!(errors[1].contains("usage: bundle"), "{}", errors[1]);
+    assert!(run.status_with("packet").is_empty());
+}

@@ -3,6 +3,7 @@
 
 use super::address_map::{self, MapEntry, MatchArg};
 use super::atom::Atom;
+use super::command::ForwardAtom;
 use super::engine::Engine;
 use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_VOICES};
 
@@ -22,11 +23,14 @@ pub enum Control {
     /// `map` alone: list the table.
     ListMap,
     Unmap { address: Option<String>, first_arg: Option<MatchArg> },
+    /// `bundle <offset_ms> <address> [args…]`: make a packet stamped with the
+    /// wall-clock time of now + offset (Pd as a timetag sender).
+    Bundle { offset_ms: f64, address: String, args: Vec<ForwardAtom> },
     Stop,
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -56,6 +60,21 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             [Atom::Symbol(a), Atom::Symbol(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Symbol(f.to_string())) }),
             [Atom::Symbol(a), Atom::Float(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Float(*f)) }),
             _ => Err("usage: unmap [<address> [<first-arg>]]".to_string()),
+        },
+        "bundle" => match args {
+            [Atom::Float(offset), Atom::Symbol(address), rest @ ..] if address.starts_with('/') && offset.is_finite() => Ok(Control::Bundle {
+                offset_ms: *offset as f64,
+                address: address.to_string(),
+                args: rest
+                    .iter()
+                    .map(|a| match a {
+                        Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
+                        Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
+                        Atom::Other => Err("bundle: arguments must be numbers or symbols".to_string()),
+                    })
+                    .collect::<Result<_, _>>()?,
+            }),
+            _ => Err("usage: bundle <offset_ms> </address> [args...]".to_string()),
         },
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
@@ -97,7 +116,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::QueryClock | Control::Print | Control::ListMap => {}
+        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } => {}
     }
     None
 }

@@ -284,6 +284,26 @@ impl<K: Copy + PartialEq> Engine<K> {
         std::iter::from_fn(|| self.forward.pop_due_before(now_ms + 1e-6)).collect()
     }
 
+    /// An OSC bundle for `address args` stamped with the time of logical
+    /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
+    /// latency, so it names when this Pd's own sound of that moment is heard) or,
+    /// with `-clock logical`, logical seconds. None before the first DSP tick.
+    pub fn make_bundle(&self, now_ms: f64, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
+        let tag = self.time.timetag_of_logical(now_ms + offset_ms).ok_or("no clock estimate yet: switch DSP on first")?;
+        let args = args
+            .iter()
+            .map(|a| match a {
+                ForwardAtom::Float(f) => rosc::OscType::Float(*f),
+                ForwardAtom::Symbol(s) => rosc::OscType::String(s.clone()),
+            })
+            .collect();
+        let packet = rosc::OscPacket::Bundle(rosc::OscBundle {
+            timetag: rosc::OscTime { seconds: tag.seconds, fractional: tag.fraction },
+            content: vec![rosc::OscPacket::Message(rosc::OscMessage { addr: address.to_string(), args })],
+        });
+        rosc::encoder::encode(&packet).map_err(|e| format!("bundle: {e}"))
+    }
+
     /// The `stop` message: silence now and forget everything pending.
     pub fn stop_all(&mut self) {
         self.voices.stop(None);

@@ -127,6 +127,10 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 FsyncTilde::post(&format!("fsync~: {line}"));
             }
         }
+        Control::Bundle { offset_ms, ref address, ref args } => match state.engine.make_bundle(ffi::logical_ms(), offset_ms, address, args) {
+            Ok(bytes) => output::packet(state, &bytes),
+            Err(e) => FsyncTilde::error(state.owner, &e),
+        },
         Control::Stop => {
             // SAFETY: a live clock of ours.
             unsafe { pd_sys::clock_unset(state.forward_clock) };

@@ -44,6 +44,11 @@ pub fn emit(state: &mut State, outputs: Vec<Output<Key>>) {
     }
 }
 
+/// `packet <bytes…>`: an OSC packet for `[netsend -u -b]` / `[udpsend]`.
+pub fn packet(state: &State, bytes: &[u8]) {
+    send(state, "packet", bytes.iter().map(|&b| float(b as f32)).collect());
+}
+
 /// Outputs what the perform routine left in the report ring.
 pub fn drain_reports(state: &mut State) {
     let (reports, lost) = state.engine.take_reports();

@@ -3,7 +3,7 @@
 //!
 //! Patch layout: a subpatch `[pd sub]` holds `[fsync~ args]` (and `[block~]`
 //! if asked) with `[tabwrite~ rec]` on its signal outlet; its status outlet
-//! goes to `[print fsync-status]` and `[s status-bus]`. Packets and control
+//! goes to `[print fsync-status]` and `[s status-bus]`; `[s fsync-in]` also reaches fsync~. Packets and control
 //! messages reach fsync~ from `[delay t]` → message box at logical time t.
 //! DSP and recording start at logical 0, so recorded sample n ↔ time n/sr.
 
@@ -105,12 +105,12 @@ impl Patch {
         p.push_str("#N canvas 0 0 400 300 sub 0;\n");
         p.push_str("#X obj 10 10 inlet;\n#X obj 10 50 fsync~ ");
         p.push_str(&self.args);
-        p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n");
-        p.push_str("#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 1 3 0;\n#X connect 4 0 2 0;\n");
+        p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n#X obj 100 10 r fsync-in;\n");
+        p.push_str("#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 1 3 0;\n#X connect 4 0 2 0;\n#X connect 5 0 1 0;\n");
         if let Some(b) = &self.block {
             // `switch~ …` in `block` makes a switchable subpatch, controlled by `; sub-switch 0|1`.
             if let Some(args) = b.strip_prefix("switch~") {
-                let _ = writeln!(p, "#X obj 300 10 switch~{args};\n#X obj 300 40 r sub-switch;\n#X connect 6 0 5 0;");
+                let _ = writeln!(p, "#X obj 300 10 switch~{args};\n#X obj 300 40 r sub-switch;\n#X connect 7 0 6 0;");
             } else {
                 let _ = writeln!(p, "#X obj 300 10 block~ {b};");
             }
