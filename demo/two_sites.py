@@ -62,6 +62,23 @@ def wait_for_ports(names: list[str], timeout: float = 15.0) -> None:
         probe.close()
 
 
+def wait_for_other_output(known: tuple, timeout: float = 15.0) -> str:
+    """The first output port of a JACK client not in `known` (PortAudio names its own)."""
+    import jack
+
+    probe = jack.Client("fsync-probe", no_start_server=True)
+    try:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for port in probe.get_ports(is_output=True, is_audio=True):
+                if port.name.split(":")[0] not in known:
+                    return port.name
+            time.sleep(0.1)
+        raise RuntimeError("the Python site's JACK output did not appear")
+    finally:
+        probe.close()
+
+
 def run(args: argparse.Namespace) -> dict:
     build = Path(args.build).resolve()
     if args.recipe == "fsync" and not (build / "fsync~.pd_linux").exists():
@@ -73,12 +90,21 @@ def run(args: argparse.Namespace) -> dict:
     try:
         with JackServer(server, period=args.period):
             sites = [PdSite(n, p, args.recipe, build, workdir, args.fsync_args) for n, p in zip(names, PORTS)]
+            if getattr(args, "site_b", "pd") == "python":
+                from py_site import PythonSite
+
+                sites[1] = PythonSite("siteB", PORTS[1], workdir, duration + 5)
             with sites[0], sites[1]:
-                wait_for_ports([f"{n}:output_1" for n in names])
+                sources = [f"{names[0]}:output_1", f"{names[1]}:output_1"]
+                if isinstance(sites[1], PdSite):
+                    wait_for_ports(sources)
+                else:
+                    wait_for_ports(sources[:1])
+                    sources[1] = wait_for_other_output(known=("system", names[0]))
                 from recorder import Recorder
 
                 with contextlib.ExitStack() as stack:
-                    rec = stack.enter_context(Recorder([f"{n}:output_1" for n in names], duration))
+                    rec = stack.enter_context(Recorder(sources, duration))
                     stack.enter_context(cpu_stress(args.stress))
                     targets = PORTS
                     if args.delay_ms > 0 or args.loss > 0:
@@ -187,6 +213,7 @@ def main() -> int:
     p.add_argument("--redundancy", type=int, default=1, help="send each bundle N times (fsync~ drops repeats)")
     p.add_argument("--stress", action="store_true", help="keep one core busy during the run")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
+    p.add_argument("--site-b", choices=["pd", "python"], default="pd", help="python: site B is fsync-play (PortAudio on JACK) instead of Pd")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
     if not 1 <= args.events <= 1000 or args.interval < 0.05 or args.period < 128:

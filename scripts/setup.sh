@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 python3-pip valgrind)
+packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 libportaudio2 libsndfile1 python3-pip valgrind)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +23,6 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-python3 -m pip install -q -e 'python[test]' JACK-Client numpy matplotlib
+python3 -m pip install -q -e 'python[test,play]' JACK-Client numpy matplotlib
 make -s build
 echo "setup: done ($(ls build/))"

@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--logical", type=float, metavar="SECONDS", help="timetag in the receivers' Pd logical seconds (-clock logical)")
     when.add_argument("--immediately", action="store_true", help="OSC timetag 1: play on arrival")
     p.add_argument("--redundancy", type=int, default=1, metavar="N", help="send each datagram N times (default 1)")
+    p.add_argument("--local", metavar="FILE", help="also play FILE here at the same timetag (forward synchronization in one command)")
     sub = p.add_subparsers(dest="command", required=True)
     play = sub.add_parser("play", help="start ARRAY at the timetag")
     play.add_argument("array")
@@ -87,7 +88,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         except OSError as e:
             print(f"fsync-send: {e}", file=sys.stderr)
             return 1
-    print(f"{a.command}: {tag.describe()} -> {', '.join(f'{h}:{p}' for h, p in targets)}")
+    print(f"{a.command}: {tag.describe()} -> {', '.join(f'{h}:{p}' for h, p in targets)}", flush=True)
+    if a.local:
+        if tag.unix is None:
+            print("fsync-send: --local needs a wall-clock timetag (not --logical/--immediately)", file=sys.stderr)
+            return 2
+        from .play_cli import main as play_main
+
+        return play_main([a.local, "--at", repr(tag.unix)])
     return 0
 
 

@@ -1,0 +1,93 @@
+"""Python plays too: start a sound so that its first sample leaves the DAC at a
+wall-clock time, sample-accurately, by scheduling against the audio stream's own
+clock (PortAudio's outputBufferDacTime) rather than sleeping until the time and
+then starting playback (what the workshop's playsound does, start delay unknown)."""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class _Voice:
+    sound: np.ndarray
+    due_stream_time: float
+    position: int = -1  # -1: not started
+
+
+class ScheduledPlayer:
+    """An output stream that mixes sounds started at given wall-clock times."""
+
+    def __init__(self, device=None, samplerate: int | None = None, channels: int = 2, max_voices: int = 64):
+        import sounddevice as sd
+
+        self.stream = sd.OutputStream(device=device, samplerate=samplerate, channels=channels, dtype="float32", callback=self._callback)
+        self.samplerate = int(self.stream.samplerate)
+        self.channels = channels
+        self.max_voices = max_voices
+        self._voices: list[_Voice] = []
+        self._pending: collections.deque[_Voice] = collections.deque()
+        self._offsets: collections.deque[float] = collections.deque(maxlen=200)
+        self._lock = threading.Lock()
+        self.late = 0
+
+    def __enter__(self) -> "ScheduledPlayer":
+        self.stream.start()
+        deadline = time.time() + 5
+        while not self._offsets and time.time() < deadline:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stream.stop()
+        self.stream.close()
+
+    def wall_minus_stream(self) -> float:
+        """wall − stream clock: the smallest recent reading (a reading is never early)."""
+        with self._lock:
+            return min(self._offsets) if self._offsets else float("nan")
+
+    def play_at(self, sound: np.ndarray, unix_time: float) -> None:
+        voice = _Voice(sound, unix_time - self.wall_minus_stream())
+        with self._lock:
+            self._pending.append(voice)
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._voices or self._pending)
+
+    def _callback(self, outdata, frames, time_info, status) -> None:
+        wall = time.time()
+        with self._lock:
+            self._offsets.append(wall - time_info.currentTime)
+            while self._pending and len(self._voices) < self.max_voices:
+                self._voices.append(self._pending.popleft())
+        outdata.fill(0)
+        dac = time_info.outputBufferDacTime
+        keep = []
+        for v in self._voices:
+            if v.position < 0:
+                start = int(round((v.due_stream_time - dac) * self.samplerate))
+                if start >= frames:
+                    keep.append(v)
+                    continue
+                if start < 0:  # late: join at the position it would have reached
+                    self.late += 1
+                    v.position, start = -start, 0
+                else:
+                    v.position = 0
+            else:
+                start = 0
+            n = min(frames - start, len(v.sound) - v.position)
+            if n > 0:
+                chunk = v.sound[v.position : v.position + n]
+                outdata[start : start + n] += chunk if chunk.shape[1] == self.channels else chunk[:, :1]
+                v.position += n
+            if v.position < len(v.sound):
+                keep.append(v)
+        self._voices = keep

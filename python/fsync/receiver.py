@@ -1,0 +1,78 @@
+"""fsync-play as a receiver: listens for the same bundles as [fsync~] (`/play
+<name> [gain] [offset_ms]`, mapped addresses such as the workshop's `/py tick`)
+and plays them at their timetags."""
+
+from __future__ import annotations
+
+import socket
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+from pythonosc.osc_bundle import OscBundle
+from pythonosc.osc_message import OscMessage
+from pythonosc.parsing import osc_types
+
+MapKey = Tuple[str, Optional[str]]
+
+
+def timed_messages(data: bytes, now: float) -> List[Tuple[float, OscMessage]]:
+    """Every message with the time it is due, as [fsync~] reads them: an inner
+    bundle's own timetag governs; "immediately" means the enclosing bundle's time
+    (or `now`). Unlike python-osc's OscPacket, a past timetag stays in the past,
+    so lateness is not hidden."""
+    if OscBundle.dgram_is_bundle(data):
+        out: List[Tuple[float, OscMessage]] = []
+        _flatten(OscBundle(data), now, out)
+        return out
+    if OscMessage.dgram_is_message(data):
+        return [(now, OscMessage(data))]
+    raise ValueError("neither an OSC message nor a bundle")
+
+
+def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMessage]]) -> None:
+    due = enclosing if bundle.timestamp == osc_types.IMMEDIATELY else bundle.timestamp
+    for content in bundle:
+        if isinstance(content, OscBundle):
+            _flatten(content, due, out)
+        else:
+            out.append((due, content))
+
+
+class Receiver:
+    def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str], dedupe_s: float = 1.0):
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.socket.bind(("127.0.0.1", port))
+        self.socket.settimeout(0.2)
+        self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
+        self.recent: Dict[bytes, float] = {}
+
+    def handle(self, data: bytes, now: float) -> None:
+        if self.recent.get(data, -1e9) > now - self.dedupe_s:
+            return  # the same datagram again: a redundant send
+        self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
+        self.recent[data] = now
+        try:
+            messages = timed_messages(data, now)
+        except Exception as e:  # noqa: BLE001 - anything from the network
+            print(f"fsync-play: dropped a packet that is not OSC: {e}")
+            return
+        for due, msg in messages:
+            first = msg.params[0] if msg.params else None
+            name = self.mapping.get((msg.address, str(first))) or self.mapping.get((msg.address, None))
+            if name is not None:
+                self.play(name, 1.0, 0.0, due)
+            elif msg.address == "/play" and isinstance(first, str):
+                gain = float(msg.params[1]) if len(msg.params) > 1 else 1.0
+                offset = float(msg.params[2]) if len(msg.params) > 2 else 0.0
+                self.play(first, gain, offset, due)
+            else:
+                print(f"fsync-play: ignored {msg.address} {msg.params}")
+
+    def serve(self, seconds: float) -> None:
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            try:
+                data = self.socket.recv(70000)
+            except socket.timeout:
+                continue
+            self.handle(data, time.time())
