@@ -267,3 +267,46 @@ fn a_hundred_instances_in_one_patch() {
     assert_eq!(run.first_nonzero(), Some(480));
     assert_eq!(run.stderr.matches("sample-accurate playback").count(), 1, "the class is set up once");
 }
+
+#[test]
+fn huge_packets_thousands_of_messages_and_oversized_lists() {
+    // A full datagram: 1500 /play messages in one bundle → 1024 queued (the bound),
+    // the rest reported dropped; then a list longer than any datagram is refused.
+    let plays: Vec<_> = (0..1500).map(|_| play("src")).collect();
+    let big = bytes(&at(0.010, plays));
+    assert!(big.len() > 20_000 && big.len() <= 65_507, "{}", big.len());
+    let mut too_long = big.clone();
+    too_long.resize(70_000, 0);
+    let run = Patch::new(48000, "-clock logical -voices 4 -dedupe 0")
+        .array("src", vec![0.001; 10])
+        .packet(0.0, big)
+        .packet(1.0, too_long)
+        .packet(20.0, good_at(0.030)) // after the 1024 have started at 10 ms and left the queue
+        .length(40.0)
+        .run();
+    assert!(run.exit_ok, "{}", &run.stderr[..run.stderr.len().min(2000)]);
+    assert_eq!(run.status_with("scheduled").len(), 1024 + 1);
+    assert_eq!(run.status_with("dropped queue-full").len(), 1500 - 1024);
+    assert_eq!(run.status_with("error bytes").len(), 1, "the 70 000-byte list");
+    assert!(run.errors().iter().any(|l| l.contains("longer than a UDP datagram")));
+    assert!(run.samples[1440] > 0.0, "the packet after them still plays at 30 ms");
+}
+
+#[test]
+fn array_renamed_or_rewritten_while_playing() {
+    // Rewriting values while playing is heard at once; renaming the array away
+    // ends the voice with `missing` (the name no longer finds it).
+    let run = Patch::new(48000, "-clock logical")
+        .array("src", vec![1.0; 4800])
+        .packet(0.0, good_at(0.0))
+        .at(10.0, Input::Global("src const 2".into()))
+        .at(50.0, Input::Global("src rename other".into()))
+        .length(100.0)
+        .run();
+    assert!(run.exit_ok, "{}", run.stderr);
+    assert_eq!(run.samples[100], 1.0);
+    assert_eq!(run.samples[1000], 2.0, "rewritten values are played");
+    let last = run.samples.iter().rposition(|&x| x != 0.0).unwrap();
+    assert_eq!(last + 1, 2400 / 64 * 64, "renamed at 50 ms: the voice ends at that block");
+    assert_eq!(run.status_with("missing"), vec!["missing src"]);
+}
