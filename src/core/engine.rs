@@ -287,9 +287,9 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// An OSC bundle for `address args` stamped with the time of logical
     /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
-    /// with `-clock logical`, logical seconds. None before the first DSP tick.
-    pub fn make_bundle(&self, now_ms: f64, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
-        let tag = self.time.timetag_of_logical(now_ms + offset_ms).ok_or("no clock estimate yet: switch DSP on first")?;
+    /// with `-clock logical`, logical seconds.
+    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
+        let tag = self.time.timetag_of_logical(now_ms + offset_ms, now_ms, wall_now_s).ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?;
         let args = args
             .iter()
             .map(|a| match a {

@@ -43,12 +43,15 @@ impl TimeMap {
         }
     }
 
-    /// Wall-clock timetag of a logical time (for Pd as a sender), or None before the first tick.
-    pub fn timetag_of_logical(&self, logical_ms: f64) -> Option<Timetag> {
+    /// The timetag of a logical time (for Pd as a sender): when this Pd's sound of
+    /// that moment leaves the DAC. Before the first DSP tick there is no estimate:
+    /// then the raw clock reading `wall_now_s` at logical `now_ms` stands in.
+    pub fn timetag_of_logical(&self, logical_ms: f64, now_ms: f64, wall_now_s: f64) -> Option<Timetag> {
         match self.mode {
             ClockMode::Logical => Timetag::from_seconds(logical_ms / 1000.0),
             ClockMode::System => {
-                let wall = self.filter.logical_to_wall_s(logical_ms + self.latency_ms)?;
+                let at = logical_ms + self.latency_ms;
+                let wall = self.filter.logical_to_wall_s(at).unwrap_or(wall_now_s + (at - now_ms) / 1000.0);
                 Timetag::from_unix(wall)
             }
         }

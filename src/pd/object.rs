@@ -127,7 +127,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 FsyncTilde::post(&format!("fsync~: {line}"));
             }
         }
-        Control::Bundle { offset_ms, ref address, ref args } => match state.engine.make_bundle(ffi::logical_ms(), offset_ms, address, args) {
+        Control::Bundle { offset_ms, ref address, ref args } => match state.engine.make_bundle(ffi::logical_ms(), ffi::wall_s(), offset_ms, address, args) {
             Ok(bytes) => output::packet(state, &bytes),
             Err(e) => FsyncTilde::error(state.owner, &e),
         },
