@@ -203,9 +203,16 @@ pub struct PdOutput {
 /// The built external, copied as `fsync~.pd_linux` into `dir`.
 pub fn install_external(dir: &Path) {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> → target/<profile>/libfsync.so
-    let lib = exe.parent().unwrap().parent().unwrap().join("libfsync.so");
-    assert!(lib.exists(), "{} not built", lib.display());
+    // target/<profile>/deps/<test>: `cargo test` writes the cdylib next to it in deps/
+    // (only `cargo build` copies it up to target/<profile>/), so take the newer one.
+    let deps = exe.parent().unwrap();
+    let candidates = [deps.join("libfsync.so"), deps.parent().unwrap().join("libfsync.so")];
+    let lib = candidates
+        .iter()
+        .filter_map(|p| Some((std::fs::metadata(p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p.clone())
+        .expect("libfsync.so not built");
     std::fs::copy(&lib, dir.join("fsync~.pd_linux")).unwrap();
 }
 
