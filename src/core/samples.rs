@@ -16,7 +16,7 @@ pub trait SampleView {
 }
 
 pub trait SampleStore<K> {
-    type View<'a>: SampleView
+    type View<'a>: SampleView + Clone
     where
         Self: 'a;
     /// The array named `key` as it is now, or None if there is none.

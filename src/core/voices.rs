@@ -63,9 +63,19 @@ impl<K: Copy + PartialEq> VoicePool<K> {
         if out.is_empty() {
             return;
         }
+        // Voices often share an array: look each up once per call, not once per voice.
+        let mut last: Option<(K, Option<S::View<'_>>)> = None;
         for slot in &mut self.slots {
             let Some(voice) = slot else { continue };
-            let Some(view) = store.view(voice.array) else {
+            let view = match &last {
+                Some((key, view)) if *key == voice.array => view.clone(),
+                _ => {
+                    let view = store.view(voice.array);
+                    last = Some((voice.array, view.clone()));
+                    view
+                }
+            };
+            let Some(view) = view else {
                 reports.push(Report::Missing { array: voice.array });
                 *slot = None;
                 continue;

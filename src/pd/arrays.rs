@@ -11,6 +11,7 @@ pub struct Key(pub *mut t_symbol);
 
 pub struct PdArrays;
 
+#[derive(Clone, Copy)]
 pub struct WordView<'a>(&'a [t_word]);
 
 impl SampleView for WordView<'_> {
