@@ -2,7 +2,7 @@
 PD_EXTRA ?= $(HOME)/.local/lib/pd/extra
 EXTERNAL  = build/fsync~.pd_linux
 
-.PHONY: build install uninstall test demo bench clean
+.PHONY: build install uninstall package test demo bench clean
 
 build:
 	cargo build --release
@@ -15,6 +15,16 @@ build:
 install: build
 	mkdir -p $(PD_EXTRA)/fsync
 	cp $(EXTERNAL) build/fsync~-help.pd README.md LICENSE $(PD_EXTRA)/fsync/
+
+# A deken-style archive (zip named with version and platform, one folder inside),
+# for upload with `deken upload` or unpacking into a Pd externals folder.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+DEK = build/fsync[v$(VERSION)](Linux-amd64-32).dek
+package: build
+	rm -rf build/package && mkdir -p build/package/fsync
+	cp $(EXTERNAL) pd-help/fsync~-help.pd LICENSE README.md build/package/fsync/
+	rm -f "$(DEK)" && cd build/package && python3 -m zipfile -c "../fsync[v$(VERSION)](Linux-amd64-32).dek" fsync
+	@echo "$(DEK)"
 
 uninstall:
 	rm -rf $(PD_EXTRA)/fsync
