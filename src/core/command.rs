@@ -9,6 +9,8 @@ use std::fmt;
 pub enum Command {
     Play { array: String, gain: f32, offset_ms: f64 },
     Stop { array: Option<String> },
+    /// `/load <name> <path>`: read a sound file into the object (not timed).
+    Load { name: String, path: String },
     Forward { address: String, args: Vec<ForwardAtom> },
 }
 
@@ -34,6 +36,7 @@ impl fmt::Display for ArgsError {
 pub const PLAY_USAGE: &str = "usage: /play <array:s> [gain:f] [offset_ms:f]";
 /// Keeps a mix of voices finite whatever a packet asks for.
 pub const MAX_GAIN: f64 = 1000.0;
+pub const LOAD_USAGE: &str = "usage: /load <name:s> <path:s> (path relative to a -sounds folder)";
 pub const STOP_USAGE: &str = "usage: /stop [array:s]";
 
 pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsError> {
@@ -62,6 +65,13 @@ pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsE
             };
             Ok(Command::Play { array, gain: gain as f32, offset_ms })
         }
+        "/load" => match message.args.as_slice() {
+            [a, b] => match (name(a), name(b)) {
+                (Some(name), Some(path)) => Ok(Command::Load { name, path }),
+                _ => Err(fail(format!("{LOAD_USAGE}"))),
+            },
+            _ => Err(fail(format!("{} arguments; {LOAD_USAGE}", message.args.len()))),
+        },
         "/stop" => match message.args.as_slice() {
             [] => Ok(Command::Stop { array: None }),
             [a] => name(a)

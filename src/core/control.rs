@@ -26,11 +26,15 @@ pub enum Control {
     /// `bundle <offset_ms> <address> [args…]`: make a packet stamped with the
     /// wall-clock time of now + offset (Pd as a timetag sender).
     Bundle { offset_ms: f64, address: String, args: Vec<ForwardAtom> },
+    /// `load <name> <path>`: the patch reads a sound file (trusted: any path).
+    Load { name: String, path: String },
+    /// `sounds <folder>`: allow `/load` from this folder.
+    Sounds(String),
     Stop,
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -76,6 +80,11 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             }),
             _ => Err("usage: bundle <offset_ms> </address> [args...]".to_string()),
         },
+        "load" => match args {
+            [Atom::Symbol(name), Atom::Symbol(path)] => Ok(Control::Load { name: name.to_string(), path: path.to_string() }),
+            _ => Err("usage: load <name> <path>".to_string()),
+        },
+        "sounds" => word().map(|d| Control::Sounds(d.to_string())),
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
         other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
@@ -116,7 +125,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } => {}
+        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) => {}
     }
     None
 }

@@ -59,6 +59,8 @@ pub enum Output<K> {
     Report(Report<K>),
     /// Output this OSC message now on the status outlet.
     Forward { address: String, args: Vec<ForwardAtom> },
+    /// Read a sound file (asked by a packet: `from_network`, or by the patch).
+    Load { name: String, path: String, from_network: bool },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
     Error { kind: &'static str, detail: String },
 }
@@ -142,6 +144,11 @@ impl<K: Copy + PartialEq> Engine<K> {
         let mut out = Vec::new();
         for (when, address, c) in commands {
             let due_ms = self.time.due_ms(when, arrival_ms, wall_now_s);
+            // Loading takes as long as it takes: it is not timed, it starts now.
+            if let Command::Load { name, path } = c {
+                out.push(Output::Load { name, path, from_network: true });
+                continue;
+            }
             let address = intern(&address);
             self.schedule(when, due_ms, address, c, arrival_ms, intern, &mut out);
         }
@@ -177,6 +184,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let start_ms = due_ms.max(arrival_ms);
         let queued = match c {
+
             Command::Forward { address: name, args } => {
                 if late || when == When::Immediately || start_ms <= arrival_ms {
                     out.push(Output::Forward { address: name, args });
@@ -192,6 +200,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 late_policy: policy,
                 reported_late: late,
             }),
+            Command::Load { .. } => return, // handled in handle_packet
             Command::Stop { array } => self.audio.push(AudioEvent {
                 due_ms,
                 start_ms,

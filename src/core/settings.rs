@@ -34,6 +34,8 @@ pub struct Settings {
     pub horizon_s: f64,
     /// `-map <address> [<first-arg>] <array>`, any number of times.
     pub maps: Vec<MapEntry>,
+    /// `-sounds <folder>`, any number of times: where `/load` may read.
+    pub sound_dirs: Vec<String>,
 }
 
 impl Default for Settings {
@@ -48,6 +50,7 @@ impl Default for Settings {
             dedupe_ms: 1000.0,
             horizon_s: 60.0,
             maps: Vec::new(),
+            sound_dirs: Vec::new(),
         }
     }
 }
@@ -98,7 +101,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds", other.describe()));
                 i += 1;
                 continue;
             }
@@ -136,6 +139,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-latency" => number(value).and_then(|ms| check_ms("latency", ms)).map(|ms| s.latency_ms = Some(ms)),
             "-dedupe" => number(value).and_then(|ms| check_ms("dedupe", ms)).map(|ms| s.dedupe_ms = ms),
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
+            "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))

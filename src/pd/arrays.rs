@@ -3,13 +3,58 @@
 
 use super::ffi::garray_class;
 use crate::core::samples::{SampleStore, SampleView};
+use crate::core::sound_bank::{BufferView, SoundBank};
 use pd_sys::{_garray as t_garray, t_symbol, t_word};
 
 /// An array name interned as a Pd symbol: the key the engine stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key(pub *mut t_symbol);
 
-pub struct PdArrays;
+/// Where voices find their sound: the object's own sounds first, then Pd arrays.
+pub struct PdStore<'a> {
+    pub bank: &'a SoundBank<Key>,
+}
+
+#[derive(Clone, Copy)]
+pub enum View<'a> {
+    Array(WordView<'a>),
+    Sound(BufferView<'a>),
+}
+
+impl SampleView for View<'_> {
+    fn len(&self) -> usize {
+        match self {
+            View::Array(v) => v.len(),
+            View::Sound(v) => v.len(),
+        }
+    }
+    fn at(&self, index: usize) -> f32 {
+        match self {
+            View::Array(v) => v.at(index),
+            View::Sound(v) => v.at(index),
+        }
+    }
+    fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
+        match self {
+            View::Array(v) => v.mix_into(from, out, gain),
+            View::Sound(v) => v.mix_into(from, out, gain),
+        }
+    }
+}
+
+impl SampleStore<Key> for PdStore<'_> {
+    type View<'b>
+        = View<'b>
+    where
+        Self: 'b;
+
+    fn view(&self, key: Key) -> Option<View<'_>> {
+        match self.bank.get(key) {
+            Some(sound) => Some(View::Sound(sound)),
+            None => pd_array(key).map(View::Array),
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 pub struct WordView<'a>(&'a [t_word]);
@@ -31,10 +76,9 @@ impl SampleView for WordView<'_> {
     }
 }
 
-impl SampleStore<Key> for PdArrays {
-    type View<'a> = WordView<'a>;
-
-    fn view(&self, key: Key) -> Option<WordView<'_>> {
+/// The Pd array bound to `key`'s name, as it is now.
+fn pd_array<'a>(key: Key) -> Option<WordView<'a>> {
+    {
         // Real-time safe lookup: only an array bound alone to the name counts
         // (pd_findbyclass would post a warning, which allocates, for a name bound twice).
         // SAFETY: symbols are never freed; s_thing is null or points at a live t_pd whose

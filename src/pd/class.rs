@@ -76,6 +76,10 @@ pub unsafe extern "C" fn on_forward_clock(this: *mut FsyncTilde) {
     with_state(this, "forward", output::forward_due);
 }
 
+pub unsafe extern "C" fn on_load_clock(this: *mut FsyncTilde) {
+    with_state(this, "load", super::loader::poll);
+}
+
 /// Casts a typed C function to Pd's untyped method pointer (inside `setup`'s
 /// unsafe block: sound because Pd calls each method with the argument list
 /// declared next to it).

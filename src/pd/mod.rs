@@ -6,6 +6,7 @@ mod arrays;
 mod atoms;
 mod class;
 mod ffi;
+mod loader;
 mod object;
 mod output;
 mod perform;

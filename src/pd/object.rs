@@ -9,6 +9,8 @@ use crate::core::block_clock::BlockClock;
 use crate::core::control::{self, Control};
 use crate::core::engine::Engine;
 use crate::core::settings;
+use crate::core::sound_bank::SoundBank;
+use super::loader::{self, Loader};
 use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_object, t_symbol};
 use std::os::raw::c_int;
 
@@ -28,6 +30,10 @@ pub struct State {
     /// Fires at the exact logical time of the next forwarded message.
     pub forward_clock: *mut t_clock,
     pub blocks: BlockClock,
+    /// Sounds read with `load` / `/load`, and the worker that reads them.
+    pub bank: SoundBank<Key>,
+    pub loader: Loader,
+    pub load_clock: *mut t_clock,
     /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
     pub tick_samples: f64,
     pub owner: *mut FsyncTilde,
@@ -61,12 +67,19 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
         let status_out = pd_sys::outlet_new(obj, std::ptr::null_mut());
         let report_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_report_clock));
         let forward_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_forward_clock));
+        let load_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_load_clock));
+        // The folder of the patch being loaded: relative sound paths start there.
+        let patch_dir = std::path::PathBuf::from(atoms::symbol_name(pd_sys::canvas_getdir(pd_sys::canvas_getcurrent())));
+        let loader = Loader::new(patch_dir, &settings.sound_dirs);
         let state = State {
             engine: Engine::new(settings, pd_sys::sys_getsr() as f64, ffi::schedadvance_ms()),
             status_out,
             report_clock,
             forward_clock,
             blocks: BlockClock::default(),
+            bank: SoundBank::default(),
+            loader,
+            load_clock,
             tick_samples: ffi::TICK_SAMPLES,
             owner: this,
         };
@@ -84,6 +97,8 @@ pub fn free(this: *mut FsyncTilde) {
         }
         pd_sys::clock_free((*state).report_clock);
         pd_sys::clock_free((*state).forward_clock);
+        // Loads still under way finish on their threads; their results are dropped.
+        pd_sys::clock_free((*state).load_clock);
         drop(Box::from_raw(state));
     }
 }
@@ -131,6 +146,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
             Ok(bytes) => output::packet(state, &bytes),
             Err(e) => FsyncTilde::error(state.owner, &e),
         },
+        Control::Load { ref name, ref path } => loader::request(state, name, path, false),
+        Control::Sounds(ref dir) => {
+            let folder = crate::core::path_policy::resolve_for_patch(dir, &state.loader.patch_dir);
+            state.loader.allowed.push(folder);
+        }
         Control::Stop => {
             // SAFETY: a live clock of ours.
             unsafe { pd_sys::clock_unset(state.forward_clock) };

@@ -10,7 +10,7 @@ use crate::core::report::Report;
 use crate::core::settings::ClockMode;
 use pd_sys::t_atom;
 
-fn send(state: &State, selector: &str, mut args: Vec<t_atom>) {
+pub fn send(state: &State, selector: &str, mut args: Vec<t_atom>) {
     // SAFETY: our outlet, atoms valid for the call; outlets run in Pd's thread.
     unsafe { pd_sys::outlet_anything(state.status_out, gensym(selector), args.len() as i32, args.as_mut_ptr()) };
 }
@@ -36,6 +36,7 @@ pub fn emit(state: &mut State, outputs: Vec<Output<Key>>) {
         match o {
             Output::Report(r) => report(state, r),
             Output::Forward { address, args } => send(state, &address, atoms::from_forward(&args)),
+            Output::Load { name, path, from_network } => super::loader::request(state, &name, &path, from_network),
             Output::Error { kind, detail } => {
                 FsyncTilde::error(state.owner, &format!("packet dropped: {detail}"));
                 send(state, "error", vec![symbol(gensym(kind))]);

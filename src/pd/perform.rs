@@ -1,7 +1,7 @@
 //! The dsp method and the perform routine: no allocation, no locks, no
 //! outlets here; reports go to a ring drained by a clock.
 
-use super::arrays::PdArrays;
+use super::arrays::PdStore;
 use super::ffi;
 use super::object::State;
 use pd_sys::{t_int, t_sample, t_signal};
@@ -36,7 +36,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
         if first_of_tick {
             state.engine.observe_clock(tick_end_ms, ffi::wall_s());
         }
-        state.engine.render(block_end_ms, &PdArrays, out);
+        state.engine.render(block_end_ms, &PdStore { bank: &state.bank }, out);
     }));
     if rendered.is_err() {
         out.fill(0.0);

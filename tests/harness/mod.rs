@@ -38,6 +38,9 @@ pub struct Patch {
     pub extra: Vec<String>,
     /// … and connections among them, numbered from 0 = the first extra object.
     pub extra_connects: Vec<(usize, usize, usize, usize)>,
+    /// Run Pd in real time (-nosound) instead of -batch: for what waits on other
+    /// threads (sound files are read on a worker thread).
+    pub realtime: bool,
 }
 
 pub struct Run {
@@ -64,7 +67,7 @@ impl Run {
 
 impl Patch {
     pub fn new(sr: u32, args: &str) -> Patch {
-        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![] }
+        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![], realtime: false }
     }
 
     pub fn array(mut self, name: &str, values: Vec<f32>) -> Patch {
@@ -182,7 +185,11 @@ impl Patch {
         let wav = dir.join("rec.wav");
         let patch = dir.join("test.pd");
         std::fs::write(&patch, self.text(&wav)).unwrap();
-        let out = run_pd_under(wrapper, &dir, &patch, self.sr, Duration::from_secs(120));
+        let out = if self.realtime {
+            run_pd_realtime(&dir, &patch, self.sr, Duration::from_secs(30))
+        } else {
+            run_pd_under(wrapper, &dir, &patch, self.sr, Duration::from_secs(120))
+        };
         let samples = if wav.exists() { read_float_wav(&wav) } else { vec![] };
         let status = out
             .stderr
@@ -230,6 +237,10 @@ pub fn run_pd(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
     run_pd_under(&[], dir, patch, sr, limit)
 }
 
+pub fn run_pd_realtime(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
+    run_pd_command(Command::new("pd"), &["-nosound"], dir, patch, sr, limit)
+}
+
 pub fn run_pd_under(wrapper: &[&str], dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
     let (program, wrapper_args) = match wrapper {
         [first, rest @ ..] => (*first, rest),
@@ -240,8 +251,13 @@ pub fn run_pd_under(wrapper: &[&str], dir: &Path, patch: &Path, sr: u32, limit: 
     if !wrapper.is_empty() {
         command.arg("pd");
     }
+    run_pd_command(command, &["-batch", "-nosound"], dir, patch, sr, limit)
+}
+
+fn run_pd_command(mut command: Command, mode: &[&str], dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
     let mut child = command
-        .args(["-batch", "-nosound", "-nogui", "-stderr", "-noprefs", "-r", &sr.to_string(), "-path"])
+        .args(mode)
+        .args(["-nogui", "-stderr", "-noprefs", "-r", &sr.to_string(), "-path"])
         .arg(dir)
         .arg("-open")
         .arg(patch)
