@@ -23,6 +23,11 @@ RECIPES = {
         ["udpreceive {port}", "unpackOSC", "pipelist", "routeOSC /play", "route " + CLICK, "t b", "tabplay~ " + CLICK, "dac~"],
         [(0, 0, 1, 0), (1, 1, 2, 1), (1, 0, 2, 0), (2, 0, 3, 0), (3, 0, 4, 0), (4, 0, 5, 0), (5, 0, 6, 0), (6, 0, 7, 0)],
     ),
+    # The workshop's own receiver: /pd tick → routeOSC /pd → route tick.
+    "mrpeach-workshop": (
+        ["udpreceive {port}", "unpackOSC", "pipelist", "routeOSC /pd", "route tick", "t b", "tabplay~ " + CLICK, "dac~"],
+        [(0, 0, 1, 0), (1, 1, 2, 1), (1, 0, 2, 0), (2, 0, 3, 0), (3, 0, 4, 0), (4, 0, 5, 0), (5, 0, 6, 0), (6, 0, 7, 0)],
+    ),
 }
 
 

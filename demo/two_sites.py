@@ -29,6 +29,7 @@ from pd_site import CLICK, PdSite  # noqa: E402
 from udp_relay import UdpRelay  # noqa: E402
 
 PORTS = (9001, 9002)
+WORKSHOP_PORTS = (8001, 8000)  # the workshop's: Pd listens on 8001, Python on 8000
 RELAY_PORTS = (9101, 9102)
 
 
@@ -89,11 +90,16 @@ def run(args: argparse.Namespace) -> dict:
     duration = 2.0 + args.events * args.interval + args.ahead + 1.0
     try:
         with JackServer(server, period=args.period):
-            sites = [PdSite(n, p, args.recipe, build, workdir, args.fsync_args) for n, p in zip(names, PORTS)]
-            if getattr(args, "site_b", "pd") == "python":
+            workshop = getattr(args, "workshop", False)
+            ports = WORKSHOP_PORTS if workshop else PORTS
+            pd_recipe = ("mrpeach-workshop" if args.recipe == "mrpeach" else "fsync") if workshop else args.recipe
+            pd_args = args.fsync_args + (" -map /pd tick " + CLICK if workshop else "")
+            sites = [PdSite(n, p, pd_recipe, build, workdir, pd_args) for n, p in zip(names, ports)]
+            if workshop or getattr(args, "site_b", "pd") == "python":
                 from py_site import PythonSite
 
-                sites[1] = PythonSite("siteB", PORTS[1], workdir, duration + 5)
+                python_recipe = "workshop" if workshop and args.recipe == "mrpeach" else "fsync"
+                sites[1] = PythonSite("siteB", ports[1], workdir, duration + 5, python_recipe, "/py" if workshop else None)
             with sites[0], sites[1]:
                 sources = [f"{names[0]}:output_1", f"{names[1]}:output_1"]
                 if isinstance(sites[1], PdSite):
@@ -106,16 +112,24 @@ def run(args: argparse.Namespace) -> dict:
                 with contextlib.ExitStack() as stack:
                     rec = stack.enter_context(Recorder(sources, duration))
                     stack.enter_context(cpu_stress(args.stress))
-                    targets = PORTS
+                    targets = ports
                     if args.delay_ms > 0 or args.loss > 0:
-                        relay = UdpRelay(dict(zip(RELAY_PORTS, PORTS)), args.delay_ms, args.sd_ms, args.loss, args.seed)
+                        relay = UdpRelay(dict(zip(RELAY_PORTS, ports)), args.delay_ms, args.sd_ms, args.loss, args.seed)
                         stack.enter_context(relay)
                         targets = RELAY_PORTS
                     time.sleep(1.5)  # let the clock filters settle on a few windows
                     tags = []
-                    with Sender([("127.0.0.1", p) for p in targets], ahead=args.ahead, redundancy=args.redundancy) as sender:
+                    with Sender([("127.0.0.1", targets[0])], ahead=args.ahead, redundancy=args.redundancy) as to_a, \
+                            Sender([("127.0.0.1", targets[1])], ahead=args.ahead, redundancy=args.redundancy) as to_b:
                         for _ in range(args.events):
-                            tags.append(sender.play(CLICK).unix)
+                            if workshop:
+                                # The workshop's addresses; both sites get the same timetag.
+                                tag = to_a.send("/pd", "tick")
+                                to_b.send("/py", "tick", at=tag.unix)
+                            else:
+                                tag = to_a.play(CLICK)
+                                to_b.play(CLICK, at=tag.unix)
+                            tags.append(tag.unix)
                             time.sleep(args.interval)
                     time.sleep(args.ahead + 0.5 + (args.delay_ms + 4 * args.sd_ms) / 1000)
                 to_wall, fit_rms_ms = rec.frame_to_wall()
@@ -149,7 +163,7 @@ def analyse(tags, signal, sr, to_wall, fit_rms_ms, statuses, args) -> dict:
         rows.append(row)
     return {
         "recipe": args.recipe,
-        "condition": condition(args),
+        "condition": condition(args) + (", workshop system (Pd /pd tick : Python /py tick)" if getattr(args, "workshop", False) else ""),
         "events": len(tags),
         "ahead_s": args.ahead,
         "sr": sr,
@@ -214,6 +228,9 @@ def main() -> int:
     p.add_argument("--stress", action="store_true", help="keep one core busy during the run")
     p.add_argument("--quiet", action="store_true", help="print only the summary")
     p.add_argument("--site-b", choices=["pd", "python"], default="pd", help="python: site B is fsync-play (PortAudio on JACK) instead of Pd")
+    p.add_argument("--workshop", action="store_true",
+                   help="the workshop's system: site A Pd on 8001 gets /pd tick, site B Python on 8000 gets /py tick; "
+                        "recipe fsync = [fsync~ -map /pd tick] + fsync-play, mrpeach = the workshop's own receivers")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
     if not 1 <= args.events <= 1000 or args.interval < 0.05 or args.period < 128:
