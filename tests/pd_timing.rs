@@ -57,7 +57,7 @@ fn sample_rates() {
 
 #[test]
 fn block_sizes() {
-    for block in ["1", "64", "2048", "256"] {
+    for block in ["1", "64", "256", "2048", "4096"] {
         let run = Patch::new(48000, "-clock logical")
             .array("src", ramp(500))
             .packet(0.0, bytes(&at(0.0507, vec![play("src")])))
