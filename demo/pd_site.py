@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import threading
 from pathlib import Path
+
+from site_process import SiteProcess
 
 CLICK = "click"
 CLICK_SAMPLES = 48  # a 1 ms rectangular click: its first sample is unmistakable
@@ -48,41 +47,21 @@ def patch_text(recipe: str, port: int, args: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-class PdSite:
+class PdSite(SiteProcess):
     def __init__(self, name: str, port: int, recipe: str, build: Path, workdir: Path, args: str = ""):
         self.name, self.port, self.recipe = name, port, recipe
         self.patch = workdir / f"{name}.pd"
         self.patch.write_text(patch_text(recipe, port, args))
         self.build = build
-        self.process: subprocess.Popen | None = None
-        self.lines: list[str] = []
-        self._reader: threading.Thread | None = None
+        SiteProcess.__init__(self)
 
     def __enter__(self) -> "PdSite":
         cmd = [
             "pd", "-jack", "-jackname", self.name, "-nojackconnect", "-nogui", "-noprefs", "-stderr",
             "-r", "48000", "-path", str(self.build), "-path", "/usr/lib/pd/extra/mrpeach", "-open", str(self.patch),
         ]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
+        self.start(cmd, os.environ.copy())
         return self
-
-    def _read(self) -> None:
-        assert self.process and self.process.stderr
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def __exit__(self, *_exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        if self._reader:
-            self._reader.join(timeout=2)
 
     def status_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}

@@ -8,6 +8,68 @@ use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A real-time Pd (-nosound: it polls sockets, unlike -batch) on a patch of ours;
+/// its stderr lines arrive on a channel, each with the wall-clock time it was read.
+struct LivePd {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<(String, f64)>,
+    dir: std::path::PathBuf,
+}
+
+impl LivePd {
+    fn start(patch: &str, extra_args: &[&str]) -> LivePd {
+        let dir = harness::scratch_dir();
+        let path = dir.join("live.pd");
+        std::fs::write(&path, patch).unwrap();
+        let mut child = Command::new("pd")
+            .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000", "-path"])
+            .arg(&dir)
+            .args(extra_args)
+            .arg("-open")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("pd must be installed");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+                let _ = tx.send((line, now));
+            }
+        });
+        LivePd { child, lines, dir }
+    }
+
+    /// Waits (at most `limit`) for Pd to quit by itself; None if it had to be killed.
+    fn wait(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Everything Pd printed (after it quit or was killed).
+    fn output(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.lines.try_iter().map(|(l, _)| l).collect::<Vec<_>>().join("\n")
+    }
+}
+
+impl Drop for LivePd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -15,7 +77,6 @@ fn free_udp_port() -> u16 {
 /// Runs a real-time Pd (it polls sockets, unlike -batch) with `receiver` → [fsync~],
 /// sends `packets` to it after it has started, and returns its stderr.
 fn run_live(receiver: &str, port: u16, packets: &[Vec<u8>]) -> String {
-    let dir = harness::scratch_dir();
     let patch = format!(
         "#N canvas 0 0 600 400 12;\n\
          #X obj 10 10 {receiver};\n\
@@ -28,33 +89,15 @@ fn run_live(receiver: &str, port: u16, packets: &[Vec<u8>]) -> String {
          #X msg 300 100 \\; pd quit;\n\
          #X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 4 0 5 0;\n#X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
     );
-    let path = dir.join("live.pd");
-    std::fs::write(&path, patch).unwrap();
-    let mut child = Command::new("pd")
-        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000", "-path"])
-        .arg(&dir)
-        .args(["-path", "/usr/lib/pd/extra/mrpeach", "-open"])
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut pd = LivePd::start(&patch, &["-path", "/usr/lib/pd/extra/mrpeach"]);
     std::thread::sleep(Duration::from_millis(500)); // Pd starts and binds the port
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     for p in packets {
         socket.send_to(p, ("127.0.0.1", port)).unwrap();
         std::thread::sleep(Duration::from_millis(50));
     }
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    reader.join().unwrap()
+    pd.wait(Duration::from_secs(10));
+    pd.output()
 }
 
 fn check(receiver_for_port: impl Fn(u16) -> String) {
@@ -86,7 +129,6 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
     // The kernel may drop some; of those Pd gets, 1024 (the queue) are kept and the
     // rest reported dropped; Pd still quits on time and prints its queue on request.
     let port = free_udp_port();
-    let dir = harness::scratch_dir();
     let patch = format!(
         "#N canvas 0 0 600 400 12;\n\
          #X obj 10 10 netreceive -u -b {port};\n\
@@ -100,20 +142,8 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
          #X connect 0 0 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n#X connect 5 0 1 0;\n\
          #X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
     );
-    let path = dir.join("flood.pd");
-    std::fs::write(&path, patch).unwrap();
     let start = Instant::now();
-    let mut child = Command::new("pd")
-        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000", "-path"])
-        .arg(&dir)
-        .arg("-open")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let mut pd = LivePd::start(&patch, &[]);
     std::thread::sleep(Duration::from_millis(500));
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
@@ -129,18 +159,8 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
             sent += 1;
         }
     }
-    let mut exited = None;
-    while start.elapsed() < Duration::from_secs(30) {
-        if let Some(status) = child.try_wait().unwrap() {
-            exited = Some(status);
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    let stderr = reader.join().unwrap();
+    let exited = pd.wait(Duration::from_secs(30));
+    let stderr = pd.output();
     let took = start.elapsed();
     println!("sent {sent} packets; Pd quit after {took:?}");
     assert!(exited.is_some_and(|s| s.success()), "Pd did not quit on its own:\n{}", &stderr[..stderr.len().min(3000)]);
@@ -154,7 +174,6 @@ fn bundle_from_pd_carries_wall_clock_time_of_now_plus_offset() {
     // Real-time Pd: after 1 s of DSP, `bundle 200 /tick` must be stamped with the
     // wall-clock time of now + 200 ms (+ latency, here 0). -nosound lags the wall
     // clock by a few ms, so the check allows 50 ms.
-    let dir = harness::scratch_dir();
     let patch = "#N canvas 0 0 600 400 12;\n\
          #X obj 10 50 fsync~ -clock system -latency 0;\n\
          #X obj 10 90 print out;\n\
@@ -166,40 +185,18 @@ fn bundle_from_pd_carries_wall_clock_time_of_now_plus_offset() {
          #X msg 300 160 \\; pd quit;\n\
          #X connect 0 1 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n#X connect 5 0 0 0;\n\
          #X connect 4 0 6 0;\n#X connect 6 0 7 0;\n";
-    let path = dir.join("sender.pd");
-    std::fs::write(&path, patch).unwrap();
-    let mut child = Command::new("pd")
-        .args(["-nosound", "-nogui", "-stderr", "-noprefs", "-sleepgrain", "0.5", "-r", "48000", "-path"])
-        .arg(&dir)
-        .arg("-open")
-        .arg(&path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    // Read lines as they come, noting our own clock when the packet line arrives.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
-            let _ = tx.send((line, now));
-        }
-    });
+    let pd = LivePd::start(patch, &["-sleepgrain", "0.5"]);
     let mut found = None;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) && found.is_none() {
-        if let Ok((line, now)) = rx.recv_timeout(Duration::from_millis(100)) {
+        if let Ok((line, now)) = pd.lines.recv_timeout(Duration::from_millis(100)) {
             if let Some(rest) = line.strip_prefix("out: packet ") {
                 let bytes: Vec<u8> = rest.split(' ').map(|b| b.parse().unwrap()).collect();
                 found = Some((bytes, now));
             }
         }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(pd);
     let (bytes, seen_at) = found.expect("no packet line");
     let (_, packet) = rosc::decoder::decode_udp(&bytes).unwrap();
     let rosc::OscPacket::Bundle(bundle) = packet else { panic!("not a bundle") };
