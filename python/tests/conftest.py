@@ -1,6 +1,11 @@
 import socket
+import sys
+from pathlib import Path
 
 import pytest
+
+# Test this checkout's package, whatever `pip install -e` points at.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 @pytest.fixture
