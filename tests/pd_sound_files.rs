@@ -1,5 +1,6 @@
 //! `load` / `/load`: sound files read on a worker thread into the object,
-//! resampled to Pd's rate, mixed to mono, played like arrays; `/load` from the
+//! resampled to Pd's rate, played like arrays across the outlets (mixed
+//! down on one outlet); `/load` from the
 //! network only inside `-sounds` folders. Real-time Pd (-nosound): the worker
 //! thread runs in real time, which -batch would outrun.
 
@@ -58,6 +59,30 @@ fn load_resamples_mixes_down_and_plays_sample_exact() {
     assert_eq!(run.first_nonzero(), Some(onset));
     assert!(run.samples[onset..onset + 198].iter().all(|&x| (x - 0.375).abs() < 1e-4), "{:?}", &run.samples[onset..onset + 4]);
     assert!(run.samples[onset + 201..].iter().all(|&x| x == 0.0));
+}
+
+#[test]
+fn stereo_file_plays_one_channel_per_outlet() {
+    let dir = sound_dir();
+    // Left: 0.5 for 30 frames; right: -0.25 for 30 frames.
+    let samples: Vec<i16> = (0..30).flat_map(|_| [16384i16, -8192]).collect();
+    write_wav(&dir.join("kit/pair.wav"), 48000, 2, &samples);
+    let mut patch = Patch::new(48000, "-clock logical")
+        .channels(2)
+        .at(0.0, Input::Control(format!("load pair {}", dir.join("kit/pair.wav").display())))
+        .packet(500.0, bytes(&at(0.6004, vec![play("pair")])))
+        .length(700.0);
+    patch.realtime = true;
+    let run = patch.run();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(run.status_with("loaded"), vec!["loaded pair 30 2"], "{}", run.stderr);
+    let onset = (osc::as_read(0.6004) * 48000.0).round() as usize;
+    for (outlet, level) in [(0, 0.5), (1, -0.25)] {
+        let out = &run.outlets[outlet];
+        assert_eq!(out.iter().position(|&x| x != 0.0), Some(onset), "outlet {outlet}");
+        assert!(out[onset..onset + 30].iter().all(|&x| x == level), "outlet {outlet}: {:?}", &out[onset..onset + 4]);
+        assert!(out[onset + 30..].iter().all(|&x| x == 0.0), "outlet {outlet}");
+    }
 }
 
 #[test]

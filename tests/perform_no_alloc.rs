@@ -5,6 +5,8 @@
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
 use fsync::core::samples::VecStore;
+use fsync::core::sound_bank::PlanarSound;
+use fsync::core::sound_file::Sound;
 use fsync::core::settings::{ClockMode, Settings};
 use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -50,13 +52,17 @@ fn render_never_allocates() {
     let sr = 48000.0;
     let settings = Settings { clock: ClockMode::Logical, voices: 4, ..Settings::default() };
     let mut engine: Engine<&'static str> = Engine::new(settings, sr, 0.0);
-    let store = VecStore { arrays: vec![("a", vec![0.5; 3000]), ("b", vec![0.25; 700])] };
+    // Two outlets: "a" is a set of two arrays, "b" a loaded stereo sound, "m" a mono array.
+    let mut store = VecStore::with_arrays(vec![("l", vec![0.5; 3000]), ("r", vec![0.5; 2000]), ("m", vec![0.25; 700])]);
+    store.sets.define("a", vec!["l", "r"]).unwrap();
+    let stereo = Sound { channels: 2, data: vec![0.1; 1400] };
+    store.bank.insert("b", PlanarSound::from_interleaved(&stereo).unwrap()).unwrap();
     let mut intern = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
     // 200 events over 2 s: plays of both arrays (more than 4 voices at once),
     // stops, a missing array, and events already late when rendered.
     for i in 0..200 {
         let t = i as f64 * 0.01;
-        let array = if i % 7 == 0 { "nothing" } else if i % 2 == 0 { "a" } else { "b" };
+        let array = ["nothing", "a", "b", "m"][if i % 7 == 0 { 0 } else { 1 + i % 3 }];
         let content = if i % 11 == 0 {
             vec![message("/stop", vec![OscType::String("a".into())])]
         } else {
@@ -65,16 +71,16 @@ fn render_never_allocates() {
         let atoms: Vec<Atom> = bundle(t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
         engine.handle_packet(&atoms, 0.0, 0.0, &mut intern);
     }
-    let mut out = vec![0.0f32; 64];
+    let (mut left, mut right) = (vec![0.0f32; 64], vec![0.0f32; 64]);
     let mut nonzero_blocks = 0;
     // Start rendering 100 ms in, so the first events are late at perform time.
     let first_block = 75;
     COUNTING.store(true, Ordering::SeqCst);
     for block in first_block..first_block + 2000 {
         let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
-        engine.render(end_ms, &store, &mut out);
+        engine.render(end_ms, &store, &mut [&mut left[..], &mut right[..]]);
         engine.observe_clock(end_ms, 1.7e9 + end_ms / 1000.0);
-        if out.iter().any(|&x| x != 0.0) {
+        if left.iter().chain(&right).any(|&x| x != 0.0) {
             nonzero_blocks += 1;
         }
     }

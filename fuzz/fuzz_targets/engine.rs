@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     let clock = if data.first().is_some_and(|b| b & 1 == 1) { ClockMode::System } else { ClockMode::Logical };
     let settings = Settings { clock, queue: 16, voices: 4, ..Settings::default() };
     let mut engine: Engine<&'static str> = Engine::new(settings, 48000.0, 25.0);
-    let store = VecStore { arrays: vec![("a", vec![0.5; 100]), ("b", vec![1.0; 3])] };
+    let store = VecStore::with_arrays(vec![("a", vec![0.5; 100]), ("b", vec![1.0; 3])]);
     let mut intern = |s: &str| -> &'static str {
         match s {
             "a" => "a",
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         engine.observe_clock(logical, 1.7e9 + (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0);
         for _ in 0..(chunk.len() % 4) {
             logical += 64.0 / 48.0;
-            engine.render(logical, &store, &mut out);
+            engine.render(logical, &store, &mut [&mut out[..]]);
             assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
         }
         let _ = engine.take_due_forwards(logical);

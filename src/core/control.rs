@@ -30,11 +30,14 @@ pub enum Control {
     Load { name: String, path: String },
     /// `sounds <folder>`: allow `/load` from this folder.
     Sounds(String),
+    /// `arrays <name> [<array>…]`: `/play <name>` plays these arrays across
+    /// the outlets, one per outlet (no arrays: forget the set).
+    Arrays { name: String, members: Vec<String> },
     Stop,
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -85,6 +88,17 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             _ => Err("usage: load <name> <path>".to_string()),
         },
         "sounds" => word().map(|d| Control::Sounds(d.to_string())),
+        "arrays" => match args {
+            [Atom::Symbol(name), members @ ..] => members
+                .iter()
+                .map(|a| match a {
+                    Atom::Symbol(m) => Ok(m.to_string()),
+                    _ => Err("arrays: array names must be words".to_string()),
+                })
+                .collect::<Result<_, _>>()
+                .map(|members| Control::Arrays { name: name.to_string(), members }),
+            _ => Err("usage: arrays <name> <array1> <array2> ... (no arrays: forget <name>)".to_string()),
+        },
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
         other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
@@ -125,7 +139,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) => {}
+        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) | Control::Arrays { .. } => {}
     }
     None
 }
@@ -143,5 +157,10 @@ mod tests {
         assert!(parse_control("late", &[Atom::Symbol("never")]).is_err());
         assert!(parse_control("stop", &[Atom::Float(1.0)]).is_err());
         assert!(parse_control("bogus", &[]).unwrap_err().contains("unknown message"));
+        let set = parse_control("arrays", &[Atom::Symbol("drums"), Atom::Symbol("l"), Atom::Symbol("r")]);
+        assert_eq!(set, Ok(Control::Arrays { name: "drums".into(), members: vec!["l".into(), "r".into()] }));
+        assert_eq!(parse_control("arrays", &[Atom::Symbol("drums")]), Ok(Control::Arrays { name: "drums".into(), members: vec![] }));
+        assert!(parse_control("arrays", &[Atom::Symbol("drums"), Atom::Float(1.0)]).is_err());
+        assert!(parse_control("arrays", &[]).is_err());
     }
 }

@@ -216,14 +216,17 @@ impl<K: Copy + PartialEq> Engine<K> {
         }));
     }
 
-    /// Renders one block ending at logical `block_end_ms` into `out` (perform
-    /// routine: no allocation, no locks, no calls into Pd but through `store`).
-    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, store: &S, out: &mut [f32]) {
-        out.fill(0.0);
-        let n = out.len() as i64;
+    /// Renders one block ending at logical `block_end_ms` into `outs` (one
+    /// slice per outlet, all of the block's length) in the perform routine: no
+    /// allocation, no locks, no calls into Pd but through `store`.
+    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, store: &S, outs: &mut [&mut [f32]]) {
+        for out in outs.iter_mut() {
+            out.fill(0.0);
+        }
+        let n = outs.first().map_or(0, |o| o.len());
         let sr = self.sr;
         let block_end = samples(block_end_ms, sr);
-        let block_start = block_end - n;
+        let block_start = block_end - n as i64;
         let mut cursor = 0usize;
         while let Some(event) = self.audio.peek() {
             let start = samples(event.start_ms, sr);
@@ -234,12 +237,12 @@ impl<K: Copy + PartialEq> Engine<K> {
             let start = start.max(block_start);
             let at = (start - block_start) as usize;
             if at > cursor {
-                self.voices.render(store, &mut out[cursor..at], self.settings.gain, &mut self.reports);
+                self.voices.render(store, outs, cursor..at, self.settings.gain, &mut self.reports);
                 cursor = at;
             }
             self.apply(event, start);
         }
-        self.voices.render(store, &mut out[cursor..], self.settings.gain, &mut self.reports);
+        self.voices.render(store, outs, cursor..n, self.settings.gain, &mut self.reports);
     }
 
     /// Starts or stops voices for `event`, handled at absolute sample `start`.

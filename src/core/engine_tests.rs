@@ -15,7 +15,7 @@ fn ramp(n: usize) -> Vec<f32> {
 }
 
 fn store() -> VecStore {
-    VecStore { arrays: vec![("src", ramp(1000)), ("other", vec![0.5; 100])] }
+    VecStore::with_arrays(vec![("src", ramp(1000)), ("other", vec![0.5; 100])])
 }
 
 fn logical(late: LatePolicy) -> Engine<&'static str> {
@@ -60,7 +60,7 @@ fn run(e: &mut Engine<&'static str>, s: &VecStore, n: usize, total: usize, mut p
             outputs.extend(send(e, &packets[next].1, packets[next].0));
             next += 1;
         }
-        e.render(end_ms, s, &mut out[block * n..(block + 1) * n]);
+        e.render(end_ms, s, &mut [&mut out[block * n..(block + 1) * n]]);
         outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
     }
     (out, outputs)
@@ -163,7 +163,7 @@ fn bad_packets_change_nothing() {
         assert!(matches!(out.as_slice(), [Output::Error { .. }]), "{out:?}");
     }
     let mut block = [0.0; 64];
-    e.render(64.0 / 48.0, &store(), &mut block);
+    e.render(64.0 / 48.0, &store(), &mut [&mut block[..]]);
     assert!(block.iter().all(|&x| x == 0.0), "a bad packet played something");
 }
 
@@ -189,7 +189,7 @@ fn late_after_dsp_was_off() {
     send(&mut e, &at_seconds(0.001, vec![play("src", vec![])]), 0.0);
     // First block rendered is [960, 1024): the event was due at sample 48.
     let mut block = [0.0; 64];
-    e.render(1024.0 / 48.0, &store(), &mut block);
+    e.render(1024.0 / 48.0, &store(), &mut [&mut block[..]]);
     assert_eq!(block[0], (960 - 48 + 1) as f32);
     assert!(matches!(e.take_reports().0.as_slice(), [Report::Late { .. }]));
 }
@@ -208,7 +208,7 @@ proptest! {
         let mut out = vec![0.0; total];
         for b in 0..total / n {
             let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
-            e.render(end_ms, &s, &mut out[b * n..(b + 1) * n]);
+            e.render(end_ms, &s, &mut [&mut out[b * n..(b + 1) * n]]);
         }
         let t = crate::core::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));

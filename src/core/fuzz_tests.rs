@@ -39,7 +39,7 @@ fn engine(clock: ClockMode, queue: usize) -> Engine<&'static str> {
 }
 
 fn store() -> VecStore {
-    VecStore { arrays: vec![("a", vec![0.5; 300]), ("b", vec![-1.0; 50])] }
+    VecStore::with_arrays(vec![("a", vec![0.5; 300]), ("b", vec![-1.0; 50])])
 }
 
 proptest! {
@@ -50,7 +50,7 @@ proptest! {
         let mut e = engine(ClockMode::Logical, 8);
         e.handle_packet(&atoms(&bytes), 0.0, 1.7e9, &mut intern);
         let mut out = [0.0f32; 64];
-        e.render(64.0 / 48.0, &store(), &mut out);
+        e.render(64.0 / 48.0, &store(), &mut [&mut out[..]]);
         prop_assert!(out.iter().all(|x| x.is_finite()));
     }
 
@@ -67,7 +67,7 @@ proptest! {
         let mut e = engine(ClockMode::System, 8);
         e.handle_packet(&atoms(&bytes), 10.0, 1.7e9, &mut intern);
         let mut out = [0.0f32; 64];
-        e.render(64.0 / 48.0 * 8.0, &store(), &mut out);
+        e.render(64.0 / 48.0 * 8.0, &store(), &mut [&mut out[..]]);
         prop_assert!(out.iter().all(|x| x.is_finite()));
     }
 
@@ -88,7 +88,7 @@ proptest! {
                 _ => {
                     logical += n as f64 * 1000.0 / 48000.0;
                     let mut out = vec![0.0f32; n];
-                    e.render(logical, &s, &mut out);
+                    e.render(logical, &s, &mut [&mut out[..]]);
                     // 4 voices × |gain| ≤ 1000 × |sample| ≤ 1
                     prop_assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
                 }

@@ -2,6 +2,7 @@
 //! Nothing here calls Pd, so all of it runs under `cargo test`.
 
 pub mod address_map;
+pub mod array_sets;
 pub mod atom;
 pub mod block_clock;
 pub mod clock_filter;

@@ -2,6 +2,7 @@
 
 use super::address_map::{self, MapEntry, MAX_ENTRIES};
 use super::atom::Atom;
+use super::samples::MAX_CHANNELS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClockMode {
@@ -36,6 +37,8 @@ pub struct Settings {
     pub maps: Vec<MapEntry>,
     /// `-sounds <folder>`, any number of times: where `/load` may read.
     pub sound_dirs: Vec<String>,
+    /// Signal outlets (`-channels`); fixed when the object is created.
+    pub channels: usize,
 }
 
 impl Default for Settings {
@@ -51,6 +54,7 @@ impl Default for Settings {
             horizon_s: 60.0,
             maps: Vec::new(),
             sound_dirs: Vec::new(),
+            channels: 1,
         }
     }
 }
@@ -101,7 +105,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels", other.describe()));
                 i += 1;
                 continue;
             }
@@ -140,6 +144,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-dedupe" => number(value).and_then(|ms| check_ms("dedupe", ms)).map(|ms| s.dedupe_ms = ms),
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
+            "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))
@@ -171,9 +176,11 @@ mod tests {
             Atom::Symbol("drop"),
             Atom::Symbol("-gain"),
             Atom::Float(0.5),
+            Atom::Symbol("-channels"),
+            Atom::Float(2.0),
         ]);
         assert!(e.is_empty(), "{e:?}");
-        assert_eq!((s.voices, s.clock, s.late, s.gain), (4, ClockMode::Logical, LatePolicy::Drop, 0.5));
+        assert_eq!((s.voices, s.clock, s.late, s.gain, s.channels), (4, ClockMode::Logical, LatePolicy::Drop, 0.5, 2));
     }
 
     #[test]
@@ -203,8 +210,10 @@ mod tests {
             Atom::Symbol("-clock"),
             Atom::Symbol("sundial"),
             Atom::Float(3.0),
+            Atom::Symbol("-channels"),
+            Atom::Float(65.0),
         ]);
-        assert_eq!(e.len(), 4, "{e:?}");
+        assert_eq!(e.len(), 5, "{e:?}");
         assert_eq!(s, Settings::default());
     }
 }

@@ -22,8 +22,9 @@ fn probe() -> &'static Probe {
     })
 }
 
-/// Longest sound accepted: 10 minutes of 8 channels at 96 kHz (≈ 1.8 GB would be
-/// too much; this is 1.1 GB of f32 at most... so cap frames × channels instead).
+/// Most samples (frames × channels) one sound may hold, so a file cannot make the
+/// object grow without bound: 256 MiB of f32, e.g. 23 minutes of mono at 48 kHz or
+/// 87 seconds of 8 channels at 96 kHz.
 pub const MAX_SAMPLES: usize = 64 * 1024 * 1024; // 256 MiB of f32
 
 /// Interleaved f32 frames.

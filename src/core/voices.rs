@@ -2,7 +2,8 @@
 //! the output. Rendering never allocates.
 
 use super::report::{Report, ReportRing};
-use super::samples::{SampleStore, SampleView};
+use super::samples::{Channels, SampleStore, SampleView};
+use std::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Voice<K> {
@@ -58,34 +59,36 @@ impl<K: Copy + PartialEq> VoicePool<K> {
         }
     }
 
-    /// Adds every voice's next `out.len()` samples into `out`.
-    pub fn render<S: SampleStore<K>>(&mut self, store: &S, out: &mut [f32], master_gain: f32, reports: &mut ReportRing<K>) {
-        if out.is_empty() {
+    /// Adds every voice's next `range.len()` frames into `outs[..][range]`
+    /// (one slice per outlet, all the same length).
+    pub fn render<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
+        if outs.is_empty() || range.is_empty() {
             return;
         }
-        // Voices often share an array: look each up once per call, not once per voice.
-        let mut last: Option<(K, Option<S::View<'_>>)> = None;
+        // Voices often share a sound: look each up once per call, not once per voice.
+        let mut sound = Channels::new();
+        let mut found: Option<(K, bool)> = None;
         for slot in &mut self.slots {
             let Some(voice) = slot else { continue };
-            let view = match &last {
-                Some((key, view)) if *key == voice.array => view.clone(),
+            let present = match found {
+                Some((key, present)) if key == voice.array => present,
                 _ => {
-                    let view = store.view(voice.array);
-                    last = Some((voice.array, view.clone()));
-                    view
+                    let present = store.find(voice.array, &mut sound);
+                    found = Some((voice.array, present));
+                    present
                 }
             };
-            let Some(view) = view else {
+            if !present {
                 reports.push(Report::Missing { array: voice.array });
                 *slot = None;
                 continue;
-            };
-            let len = view.len();
-            let count = out.len().min(len.saturating_sub(voice.position));
-            let gain = voice.gain * master_gain;
+            }
+            let len = sound.frames();
+            let count = range.len().min(len.saturating_sub(voice.position));
             if count > 0 {
                 // (A voice can start past the end: an offset or a late join beyond it.)
-                view.mix_into(voice.position, &mut out[..count], gain);
+                let frames = range.start..range.start + count;
+                mix_channels(&sound, voice.position, outs, frames, voice.gain * master_gain);
             }
             voice.position += count;
             if voice.position >= len {
@@ -96,13 +99,63 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     }
 }
 
+/// Adds `sound` from `position` into `outs[..][frames]`. Channels wrap: outlet
+/// k plays channel k mod C of a C-channel sound (a mono sound plays on every
+/// outlet); with more channels than outlets N, outlet k plays the mean of
+/// channels k, k+N, k+2N… (so one outlet hears all of a stereo file).
+fn mix_channels<V: SampleView>(sound: &Channels<V>, position: usize, outs: &mut [&mut [f32]], frames: Range<usize>, gain: f32) {
+    let (c, n) = (sound.count(), outs.len());
+    for (k, out) in outs.iter_mut().enumerate() {
+        let out = &mut out[frames.clone()];
+        if c <= n {
+            mix_channel(sound.get(k % c), position, out, gain);
+        } else {
+            let folded = (c - k).div_ceil(n);
+            for channel in (k..c).step_by(n) {
+                mix_channel(sound.get(channel), position, out, gain / folded as f32);
+            }
+        }
+    }
+}
+
+/// One channel into one outlet; a channel shorter than its sound falls silent at its end.
+fn mix_channel<V: SampleView>(view: Option<&V>, position: usize, out: &mut [f32], gain: f32) {
+    let Some(view) = view else { return };
+    let count = out.len().min(view.len().saturating_sub(position));
+    if count > 0 {
+        view.mix_into(position, &mut out[..count], gain);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::core::samples::VecStore;
 
     fn store() -> VecStore {
-        VecStore { arrays: vec![("a", vec![1.0, 2.0, 3.0]), ("b", vec![10.0; 8])] }
+        VecStore::with_arrays(vec![("a", vec![1.0, 2.0, 3.0]), ("b", vec![10.0; 8])])
+    }
+
+    fn render_mono(pool: &mut VoicePool<&'static str>, s: &VecStore, out: &mut [f32], gain: f32, r: &mut ReportRing<&'static str>) {
+        let n = out.len();
+        pool.render(s, &mut [out], 0..n, gain, r);
+    }
+
+    /// Renders `frames` frames of one voice playing `name` into `outlets` outlets.
+    fn render_channels(s: &VecStore, name: &'static str, outlets: usize, frames: usize) -> (Vec<Vec<f32>>, Vec<Report<&'static str>>) {
+        let (mut pool, mut r) = (VoicePool::new(1), ReportRing::new());
+        pool.start(name, 0, 1.0, &mut r);
+        let mut outs = vec![vec![0.0; frames]; outlets];
+        let mut slices: Vec<&mut [f32]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+        pool.render(s, &mut slices, 0..frames, 1.0, &mut r);
+        (outs, r.drain().0)
+    }
+
+    fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
+        let mut s = store();
+        let sound = crate::core::sound_file::Sound { channels, data: interleaved };
+        s.bank.insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
+        s
     }
 
     #[test]
@@ -111,7 +164,7 @@ mod tests {
         let mut pool = VoicePool::new(2);
         pool.start("a", 0, 1.0, &mut r);
         let mut out = [0.0; 5];
-        pool.render(&s, &mut out, 0.5, &mut r);
+        render_mono(&mut pool, &s, &mut out, 0.5, &mut r);
         assert_eq!(out, [0.5, 1.0, 1.5, 0.0, 0.0]);
         assert_eq!(r.drain().0, vec![Report::Done { array: "a" }]);
         assert_eq!(pool.active().count(), 0);
@@ -126,7 +179,7 @@ mod tests {
         pool.start("b", 4, 1.0, &mut r);
         assert_eq!(r.drain().0, vec![Report::Stolen { array: "a" }]);
         let mut out = [0.0; 2];
-        pool.render(&s, &mut out, 1.0, &mut r);
+        render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
         assert_eq!(out, [20.0, 20.0]);
     }
 
@@ -137,7 +190,7 @@ mod tests {
         pool.start("a", 0, 1.0, &mut r);
         s.arrays.clear();
         let mut out = [0.0; 2];
-        pool.render(&s, &mut out, 1.0, &mut r);
+        render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
         assert_eq!(out, [0.0, 0.0]);
         assert_eq!(r.drain().0, vec![Report::Missing { array: "a" }]);
     }
@@ -148,7 +201,7 @@ mod tests {
         let mut pool = VoicePool::new(1);
         pool.start("a", 10, 1.0, &mut r);
         let mut out = [0.0; 4];
-        pool.render(&s, &mut out, 1.0, &mut r);
+        render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
         assert_eq!(out, [0.0; 4]);
         assert_eq!(r.drain().0, vec![Report::Done { array: "a" }]);
     }
@@ -163,5 +216,54 @@ mod tests {
         assert_eq!(pool.active().map(|v| v.array).collect::<Vec<_>>(), vec!["b"]);
         pool.stop(None);
         assert_eq!(pool.active().count(), 0);
+    }
+
+    #[test]
+    fn stereo_sound_on_two_outlets_one_channel_each() {
+        let (outs, _) = render_channels(&with_sound(2, vec![1.0, -1.0, 2.0, -2.0]), "file", 2, 3);
+        assert_eq!(outs, vec![vec![1.0, 2.0, 0.0], vec![-1.0, -2.0, 0.0]]);
+    }
+
+    #[test]
+    fn mono_plays_on_every_outlet_and_stereo_wraps() {
+        let (outs, _) = render_channels(&store(), "a", 3, 3);
+        assert_eq!(outs, vec![vec![1.0, 2.0, 3.0]; 3]);
+        let (outs, _) = render_channels(&with_sound(2, vec![1.0, -1.0]), "file", 4, 1);
+        assert_eq!(outs, vec![vec![1.0], vec![-1.0], vec![1.0], vec![-1.0]]);
+    }
+
+    #[test]
+    fn more_channels_than_outlets_fold_to_their_mean() {
+        let (outs, _) = render_channels(&with_sound(2, vec![1.0, 3.0]), "file", 1, 1);
+        assert_eq!(outs, vec![vec![2.0]]);
+        let (outs, _) = render_channels(&with_sound(3, vec![1.0, 5.0, 3.0]), "file", 2, 1);
+        assert_eq!(outs, vec![vec![2.0], vec![5.0]]);
+    }
+
+    #[test]
+    fn array_set_plays_across_outlets_until_its_longest_array_ends() {
+        let mut s = store();
+        s.sets.define("set", vec!["a", "b"]).unwrap();
+        let (outs, reports) = render_channels(&s, "set", 2, 9);
+        assert_eq!(outs[0], vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(outs[1], [vec![10.0; 8], vec![0.0]].concat());
+        assert_eq!(reports, vec![Report::Done { array: "set" }]);
+    }
+
+    #[test]
+    fn array_set_with_a_missing_array_is_missing() {
+        let mut s = store();
+        s.sets.define("set", vec!["a", "gone"]).unwrap();
+        let (outs, reports) = render_channels(&s, "set", 2, 2);
+        assert_eq!(outs, vec![vec![0.0; 2]; 2]);
+        assert_eq!(reports, vec![Report::Missing { array: "set" }]);
+    }
+
+    #[test]
+    fn a_loaded_sound_comes_before_an_array_of_the_same_name() {
+        let mut s = with_sound(1, vec![7.0]);
+        s.arrays.push(("file", vec![1.0, 1.0]));
+        let (outs, _) = render_channels(&s, "file", 1, 2);
+        assert_eq!(outs, vec![vec![7.0, 0.0]]);
     }
 }

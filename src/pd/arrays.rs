@@ -2,57 +2,29 @@
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
 use super::ffi::garray_class;
-use crate::core::samples::{SampleStore, SampleView};
-use crate::core::sound_bank::{BufferView, SoundBank};
+use crate::core::array_sets::ArraySets;
+use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
+use crate::core::sound_bank::SoundBank;
 use pd_sys::{_garray as t_garray, t_symbol, t_word};
 
 /// An array name interned as a Pd symbol: the key the engine stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key(pub *mut t_symbol);
 
-/// Where voices find their sound: the object's own sounds first, then Pd arrays.
+/// Where voices find their sound: the object's own sounds, its array sets, then Pd arrays.
 pub struct PdStore<'a> {
     pub bank: &'a SoundBank<Key>,
-}
-
-#[derive(Clone, Copy)]
-pub enum View<'a> {
-    Array(WordView<'a>),
-    Sound(BufferView<'a>),
-}
-
-impl SampleView for View<'_> {
-    fn len(&self) -> usize {
-        match self {
-            View::Array(v) => v.len(),
-            View::Sound(v) => v.len(),
-        }
-    }
-    fn at(&self, index: usize) -> f32 {
-        match self {
-            View::Array(v) => v.at(index),
-            View::Sound(v) => v.at(index),
-        }
-    }
-    fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
-        match self {
-            View::Array(v) => v.mix_into(from, out, gain),
-            View::Sound(v) => v.mix_into(from, out, gain),
-        }
-    }
+    pub sets: &'a ArraySets<Key>,
 }
 
 impl SampleStore<Key> for PdStore<'_> {
     type View<'b>
-        = View<'b>
+        = Source<'b, WordView<'b>>
     where
         Self: 'b;
 
-    fn view(&self, key: Key) -> Option<View<'_>> {
-        match self.bank.get(key) {
-            Some(sound) => Some(View::Sound(sound)),
-            None => pd_array(key).map(View::Array),
-        }
+    fn find<'b>(&'b self, key: Key, into: &mut Channels<Self::View<'b>>) -> bool {
+        find_in(self.bank, self.sets, pd_array, key, into)
     }
 }
 

@@ -8,16 +8,17 @@ use super::atoms::{float, gensym, symbol};
 use super::object::{FsyncTilde, State};
 use super::output::send;
 use crate::core::path_policy;
-use crate::core::sound_bank::mixdown;
-use crate::core::sound_file::{self, Sound};
+use crate::core::sound_bank::PlanarSound;
+use crate::core::sound_file;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 pub const MAX_PENDING_LOADS: usize = 4;
 const POLL_MS: f64 = 10.0;
 
-/// The sound's name (interned back in Pd's thread: symbols are not Send) and what was read.
-pub type LoadResult = (String, Result<Sound, String>);
+/// The sound's name (interned back in Pd's thread: symbols are not Send) and
+/// what was read: the sound, and how many channels the file had.
+pub type LoadResult = (String, Result<PlanarSound, String>);
 
 pub struct Loader {
     sender: mpsc::Sender<LoadResult>,
@@ -59,7 +60,8 @@ pub fn request(state: &mut State, name: &str, path: &str, from_network: bool) {
     let rate = state.engine.sample_rate();
     let label = name.to_string();
     let spawned = std::thread::Builder::new().name("fsync~ load".into()).spawn(move || {
-        let _ = sender.send((label, sound_file::read(&path, rate)));
+        let sound = sound_file::read(&path, rate).and_then(|s| PlanarSound::from_interleaved(&s));
+        let _ = sender.send((label, sound));
     });
     match spawned {
         Ok(_) => {
@@ -77,9 +79,8 @@ pub fn poll(state: &mut State) {
         let key = Key(gensym(&name));
         state.loader.pending = state.loader.pending.saturating_sub(1);
         let outcome = result.and_then(|sound| {
-            let mono = mixdown(&sound);
-            let frames = mono.len();
-            state.bank.insert(key, mono).map(|_| (frames, sound.channels))
+            let (frames, channels) = (sound.frames(), sound.channels());
+            state.bank.insert(key, sound).map(|_| (frames, channels))
         });
         match outcome {
             Ok((frames, channels)) => {

@@ -9,6 +9,7 @@ use crate::core::block_clock::BlockClock;
 use crate::core::control::{self, Control};
 use crate::core::engine::Engine;
 use crate::core::settings;
+use crate::core::array_sets::ArraySets;
 use crate::core::sound_bank::SoundBank;
 use super::loader::{self, Loader};
 use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_object, t_symbol};
@@ -32,6 +33,8 @@ pub struct State {
     pub blocks: BlockClock,
     /// Sounds read with `load` / `/load`, and the worker that reads them.
     pub bank: SoundBank<Key>,
+    /// `arrays <name> <array>…`: arrays that play as one sound across the outlets.
+    pub sets: ArraySets<Key>,
     pub loader: Loader,
     pub load_clock: *mut t_clock,
     /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
@@ -63,7 +66,9 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
     // SAFETY: called from Pd's constructor on a freshly allocated object.
     unsafe {
         let obj = &raw mut (*this).obj;
-        pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
+        for _ in 0..settings.channels {
+            pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
+        }
         let status_out = pd_sys::outlet_new(obj, std::ptr::null_mut());
         let report_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_report_clock));
         let forward_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_forward_clock));
@@ -78,6 +83,7 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
             forward_clock,
             blocks: BlockClock::default(),
             bank: SoundBank::default(),
+            sets: ArraySets::default(),
             loader,
             load_clock,
             tick_samples: ffi::TICK_SAMPLES,
@@ -129,8 +135,13 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     match control {
         Control::QueryClock => output::clock_status(state),
         Control::Print => {
-            for line in state.engine.describe(|k| atoms::symbol_name(k.0).to_string()) {
+            let name = |k: Key| atoms::symbol_name(k.0).to_string();
+            for line in state.engine.describe(name) {
                 FsyncTilde::post(&format!("fsync~: {line}"));
+            }
+            for (set, members) in state.sets.iter() {
+                let members: Vec<String> = members.iter().map(|&m| name(m)).collect();
+                FsyncTilde::post(&format!("fsync~:   arrays {}: {}", name(set), members.join(" ")));
             }
         }
         Control::ListMap => {
@@ -150,6 +161,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
         Control::Sounds(ref dir) => {
             let folder = crate::core::path_policy::resolve_for_patch(dir, &state.loader.patch_dir);
             state.loader.allowed.push(folder);
+        }
+        Control::Arrays { ref name, ref members } => {
+            if let Err(e) = state.sets.define(intern(name), members.iter().map(|m| intern(m)).collect()) {
+                FsyncTilde::error(state.owner, &format!("arrays {name}: {e}"));
+            }
         }
         Control::Stop => {
             // SAFETY: a live clock of ours.

@@ -4,47 +4,70 @@
 use super::arrays::PdStore;
 use super::ffi;
 use super::object::State;
+use crate::core::samples::MAX_CHANNELS;
 use pd_sys::{t_int, t_sample, t_signal};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+/// Words before the outlet vectors in the DSP chain: state, block length.
+const HEADER_WORDS: usize = 2;
+
 pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
-    // SAFETY: Pd passes one signal per signal inlet/outlet: we have one outlet.
+    let channels = state.engine.settings.channels;
+    // SAFETY: Pd passes one signal per signal inlet/outlet: we have `channels`
+    // signal outlets and no signal inlet, all of one length and rate.
     unsafe {
-        let out = *sp;
-        let sr = (*out).s_sr as f64;
+        let first = *sp;
+        let sr = (*first).s_sr as f64;
         state.engine.set_sample_rate(sr);
         // A reblocked or resampled subpatch runs at another rate than Pd's tick.
         state.tick_samples = ffi::TICK_SAMPLES * sr / pd_sys::sys_getsr() as f64;
         state.blocks.reset();
-        pd_sys::dsp_add(Some(perform), 3, state as *mut State, (*out).s_vec, (*out).s_n as t_int);
+        let mut words = [0 as t_int; HEADER_WORDS + MAX_CHANNELS];
+        words[0] = state as *mut State as t_int;
+        words[1] = (*first).s_n as t_int;
+        for c in 0..channels {
+            words[HEADER_WORDS + c] = (**sp.add(c)).s_vec as t_int;
+        }
+        // dsp_addv copies the words into the chain.
+        pd_sys::dsp_addv(Some(perform), (HEADER_WORDS + channels) as i32, words.as_mut_ptr());
     }
 }
 
 unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
-    // SAFETY: the three words dsp_add was given: our state (alive while the DSP
-    // chain is, Pd re-sorts DSP before freeing us), the outlet vector and its length.
-    let (state, out) = unsafe {
-        let state = *w.add(1) as *mut State;
-        let n = *w.add(3) as usize;
-        (&mut *state, std::slice::from_raw_parts_mut(*w.add(2) as *mut t_sample, n))
+    // SAFETY: the words dsp_addv was given: our state (alive while the DSP chain is,
+    // Pd re-sorts DSP before freeing us), the block length, one vector per signal
+    // outlet (Pd gives each outlet its own vector: the slices do not overlap).
+    let (state, channels, mut outs) = unsafe {
+        let state = &mut *(*w.add(1) as *mut State);
+        let n = *w.add(2) as usize;
+        let channels = state.engine.settings.channels;
+        let outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| {
+            if c < channels {
+                std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n)
+            } else {
+                &mut [][..]
+            }
+        });
+        (state, channels, outs)
     };
+    let outs = &mut outs[..channels];
     let rendered = catch_unwind(AssertUnwindSafe(|| {
         let tick_end_ms = ffi::logical_ms();
-        let n = out.len();
+        let n = outs.first().map_or(0, |o| o.len());
         let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
         let block_end_ms = state.blocks.block_end_ms(tick_end_ms, n, state.engine.sample_rate(), state.tick_samples);
         if first_of_tick {
             state.engine.observe_clock(tick_end_ms, ffi::wall_s());
         }
-        state.engine.render(block_end_ms, &PdStore { bank: &state.bank }, out);
+        state.engine.render(block_end_ms, &PdStore { bank: &state.bank, sets: &state.sets }, outs);
     }));
     if rendered.is_err() {
-        out.fill(0.0);
+        outs.iter_mut().for_each(|o| o.fill(0.0));
     }
     if state.engine.has_reports() {
         // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
         unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
     }
     // SAFETY: the next routine's words follow ours.
-    unsafe { w.add(4) }
+    unsafe { w.add(1 + HEADER_WORDS + channels) }
 }

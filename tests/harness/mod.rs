@@ -41,10 +41,14 @@ pub struct Patch {
     /// Run Pd in real time (-nosound) instead of -batch: for what waits on other
     /// threads (sound files are read on a worker thread).
     pub realtime: bool,
+    /// Signal outlets (`-channels`): each is recorded; outlet `channels` is the status.
+    pub channels: usize,
 }
 
 pub struct Run {
+    /// Signal outlet 0 as recorded; `outlets` has every signal outlet.
     pub samples: Vec<f32>,
+    pub outlets: Vec<Vec<f32>>,
     pub status: Vec<String>,
     pub stderr: String,
     pub exit_ok: bool,
@@ -67,7 +71,14 @@ impl Run {
 
 impl Patch {
     pub fn new(sr: u32, args: &str) -> Patch {
-        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![], realtime: false }
+        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![], realtime: false, channels: 1 }
+    }
+
+    /// `-channels n`, every outlet recorded.
+    pub fn channels(mut self, n: usize) -> Patch {
+        self.args = format!("{} -channels {n}", self.args);
+        self.channels = n;
+        self
     }
 
     pub fn array(mut self, name: &str, values: Vec<f32>) -> Patch {
@@ -109,14 +120,22 @@ impl Patch {
         p.push_str("#X obj 10 10 inlet;\n#X obj 10 50 fsync~ ");
         p.push_str(&self.args);
         p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n#X obj 100 10 r fsync-in;\n");
-        p.push_str("#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 1 3 0;\n#X connect 4 0 2 0;\n#X connect 5 0 1 0;\n");
+        let _ = writeln!(p, "#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 {} 3 0;\n#X connect 4 0 2 0;\n#X connect 5 0 1 0;", self.channels);
+        let mut sub_objects = 6;
         if let Some(b) = &self.block {
             // `switch~ …` in `block` makes a switchable subpatch, controlled by `; sub-switch 0|1`.
             if let Some(args) = b.strip_prefix("switch~") {
                 let _ = writeln!(p, "#X obj 300 10 switch~{args};\n#X obj 300 40 r sub-switch;\n#X connect 7 0 6 0;");
+                sub_objects += 2;
             } else {
                 let _ = writeln!(p, "#X obj 300 10 block~ {b};");
+                sub_objects += 1;
             }
+        }
+        // Outlets after the first: one more [tabwrite~ rec<k>] each.
+        for k in 1..self.channels {
+            let _ = writeln!(p, "#X obj {} 130 tabwrite~ rec{k};\n#X connect 1 {k} {sub_objects} 0;\n#X connect 4 0 {sub_objects} 0;", 10 + 60 * k);
+            sub_objects += 1;
         }
         let sub = add(&mut p, "#X restore 10 300 pd sub".into());
         // Arrays, in a subpatch that a test may clear.
@@ -126,6 +145,9 @@ impl Patch {
         }
         add(&mut p, "#X restore 200 300 pd arrays".into());
         add(&mut p, format!("#X obj 400 300 table rec {n_rec}"));
+        for k in 1..self.channels {
+            add(&mut p, format!("#X obj 400 {} table rec{k} {n_rec}", 300 + 30 * k));
+        }
         let loadbang = add(&mut p, "#X obj 10 10 loadbang".into());
         let trigger = add(&mut p, "#X obj 10 40 t b b b".into());
         let mut fill = String::from("#X msg 300 40 \\; pd dsp 1");
@@ -158,7 +180,11 @@ impl Patch {
         }
         let end = add(&mut p, format!("#X obj 600 10 delay {}", self.length_ms));
         let end_trigger = add(&mut p, "#X obj 600 40 t b b".into());
-        let write = add(&mut p, format!("#X msg 700 70 write -wave -bytes 4 {} rec", wav.display()));
+        let mut writes = format!("#X msg 700 70 write -wave -bytes 4 {} rec", wav.display());
+        for k in 1..self.channels {
+            let _ = write!(writes, " \\, write -wave -bytes 4 {} rec{k}", outlet_wav(wav, k).display());
+        }
+        let write = add(&mut p, writes);
         let soundfiler = add(&mut p, "#X obj 700 100 soundfiler".into());
         let quit = add(&mut p, "#X msg 600 130 \\; pd quit".into());
         connects.extend([(trigger, 0, end, 0), (end, 0, end_trigger, 0), (end_trigger, 1, write, 0), (write, 0, soundfiler, 0), (end_trigger, 0, quit, 0)]);
@@ -190,7 +216,11 @@ impl Patch {
         } else {
             run_pd_under(wrapper, &dir, &patch, self.sr, Duration::from_secs(120))
         };
-        let samples = if wav.exists() { read_float_wav(&wav) } else { vec![] };
+        let outlets: Vec<Vec<f32>> = (0..self.channels)
+            .map(|k| outlet_wav(&wav, k))
+            .map(|w| if w.exists() { read_float_wav(&w) } else { vec![] })
+            .collect();
+        let samples = outlets[0].clone();
         let status = out
             .stderr
             .lines()
@@ -198,8 +228,13 @@ impl Patch {
             .map(str::to_string)
             .collect();
         let _ = std::fs::remove_dir_all(&dir);
-        Run { samples, status, stderr: out.stderr, exit_ok: out.exit_ok }
+        Run { samples, outlets, status, stderr: out.stderr, exit_ok: out.exit_ok }
     }
+}
+
+/// Where signal outlet `k` is recorded: `rec.wav`, then `rec1.wav`…
+fn outlet_wav(wav: &Path, k: usize) -> PathBuf {
+    if k == 0 { wav.to_path_buf() } else { wav.with_file_name(format!("rec{k}.wav")) }
 }
 
 pub struct PdOutput {

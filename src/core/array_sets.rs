@@ -1,0 +1,65 @@
+//! Sets of Pd arrays that play as one sound across the outlets (`arrays <name>
+//! <array1> <array2> …`): what `[soundfiler] read -resize file.wav left right`
+//! leaves in a patch. Defined by the patch only, never by the network.
+
+use super::samples::MAX_CHANNELS;
+
+pub const MAX_SETS: usize = 256;
+
+#[derive(Debug)]
+pub struct ArraySets<K> {
+    sets: Vec<(K, Vec<K>)>,
+}
+
+impl<K> Default for ArraySets<K> {
+    fn default() -> Self {
+        ArraySets { sets: Vec::new() }
+    }
+}
+
+impl<K: Copy + PartialEq> ArraySets<K> {
+    /// Defines or redefines `name`; no members removes it.
+    pub fn define(&mut self, name: K, members: Vec<K>) -> Result<(), String> {
+        if members.len() > MAX_CHANNELS {
+            return Err(format!("at most {MAX_CHANNELS} arrays in a set, not {}", members.len()));
+        }
+        let existing = self.sets.iter().position(|(k, _)| *k == name);
+        match (existing, members.is_empty()) {
+            (Some(i), true) => {
+                self.sets.remove(i);
+            }
+            (Some(i), false) => self.sets[i].1 = members,
+            (None, true) => {}
+            (None, false) if self.sets.len() >= MAX_SETS => return Err(format!("already {MAX_SETS} array sets")),
+            (None, false) => self.sets.push((name, members)),
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, name: K) -> Option<&[K]> {
+        self.sets.iter().find(|(k, _)| *k == name).map(|(_, m)| m.as_slice())
+    }
+
+    /// (name, members) of every set, for the console.
+    pub fn iter(&self) -> impl Iterator<Item = (K, &[K])> {
+        self.sets.iter().map(|(k, m)| (*k, m.as_slice()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn define_redefine_remove() {
+        let mut sets = ArraySets::default();
+        sets.define("drums", vec!["l", "r"]).unwrap();
+        assert_eq!(sets.get("drums"), Some(&["l", "r"][..]));
+        sets.define("drums", vec!["m"]).unwrap();
+        assert_eq!(sets.get("drums"), Some(&["m"][..]));
+        sets.define("drums", vec![]).unwrap();
+        assert_eq!(sets.get("drums"), None);
+        assert!(sets.define("big", vec!["x"; MAX_CHANNELS + 1]).is_err());
+        assert_eq!(sets.get("big"), None);
+    }
+}
