@@ -67,23 +67,22 @@ impl<K: Copy + PartialEq> VoicePool<K> {
         }
         // Voices often share a sound: look each up once per call, not once per voice.
         let mut sound = Channels::new();
-        let mut found: Option<(K, bool)> = None;
+        let mut found: Option<(K, Option<usize>)> = None; // key and its length, if present
         for slot in &mut self.slots {
             let Some(voice) = slot else { continue };
-            let present = match found {
-                Some((key, present)) if key == voice.array => present,
+            let frames = match found {
+                Some((key, frames)) if key == voice.array => frames,
                 _ => {
-                    let present = store.find(voice.array, &mut sound);
-                    found = Some((voice.array, present));
-                    present
+                    let frames = store.find(voice.array, &mut sound).then(|| sound.frames());
+                    found = Some((voice.array, frames));
+                    frames
                 }
             };
-            if !present {
+            let Some(len) = frames else {
                 reports.push(Report::Missing { array: voice.array });
                 *slot = None;
                 continue;
-            }
-            let len = sound.frames();
+            };
             let count = range.len().min(len.saturating_sub(voice.position));
             if count > 0 {
                 // (A voice can start past the end: an offset or a late join beyond it.)
@@ -99,12 +98,22 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     }
 }
 
-/// Adds `sound` from `position` into `outs[..][frames]`. Channels wrap: outlet
-/// k plays channel k mod C of a C-channel sound (a mono sound plays on every
-/// outlet); with more channels than outlets N, outlet k plays the mean of
-/// channels k, k+N, k+2N… (so one outlet hears all of a stereo file).
+/// Adds `sound` from `position` into `outs[..][frames]` (`frames` within the
+/// sound's length). Channels wrap: outlet k plays channel k mod C of a
+/// C-channel sound (a mono sound plays on every outlet); with more channels
+/// than outlets N, outlet k plays the mean of channels k, k+N, k+2N… (so one
+/// outlet hears all of a stereo file).
 fn mix_channels<V: SampleView>(sound: &Channels<V>, position: usize, outs: &mut [&mut [f32]], frames: Range<usize>, gain: f32) {
     let (c, n) = (sound.count(), outs.len());
+    if c == 1 {
+        // The common case, a mono array: its one channel spans the whole sound.
+        if let Some(view) = sound.get(0) {
+            for out in outs.iter_mut() {
+                view.mix_into(position, &mut out[frames.clone()], gain);
+            }
+        }
+        return;
+    }
     for (k, out) in outs.iter_mut().enumerate() {
         let out = &mut out[frames.clone()];
         if c <= n {
