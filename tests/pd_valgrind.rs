@@ -1,6 +1,7 @@
 //! Real Pd with [fsync~] under valgrind's memcheck: packets good and bad, a
 //! missing array, forwarding, control messages, the array deleted while a
-//! voice plays and the object deleted with events pending. No memory error,
+//! voice plays (alone and in a set of arrays on two outlets) and the object
+//! deleted with events pending. No memory error,
 //! no definite leak.
 
 mod harness;
@@ -16,12 +17,16 @@ fn memcheck_finds_nothing() {
         vec![
             play("src"),
             play("gone"),
+            play("pair"),
             at(0.004, vec![osc::message("/stop", vec![OscType::String("src".into())])]),
             osc::message("/tempo", vec![OscType::Int(120), OscType::String("x".into())]),
         ],
     );
-    let run = Patch::new(48000, "-clock logical -voices 2 -queue 8")
+    let run = Patch::new(48000, "-clock logical -voices 3 -queue 8")
+        .channels(2)
         .array("src", ramp(2000))
+        .array("src2", ramp(3000))
+        .at(0.0, Input::Control("arrays pair src2 src".into()))
         .packet(0.0, bytes(&busy))
         .packet(1.0, b"garbage!".to_vec())
         .packet(2.0, bytes(&at(0.006, vec![play("src"), play("src"), play("src")])))
