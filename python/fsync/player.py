@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import sounds
+
 
 @dataclass
 class _Voice:
@@ -53,7 +55,9 @@ class ScheduledPlayer:
             return min(self._offsets) if self._offsets else float("nan")
 
     def play_at(self, sound: np.ndarray, unix_time: float) -> None:
-        voice = _Voice(sound, unix_time - self.wall_minus_stream())
+        """Starts `sound` (frames × channels) so its first sample leaves the DAC at
+        `unix_time`; its channels are fitted to the stream's as [fsync~] does."""
+        voice = _Voice(sounds.fit_channels(sound, self.channels), unix_time - self.wall_minus_stream())
         with self._lock:
             self._pending.append(voice)
 
@@ -86,7 +90,7 @@ class ScheduledPlayer:
             n = min(frames - start, len(v.sound) - v.position)
             if n > 0:
                 chunk = v.sound[v.position : v.position + n]
-                outdata[start : start + n] += chunk if chunk.shape[1] == self.channels else chunk[:, :1]
+                outdata[start : start + n] += chunk  # a mono chunk broadcasts to every channel
                 v.position += n
             if v.position < len(v.sound):
                 keep.append(v)
