@@ -1,11 +1,15 @@
+import os
 import socket
 import sys
 from pathlib import Path
 
 import pytest
 
-# Test this checkout's package, whatever `pip install -e` points at.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Test this checkout's package, whatever `pip install -e` points at; PACKAGE_ENV
+# does the same for the scripts and `python -m fsync` the tests start.
+PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+sys.path.insert(0, PACKAGE_DIR)
+PACKAGE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_DIR, os.environ.get("PYTHONPATH")]))}
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ import time
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.parsing import ntp
 
-from conftest import drain
+from conftest import PACKAGE_ENV, drain
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "fsync", *args], capture_output=True, text=True, timeout=20)
+    return subprocess.run([sys.executable, "-m", "fsync", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
 
 
 def test_play_prints_timetag_and_sends(receiver):
