@@ -30,21 +30,9 @@ fn help_patch_opens_without_errors() {
     opens_cleanly(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pd-help/fsync~-help.pd"));
 }
 
-fn patches_in(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            patches_in(&path, out);
-        } else if path.extension().is_some_and(|e| e == "pd") {
-            out.push(path);
-        }
-    }
-}
-
 #[test]
 fn every_patch_in_patches_opens_without_errors() {
-    let mut found = Vec::new();
-    patches_in(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patches"), &mut found);
+    let found = harness::files_with_extension(&Path::new(env!("CARGO_MANIFEST_DIR")).join("patches"), "pd");
     assert!(found.len() >= 5, "expected the receivers and the workshop patches, found {found:?}");
     for path in &found {
         opens_cleanly(path);

@@ -1,23 +1,13 @@
 //! Every `unsafe` block in the crate says why it is sound: a `SAFETY:` comment
 //! within the three lines above it. And no `unsafe` outside the Pd shell.
 
-use std::path::Path;
+mod harness;
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
+use std::path::Path;
 
 #[test]
 fn every_unsafe_block_has_a_safety_comment() {
-    let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    let files = harness::files_with_extension(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), "rs");
     let mut missing = Vec::new();
     let mut blocks = 0;
     for file in &files {
@@ -40,8 +30,7 @@ fn every_unsafe_block_has_a_safety_comment() {
 
 #[test]
 fn the_core_has_no_unsafe_and_no_ffi() {
-    let mut files = Vec::new();
-    rust_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core"), &mut files);
+    let files = harness::files_with_extension(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/core"), "rs");
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
         if file.file_name().is_some_and(|n| n.to_string_lossy().contains("test")) {

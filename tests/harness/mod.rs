@@ -232,6 +232,20 @@ impl Patch {
     }
 }
 
+/// Every file under `dir` (recursively) whose name ends in `.ext`.
+pub fn files_with_extension(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_with_extension(&path, ext));
+        } else if path.extension().is_some_and(|e| e == ext) {
+            found.push(path);
+        }
+    }
+    found
+}
+
 /// Where signal outlet `k` is recorded: `rec.wav`, then `rec1.wav`…
 fn outlet_wav(wav: &Path, k: usize) -> PathBuf {
     if k == 0 { wav.to_path_buf() } else { wav.with_file_name(format!("rec{k}.wav")) }
