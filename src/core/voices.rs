@@ -62,7 +62,7 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     /// Adds every voice's next `range.len()` frames into `outs[..][range]`
     /// (one slice per outlet, all the same length).
     pub fn render<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
-        if outs.is_empty() || range.is_empty() {
+        if outs.is_empty() || range.is_empty() || self.slots.iter().all(Option::is_none) {
             return;
         }
         // Voices often share a sound: look each up once per call, not once per voice.

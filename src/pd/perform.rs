@@ -37,20 +37,27 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     // SAFETY: the words dsp_addv was given: our state (alive while the DSP chain is,
     // Pd re-sorts DSP before freeing us), the block length, one vector per signal
     // outlet (Pd gives each outlet its own vector: the slices do not overlap).
-    let (state, channels, mut outs) = unsafe {
-        let state = &mut *(*w.add(1) as *mut State);
-        let n = *w.add(2) as usize;
-        let channels = state.engine.settings.channels;
-        let outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| {
-            if c < channels {
-                std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n)
-            } else {
-                &mut [][..]
-            }
-        });
-        (state, channels, outs)
-    };
-    let outs = &mut outs[..channels];
+    let (state, n) = unsafe { (&mut *(*w.add(1) as *mut State), *w.add(2) as usize) };
+    let channels = state.engine.settings.channels;
+    // SAFETY: as above; `c` < channels.
+    let outlet = |c: usize| unsafe { std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n) };
+    if channels == 1 {
+        render(state, &mut [outlet(0)]);
+    } else {
+        // (Built only for several outlets: filling 64 slots costs every block.)
+        let mut outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
+        render(state, &mut outs[..channels]);
+    }
+    if state.engine.has_reports() {
+        // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
+        unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
+    }
+    // SAFETY: the next routine's words follow ours.
+    unsafe { w.add(1 + HEADER_WORDS + channels) }
+}
+
+/// One block into `outs`; silence if anything panics.
+fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
     let rendered = catch_unwind(AssertUnwindSafe(|| {
         let tick_end_ms = ffi::logical_ms();
         let n = outs.first().map_or(0, |o| o.len());
@@ -64,10 +71,4 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     if rendered.is_err() {
         outs.iter_mut().for_each(|o| o.fill(0.0));
     }
-    if state.engine.has_reports() {
-        // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
-        unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
-    }
-    // SAFETY: the next routine's words follow ours.
-    unsafe { w.add(1 + HEADER_WORDS + channels) }
 }
