@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Step 3: forward-synchronized playback on one site. Every 0.5 s, a /play click
 bundle stamped 0.2 s ahead — stamped when it is sent, not once before the loop —
-to patches/steps/3-forward-sync.pd; [fsync~] prints `scheduled 200 /play`."""
+to patches/steps/3-forward-sync.pd; [fsync~] prints `scheduled <ms> /play`: about
+175 ms here, the 200 ms ahead minus Pd's output latency, which fsync~ starts early by."""
 
 import time
 
