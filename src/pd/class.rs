@@ -116,6 +116,6 @@ pub fn setup() {
             t_atomtype::A_CANT,
             t_atomtype::A_NULL,
         );
-        FsyncTilde::post("fsync~ 0.1: sample-accurate playback at OSC timetags");
+        FsyncTilde::post(concat!("fsync~ ", env!("CARGO_PKG_VERSION"), ": sample-accurate playback at OSC timetags"));
     }
 }
