@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cargo test --release 2>&1
+# The core's tests once more with debug assertions: arithmetic overflow panics there.
+cargo test --lib 2>&1 | grep -E '^test result|FAILED|panicked'  # pipefail: a failure stops here
 python3 -m pytest -q python/tests demo/tests bench/tests 2>&1
 # A bounded fuzz pass over the network-facing engine (cargo fuzz needs nightly).
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
@@ -14,6 +16,7 @@ if rustup toolchain list 2>/dev/null | grep -q nightly; then
     echo "fuzz: 60 s, no crash: $(grep -E '^Done' "$corpus.log")"
     rm -rf "$corpus" "$corpus.log"
   else
+    grep -m 3 -A 1 'panicked' "$corpus.log" || true
     grep -vE '^\s+([0-9]+:|at )' "$corpus.log" | tail -30
     echo "fuzz: FAILED (the input is in fuzz/artifacts/engine)"
     exit 1

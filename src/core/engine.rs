@@ -262,7 +262,8 @@ impl<K: Copy + PartialEq> Engine<K> {
             AudioAction::Play { array, gain, offset_ms } => {
                 let mut position = samples(offset_ms, sr).max(0);
                 if event.late_policy == LatePolicy::Join {
-                    position += late_samples;
+                    // (Saturating: a huge offset from the network is just past the end.)
+                    position = position.saturating_add(late_samples);
                 }
                 self.voices.start(array, position as usize, gain, &mut self.reports);
             }

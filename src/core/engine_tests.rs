@@ -214,3 +214,15 @@ proptest! {
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
     }
 }
+
+#[test]
+fn huge_offset_joined_late_is_just_past_the_end() {
+    // Found by cargo fuzz: offset 1e30 ms saturates to i64::MAX samples; joining
+    // late added to it and overflowed. Now the voice ends at once, silent.
+    let mut e = logical(LatePolicy::Join);
+    let p = at_seconds(0.001, vec![play("src", vec![OscType::Float(1.0), OscType::Float(1e30)])]);
+    let (out, outputs) = run(&mut e, &store(), 64, 512, vec![(5.0, p)]);
+    assert!(outputs.iter().any(|o| matches!(o, Output::Report(Report::Late { .. }))));
+    assert_eq!(onset(&out), None);
+    assert!(outputs.contains(&Output::Report(Report::Done { array: "src" })), "{outputs:?}");
+}
