@@ -120,7 +120,7 @@ ref = [
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args / clock reset <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock reset <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:

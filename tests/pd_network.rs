@@ -206,3 +206,45 @@ fn bundle_from_pd_carries_wall_clock_time_of_now_plus_offset() {
     assert!(error_ms.abs() < 50.0, "{error_ms} ms");
     assert!(matches!(&bundle.content[0], rosc::OscPacket::Message(m) if m.addr == "/tick"));
 }
+
+#[test]
+fn distinct_names_from_the_network_cannot_grow_pd_without_bound() {
+    // Every forwarded address and string becomes a Pd symbol, never freed: past
+    // 8192 distinct names from the network a new one is refused (`error names`),
+    // known ones still pass.
+    let port = free_udp_port();
+    let patch = format!(
+        "#N canvas 0 0 600 400 12;\n\
+         #X obj 10 10 netreceive -u -b {port};\n\
+         #X obj 10 50 fsync~ -clock system;\n\
+         #X obj 10 90 print fsync-status;\n\
+         #X obj 300 10 loadbang;\n\
+         #X msg 300 40 \\; pd dsp 1;\n\
+         #X obj 300 70 delay 5000;\n\
+         #X msg 300 100 \\; pd quit;\n\
+         #X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 3 0 4 0;\n#X connect 3 0 5 0;\n#X connect 5 0 6 0;\n"
+    );
+    let mut pd = LivePd::start(&patch, &[]);
+    std::thread::sleep(Duration::from_millis(500));
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let message = |address: String, arg: String| bytes(&harness::osc::message(&address, vec![rosc::OscType::String(arg)]));
+    // 5000 packets, two new names each; in batches so the kernel keeps them all.
+    for batch in 0..50 {
+        for i in batch * 100..(batch + 1) * 100 {
+            socket.send_to(&message(format!("/n{i}"), format!("s{i}")), ("127.0.0.1", port)).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    socket.send_to(&message("/n1".into(), "s2".into()), ("127.0.0.1", port)).unwrap();
+    pd.wait(Duration::from_secs(15));
+    let stderr = pd.output();
+    let status: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("fsync-status: ")).collect();
+    let forwarded = status.iter().filter(|s| s.starts_with("/n")).count();
+    let refused = status.iter().filter(|s| **s == "error names").count();
+    println!("forwarded {forwarded}, refused {refused}");
+    assert_eq!(forwarded, 4096 + 1, "8192 names = 4096 packets, then the known /n1 s2");
+    assert_eq!(refused, 5000 - 4096, "{}", &stderr[stderr.len().saturating_sub(2000)..]);
+    assert_eq!(status.last(), Some(&"/n1 s2"));
+    assert!(stderr.contains("distinct names (or 1 MiB of them) came from the network"));
+}

@@ -5,6 +5,7 @@ use super::atom::Atom;
 use super::address_map::AddressMap;
 use super::command::{self, Command, ForwardAtom};
 use super::dedupe::Dedupe;
+use super::name_budget::{NameBudget, MAX_NETWORK_NAMES};
 use super::osc;
 use super::packet;
 use super::queue::{BoundedQueue, Due};
@@ -75,7 +76,23 @@ pub struct Engine<K> {
     voices: VoicePool<K>,
     reports: ReportRing<K>,
     dedupe: Dedupe,
+    /// Distinct names packets may make the shell intern (Pd never frees a symbol).
+    names: NameBudget,
     sr: f64,
+}
+
+/// The names besides its address that a command makes the shell intern.
+fn names_in(c: &Command) -> impl Iterator<Item = &str> {
+    let (one, args): (Option<&str>, &[ForwardAtom]) = match c {
+        Command::Play { array, .. } => (Some(array), &[]),
+        Command::Stop { array } => (array.as_deref(), &[]),
+        Command::Load { name, .. } => (Some(name), &[]),
+        Command::Forward { args, .. } => (None, args),
+    };
+    one.into_iter().chain(args.iter().filter_map(|a| match a {
+        ForwardAtom::Symbol(s) => Some(s.as_str()),
+        ForwardAtom::Float(_) => None,
+    }))
 }
 
 fn samples(ms: f64, sr: f64) -> i64 {
@@ -96,6 +113,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             voices: VoicePool::new(settings.voices),
             reports: ReportRing::new(),
             dedupe: Dedupe::default(),
+            names: NameBudget::default(),
             sr: if sr > 0.0 { sr } else { 48000.0 },
             settings,
         }
@@ -136,6 +154,11 @@ impl<K: Copy + PartialEq> Engine<K> {
                 Ok(c) => commands.push((m.when, address, c)),
                 Err(e) => return vec![Output::Error { kind: "args", detail: e.to_string() }],
             }
+        }
+        if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {
+            let shown: String = name.chars().take(40).collect();
+            let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
+            return vec![Output::Error { kind: "names", detail }];
         }
         if self.dedupe.is_repeat(&bytes, arrival_ms, self.settings.dedupe_ms) {
             let address = commands.first().map_or("/", |(_, a, _)| a.as_str());

@@ -226,3 +226,25 @@ fn huge_offset_joined_late_is_just_past_the_end() {
     assert_eq!(onset(&out), None);
     assert!(outputs.contains(&Output::Report(Report::Done { array: "src" })), "{outputs:?}");
 }
+
+#[test]
+fn distinct_names_from_the_network_are_bounded() {
+    // Pd never frees a symbol: past the budget a packet with a new name is refused
+    // whole; names seen before still pass.
+    use crate::core::name_budget::MAX_NETWORK_NAMES;
+    let mut e = logical(LatePolicy::Join);
+    let forward = |address: String, arg: &str| OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] });
+    let refused = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: "names", .. }));
+    assert!(!refused(&send(&mut e, &play("src", vec![]), 0.0)));
+    // Each packet brings two new names: its address and a string argument.
+    for i in 0..MAX_NETWORK_NAMES / 2 - 1 {
+        assert!(!refused(&send(&mut e, &forward(format!("/n{i}"), &format!("s{i}")), 0.0)), "packet {i}");
+    }
+    let out = send(&mut e, &forward("/new".into(), "s0"), 0.0);
+    assert!(refused(&out), "{out:?}");
+    assert!(!refused(&send(&mut e, &forward("/n7".into(), "s9"), 0.0)));
+    let out = send(&mut e, &at_seconds(0.0, vec![play("src", vec![]), play("brand-new", vec![])]), 0.0);
+    assert_eq!(out.len(), 1, "all or nothing: {out:?}");
+    assert!(refused(&out), "{out:?}");
+    assert!(!refused(&send(&mut e, &at_seconds(0.0, vec![play("src", vec![])]), 0.0)));
+}

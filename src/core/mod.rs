@@ -10,6 +10,7 @@ pub mod command;
 pub mod control;
 pub mod dedupe;
 pub mod engine;
+pub mod name_budget;
 pub mod osc;
 pub mod osc_pattern;
 pub mod packet;
