@@ -70,6 +70,25 @@ impl Drop for LivePd {
     }
 }
 
+/// A real-time patch: `receiver` (object 0) → `[fsync~ -clock system]` (1); DSP on at
+/// load (2, 3), quit after `quit_after_ms` (4, 5). `extra` adds objects from index 6
+/// and their connections, e.g. a `[print fsync-status]` on outlet 1.
+fn live_patch(receiver: &str, quit_after_ms: u32, extra: &str) -> String {
+    format!(
+        "#N canvas 0 0 600 400 12;\n\
+         #X obj 10 10 {receiver};\n\
+         #X obj 10 50 fsync~ -clock system;\n\
+         #X obj 300 10 loadbang;\n\
+         #X msg 300 40 \\; pd dsp 1;\n\
+         #X obj 300 70 delay {quit_after_ms};\n\
+         #X msg 300 100 \\; pd quit;\n\
+         #X connect 0 0 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n{extra}"
+    )
+}
+
+/// Extra objects for `live_patch`: print what leaves fsync~'s status outlet.
+const PRINT_STATUS: &str = "#X obj 10 90 print fsync-status;\n#X connect 1 1 6 0;\n";
+
 fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -77,18 +96,9 @@ fn free_udp_port() -> u16 {
 /// Runs a real-time Pd (it polls sockets, unlike -batch) with `receiver` → [fsync~],
 /// sends `packets` to it after it has started, and returns its stderr.
 fn run_live(receiver: &str, port: u16, packets: &[Vec<u8>]) -> String {
-    let patch = format!(
-        "#N canvas 0 0 600 400 12;\n\
-         #X obj 10 10 {receiver};\n\
-         #X obj 10 50 fsync~ -clock system;\n\
-         #X obj 10 90 print fsync-status;\n\
-         #X obj 200 10 table src 480;\n\
-         #X obj 300 10 loadbang;\n\
-         #X msg 300 40 \\; src const 0.5 \\; pd dsp 1;\n\
-         #X obj 300 70 delay 1500;\n\
-         #X msg 300 100 \\; pd quit;\n\
-         #X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 4 0 5 0;\n#X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
-    );
+    // Objects 6 (print), 7 (the array), 8 (fills it at load).
+    let src = "#X obj 200 10 table src 480;\n#X msg 200 40 \\; src const 0.5;\n#X connect 2 0 8 0;\n";
+    let patch = live_patch(receiver, 1500, &format!("{PRINT_STATUS}{src}"));
     let mut pd = LivePd::start(&patch, &["-path", "/usr/lib/pd/extra/mrpeach"]);
     std::thread::sleep(Duration::from_millis(500)); // Pd starts and binds the port
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -129,19 +139,9 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
     // The kernel may drop some; of those Pd gets, 1024 (the queue) are kept and the
     // rest reported dropped; Pd still quits on time and prints its queue on request.
     let port = free_udp_port();
-    let patch = format!(
-        "#N canvas 0 0 600 400 12;\n\
-         #X obj 10 10 netreceive -u -b {port};\n\
-         #X obj 10 50 fsync~ -clock system;\n\
-         #X obj 300 10 loadbang;\n\
-         #X msg 300 40 \\; pd dsp 1;\n\
-         #X obj 300 70 delay 4000;\n\
-         #X msg 300 100 print \\, stop \\, print;\n\
-         #X obj 300 130 delay 100;\n\
-         #X msg 300 160 \\; pd quit;\n\
-         #X connect 0 0 1 0;\n#X connect 2 0 3 0;\n#X connect 2 0 4 0;\n#X connect 4 0 5 0;\n#X connect 5 0 1 0;\n\
-         #X connect 4 0 6 0;\n#X connect 6 0 7 0;\n"
-    );
+    // At 4 s: print, stop, print (the queue full, then empty); quit 100 ms later.
+    let report = "#X obj 400 70 delay 4000;\n#X msg 400 100 print \\, stop \\, print;\n#X connect 2 0 6 0;\n#X connect 6 0 7 0;\n#X connect 7 0 1 0;\n";
+    let patch = live_patch(&format!("netreceive -u -b {port}"), 4100, report);
     let start = Instant::now();
     let mut pd = LivePd::start(&patch, &[]);
     std::thread::sleep(Duration::from_millis(500));
@@ -213,17 +213,7 @@ fn distinct_names_from_the_network_cannot_grow_pd_without_bound() {
     // 8192 distinct names from the network a new one is refused (`error names`),
     // known ones still pass.
     let port = free_udp_port();
-    let patch = format!(
-        "#N canvas 0 0 600 400 12;\n\
-         #X obj 10 10 netreceive -u -b {port};\n\
-         #X obj 10 50 fsync~ -clock system;\n\
-         #X obj 10 90 print fsync-status;\n\
-         #X obj 300 10 loadbang;\n\
-         #X msg 300 40 \\; pd dsp 1;\n\
-         #X obj 300 70 delay 5000;\n\
-         #X msg 300 100 \\; pd quit;\n\
-         #X connect 0 0 1 0;\n#X connect 1 1 2 0;\n#X connect 3 0 4 0;\n#X connect 3 0 5 0;\n#X connect 5 0 6 0;\n"
-    );
+    let patch = live_patch(&format!("netreceive -u -b {port}"), 5000, PRINT_STATUS);
     let mut pd = LivePd::start(&patch, &[]);
     std::thread::sleep(Duration::from_millis(500));
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
