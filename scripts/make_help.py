@@ -120,7 +120,7 @@ ref = [
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock reset <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock step <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:
@@ -133,7 +133,7 @@ tm = Canvas()
 tips = [
  'Logical time: inside a DSP tick Pd\'s "now" is the END of the block being computed. An event due at time t plays at output sample round(t*sr) - inside the block \\, not at its edge (like vline~ \\, unlike tabplay~ banged from a clock).',
  '-clock logical: timetag seconds (NTP seconds + fraction/2^32) are Pd logical seconds since Pd started. With DSP on from time 0 an event at t starts at sample round(t*sr): exact and repeatable \\, e.g. for offline rendering with pd -batch.',
- '-clock system: the timetag is wall-clock NTP time. Once per DSP tick fsync~ reads the system clock against logical time and keeps a filtered estimate (the earliest readings of each half second \\, fitted by a line: offset and drift). Unlike unpackOSC it never reads the wall clock at control time \\, which jitters by milliseconds.',
+ '-clock system: the timetag is wall-clock NTP time. Once per DSP tick fsync~ reads the monotonic clock against logical time and keeps a filtered estimate (the earliest readings of each half second \\, fitted by a line: offset and drift \\; jumps found within 0.2 s) shared by every fsync~ in this Pd \\, and adds the exact wall-clock difference. Unlike unpackOSC it never reads the wall clock at control time \\, which jitters by milliseconds.',
  'Latency: Pd computes audio ahead of the sound card by its scheduler advance (-audiobuf). fsync~ starts the sound that much earlier (default) so it leaves the DAC at the timetag. Add the device\'s own latency with the latency message. Sites must also agree on wall-clock time: use NTP (chrony) or PTP.',
  'Late events (due before they can be handled): join = start at the arrival sample at the position the sound would have reached (sites stay aligned) \\; play = start from the beginning \\; drop = nothing. All report late <ms> <address>.',
  'Reblocked subpatches: in [block~ N] with N > 64 an event plays at its sample within the block as vline~ would \\; the subpatch itself delays by N-64 samples.',

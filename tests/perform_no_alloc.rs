@@ -8,6 +8,8 @@ use fsync::core::samples::VecStore;
 use fsync::core::sound_bank::PlanarSound;
 use fsync::core::sound_file::Sound;
 use fsync::core::settings::{ClockMode, Settings};
+use fsync::core::time::clock::{Clock, ClockReading};
+use fsync::core::time::timetag::NTP_UNIX_OFFSET_S;
 use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -50,7 +52,11 @@ fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
 #[test]
 fn render_never_allocates() {
     let sr = 48000.0;
-    let settings = Settings { clock: ClockMode::Logical, voices: 4, ..Settings::default() };
+    // Wall-clock timetags: the clock's refits and steps re-map the queue inside render.
+    let settings = Settings { clock: ClockMode::System, voices: 4, ..Settings::default() };
+    const WALL0: f64 = 1.7e9;
+    let mut clock = Clock::default();
+    clock.observe(0.0, ClockReading { mono_s: 0.0, wall_s: WALL0 });
     let mut engine: Engine<&'static str> = Engine::new(settings, sr, 0.0);
     // Two outlets: "a" is a set of two arrays, "b" a loaded stereo sound, "m" a mono array.
     let mut store = VecStore::with_arrays(vec![("l", vec![0.5; 3000]), ("r", vec![0.5; 2000]), ("m", vec![0.25; 700])]);
@@ -68,8 +74,8 @@ fn render_never_allocates() {
         } else {
             vec![message("/play", vec![OscType::String(array.into()), OscType::Float(0.5)])]
         };
-        let atoms: Vec<Atom> = bundle(t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
-        engine.handle_packet(&atoms, 0.0, 0.0, &mut intern);
+        let atoms: Vec<Atom> = bundle(NTP_UNIX_OFFSET_S + WALL0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
+        engine.handle_packet(&atoms, 0.0, WALL0, &clock, &mut intern);
     }
     let (mut left, mut right) = (vec![0.0f32; 64], vec![0.0f32; 64]);
     let mut nonzero_blocks = 0;
@@ -78,8 +84,12 @@ fn render_never_allocates() {
     COUNTING.store(true, Ordering::SeqCst);
     for block in first_block..first_block + 2000 {
         let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
-        engine.render(end_ms, &store, &mut [&mut left[..], &mut right[..]]);
-        engine.observe_clock(end_ms, 1.7e9 + end_ms / 1000.0);
+        // Readings late by up to 3 ms, and a 20 ms step after 1 s: refits and a
+        // step re-map the queue inside render.
+        let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 750 { 0.02 } else { 0.0 };
+        let mono_s = end_ms / 1000.0 + late_s;
+        clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        engine.render(end_ms, &clock, &store, &mut [&mut left[..], &mut right[..]]);
         if left.iter().chain(&right).any(|&x| x != 0.0) {
             nonzero_blocks += 1;
         }
@@ -88,5 +98,6 @@ fn render_never_allocates() {
     let (reports, lost) = engine.take_reports();
     assert!(nonzero_blocks > 100, "the test must actually render sound ({nonzero_blocks} blocks)");
     assert!(reports.len() + lost > 100, "and produce reports from the perform path");
+    assert!(clock.filter().steps().0 >= 1, "and the clock must have stepped while events were queued");
     assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), 0, "allocations in the perform path");
 }

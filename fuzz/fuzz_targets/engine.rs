@@ -7,6 +7,7 @@ use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
 use fsync::core::samples::VecStore;
 use fsync::core::settings::{ClockMode, Settings};
+use fsync::core::time::clock::{Clock, ClockReading};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,16 +24,21 @@ fuzz_target!(|data: &[u8]| {
             _ => "other",
         }
     };
+    let mut clock = Clock::default();
     let mut logical = 0.0;
     let mut out = [0.0f32; 64];
     for (i, chunk) in data.split(|&b| b == 0xFF).enumerate() {
         let atoms: Vec<Atom> = chunk.iter().map(|&b| Atom::Float(b as f32)).collect();
-        engine.handle_packet(&atoms, logical, 1.7e9 + logical / 1000.0, &mut intern);
+        engine.handle_packet(&atoms, logical, 1.7e9 + logical / 1000.0, &clock, &mut intern);
         let step = chunk.first().copied().unwrap_or(0) as f64;
-        engine.observe_clock(logical, 1.7e9 + (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0);
+        let mono_s = (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0;
+        clock.observe(logical, ClockReading { mono_s, wall_s: 1.7e9 + logical / 1000.0 });
+        if engine.take_forwards_stale() {
+            engine.remap_forwards(&clock);
+        }
         for _ in 0..(chunk.len() % 4) {
             logical += 64.0 / 48.0;
-            engine.render(logical, &store, &mut [&mut out[..]]);
+            engine.render(logical, &clock, &store, &mut [&mut out[..]]);
             assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
         }
         let _ = engine.take_due_forwards(logical);

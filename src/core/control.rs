@@ -115,10 +115,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         }
         Control::Late(policy) => engine.settings.late = policy,
         Control::Gain(g) => engine.settings.gain = g,
-        Control::Latency(ms) => {
-            engine.settings.latency_ms = Some(ms);
-            engine.time.latency_ms = ms;
-        }
+        Control::Latency(ms) => engine.set_latency(ms),
         Control::Dedupe(ms) => engine.settings.dedupe_ms = ms,
         Control::Horizon(s) => engine.settings.horizon_s = s,
         Control::Queue(n) => {

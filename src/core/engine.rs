@@ -11,11 +11,11 @@ use super::packet;
 use super::queue::{BoundedQueue, Due};
 use super::report::{DropReason, Report, ReportRing};
 use super::samples::SampleStore;
-use super::settings::{LatePolicy, Settings};
-use super::time_map::TimeMap;
-use super::timetag::When;
+use super::settings::{ClockMode, LatePolicy, Settings};
+use super::time::clock::Clock;
+use super::time::time_map::{At, TimeMap};
+use super::time::timetag::When;
 use super::voices::VoicePool;
-use super::clock_filter::Update;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AudioAction<K> {
@@ -25,9 +25,12 @@ pub enum AudioAction<K> {
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AudioEvent<K> {
+    /// When it is due, as the packet said: re-mapped whenever the clock moves.
+    pub at: At,
+    /// `at` as logical ms under the latest clock estimate.
     pub due_ms: f64,
-    /// Not before this time: the arrival time for an event that came late.
-    pub start_ms: f64,
+    /// Not before this logical time (ms): the arrival, for an event that came late.
+    pub not_before_ms: f64,
     pub action: AudioAction<K>,
     pub address: K,
     pub late_policy: LatePolicy,
@@ -35,14 +38,22 @@ pub struct AudioEvent<K> {
     pub reported_late: bool,
 }
 
+impl<K> AudioEvent<K> {
+    /// The logical time (ms) it starts at.
+    pub fn start_ms(&self) -> f64 {
+        self.due_ms.max(self.not_before_ms)
+    }
+}
+
 impl<K> Due for AudioEvent<K> {
     fn due_ms(&self) -> f64 {
-        self.start_ms
+        self.start_ms()
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForwardEvent {
+    pub at: At,
     pub due_ms: f64,
     pub address: String,
     pub args: Vec<ForwardAtom>,
@@ -79,6 +90,12 @@ pub struct Engine<K> {
     /// Distinct names packets may make the shell intern (Pd never frees a symbol).
     names: NameBudget,
     sr: f64,
+    /// The clock's generation the queues were last mapped with.
+    mapped_generation: u64,
+    /// Clock steps already reported.
+    steps_seen: u32,
+    /// Forwarded messages need re-mapping (a step, a new latency): done on the control thread.
+    forwards_stale: bool,
 }
 
 /// The names besides its address that a command makes the shell intern.
@@ -115,6 +132,9 @@ impl<K: Copy + PartialEq> Engine<K> {
             dedupe: Dedupe::default(),
             names: NameBudget::default(),
             sr: if sr > 0.0 { sr } else { 48000.0 },
+            mapped_generation: 0,
+            steps_seen: 0,
+            forwards_stale: false,
             settings,
         }
     }
@@ -136,6 +156,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         atoms: &[Atom],
         arrival_ms: f64,
         wall_now_s: f64,
+        clock: &Clock,
         intern: &mut impl FnMut(&str) -> K,
     ) -> Vec<Output<K>> {
         let bytes = match packet::bytes_from_atoms(atoms) {
@@ -166,21 +187,24 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let mut out = Vec::new();
         for (when, address, c) in commands {
-            let due_ms = self.time.due_ms(when, arrival_ms, wall_now_s);
+            let at = self.time.at(when, arrival_ms, wall_now_s);
+            let due_ms = self.time.due_ms_at_arrival(at, clock, arrival_ms, wall_now_s);
             // Loading takes as long as it takes: it is not timed, it starts now.
             if let Command::Load { name, path } = c {
                 out.push(Output::Load { name, path, from_network: true });
                 continue;
             }
             let address = intern(&address);
-            self.schedule(when, due_ms, address, c, arrival_ms, intern, &mut out);
+            self.schedule(when, at, due_ms, address, c, arrival_ms, intern, &mut out);
         }
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn schedule(
         &mut self,
         when: When,
+        at: At,
         due_ms: f64,
         address: K,
         c: Command,
@@ -205,19 +229,18 @@ impl<K: Copy + PartialEq> Engine<K> {
                 return;
             }
         }
-        let start_ms = due_ms.max(arrival_ms);
         let queued = match c {
-
             Command::Forward { address: name, args } => {
-                if late || when == When::Immediately || start_ms <= arrival_ms {
+                if late || when == When::Immediately || due_ms <= arrival_ms {
                     out.push(Output::Forward { address: name, args });
                     return;
                 }
-                self.forward.push(ForwardEvent { due_ms, address: name, args })
+                self.forward.push(ForwardEvent { at, due_ms, address: name, args })
             }
             Command::Play { array, gain, offset_ms } => self.audio.push(AudioEvent {
+                at,
                 due_ms,
-                start_ms,
+                not_before_ms: arrival_ms,
                 action: AudioAction::Play { array: intern(&array), gain, offset_ms },
                 address,
                 late_policy: policy,
@@ -225,8 +248,9 @@ impl<K: Copy + PartialEq> Engine<K> {
             }),
             Command::Load { .. } => return, // handled in handle_packet
             Command::Stop { array } => self.audio.push(AudioEvent {
+                at,
                 due_ms,
-                start_ms,
+                not_before_ms: arrival_ms,
                 action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
                 address,
                 late_policy: policy,
@@ -242,17 +266,18 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// Renders one block ending at logical `block_end_ms` into `outs` (one
     /// slice per outlet, all of the block's length) in the perform routine: no
     /// allocation, no locks, no calls into Pd but through `store`.
-    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, store: &S, outs: &mut [&mut [f32]]) {
+    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, clock: &Clock, store: &S, outs: &mut [&mut [f32]]) {
         for out in outs.iter_mut() {
             out.fill(0.0);
         }
+        self.follow_clock(clock);
         let n = outs.first().map_or(0, |o| o.len());
         let sr = self.sr;
         let block_end = samples(block_end_ms, sr);
         let block_start = block_end - n as i64;
         let mut cursor = 0usize;
         while let Some(event) = self.audio.peek() {
-            let start = samples(event.start_ms, sr);
+            let start = samples(event.start_ms(), sr);
             if start >= block_end {
                 break;
             }
@@ -293,11 +318,55 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
     }
 
-    /// Feeds the wall clock read at the end of a tick (perform routine).
-    pub fn observe_clock(&mut self, logical_ms: f64, wall_s: f64) {
-        if let Update::Reset { step_ms } = self.time.observe(logical_ms, wall_s) {
-            self.reports.push(Report::ClockReset { step_ms });
+    /// Re-maps queued audio events when the clock moved, and reports its steps
+    /// (perform routine: no allocation; the re-sort is in place).
+    fn follow_clock(&mut self, clock: &Clock) {
+        let (steps, step_ms, _) = clock.filter().steps();
+        if steps != self.steps_seen {
+            self.steps_seen = steps;
+            self.forwards_stale = true;
+            // With -clock logical the estimate is not used: its steps are no news.
+            if self.time.mode == ClockMode::System {
+                self.reports.push(Report::ClockStep { step_ms });
+            }
         }
+        if clock.generation() != self.mapped_generation {
+            self.mapped_generation = clock.generation();
+            self.remap_audio(clock);
+        }
+    }
+
+    fn remap_audio(&mut self, clock: &Clock) {
+        let time = &self.time;
+        self.audio.remap(|e| {
+            if let Some(due) = time.due_ms(e.at, clock) {
+                e.due_ms = due;
+            }
+        });
+    }
+
+    /// Re-maps forwarded messages (control thread: after a clock step or a
+    /// latency change); the shell re-arms its clock afterwards.
+    pub fn remap_forwards(&mut self, clock: &Clock) {
+        let time = &self.time;
+        self.forward.remap(|e| {
+            if let Some(due) = time.due_ms(e.at, clock) {
+                e.due_ms = due;
+            }
+        });
+    }
+
+    /// True (once) when forwarded messages should be re-mapped with `remap_forwards`.
+    pub fn take_forwards_stale(&mut self) -> bool {
+        std::mem::take(&mut self.forwards_stale)
+    }
+
+    /// Output latency compensation (ms); queued events follow it.
+    pub fn set_latency(&mut self, ms: f64) {
+        self.settings.latency_ms = Some(ms);
+        self.time.latency_ms = ms;
+        self.mapped_generation = u64::MAX; // audio: at the next block
+        self.forwards_stale = true;
     }
 
     /// Reports left by the perform routine, and how many did not fit.
@@ -324,8 +393,11 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
     /// with `-clock logical`, logical seconds.
-    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
-        let tag = self.time.timetag_of_logical(now_ms + offset_ms, now_ms, wall_now_s).ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?;
+    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, clock: &Clock, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
+        let tag = self
+            .time
+            .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
+            .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?;
         let args = args
             .iter()
             .map(|a| match a {

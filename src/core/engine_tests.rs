@@ -2,6 +2,8 @@
 //! the way Pd's scheduler calls perform, output checked sample by sample.
 
 use super::*;
+use crate::core::time::clock::Clock;
+use crate::core::time::time_map::At;
 use crate::core::report::Report;
 use crate::core::samples::VecStore;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
@@ -43,7 +45,7 @@ fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
 }
 
 fn send(e: &mut Engine<&'static str>, p: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
-    e.handle_packet(&atoms(p), arrival_ms, 0.0, &mut intern)
+    e.handle_packet(&atoms(p), arrival_ms, 0.0, &Clock::default(), &mut intern)
 }
 
 /// Renders blocks of `n` from logical 0 until `total` samples, delivering
@@ -60,7 +62,7 @@ fn run(e: &mut Engine<&'static str>, s: &VecStore, n: usize, total: usize, mut p
             outputs.extend(send(e, &packets[next].1, packets[next].0));
             next += 1;
         }
-        e.render(end_ms, s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(end_ms, &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
         outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
     }
     (out, outputs)
@@ -159,11 +161,11 @@ fn bad_packets_change_nothing() {
         atoms(&at_seconds(0.0, vec![play("src", vec![]), OscPacket::Message(OscMessage { addr: "/play".into(), args: vec![] })])),
     ];
     for b in &bad {
-        let out = e.handle_packet(b, 0.0, 0.0, &mut intern);
+        let out = e.handle_packet(b, 0.0, 0.0, &Clock::default(), &mut intern);
         assert!(matches!(out.as_slice(), [Output::Error { .. }]), "{out:?}");
     }
     let mut block = [0.0; 64];
-    e.render(64.0 / 48.0, &store(), &mut [&mut block[..]]);
+    e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
     assert!(block.iter().all(|&x| x == 0.0), "a bad packet played something");
 }
 
@@ -189,7 +191,7 @@ fn late_after_dsp_was_off() {
     send(&mut e, &at_seconds(0.001, vec![play("src", vec![])]), 0.0);
     // First block rendered is [960, 1024): the event was due at sample 48.
     let mut block = [0.0; 64];
-    e.render(1024.0 / 48.0, &store(), &mut [&mut block[..]]);
+    e.render(1024.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
     assert_eq!(block[0], (960 - 48 + 1) as f32);
     assert!(matches!(e.take_reports().0.as_slice(), [Report::Late { .. }]));
 }
@@ -203,12 +205,12 @@ proptest! {
         let settings = Settings { clock: ClockMode::Logical, ..Settings::default() };
         let mut e = Engine::new(settings, sr, 0.0);
         let s = store();
-        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), 0.0, 0.0, &mut intern);
+        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), 0.0, 0.0, &Clock::default(), &mut intern);
         let total = ((0.25 * sr) as usize / n) * n;
         let mut out = vec![0.0; total];
         for b in 0..total / n {
             let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
-            e.render(end_ms, &s, &mut [&mut out[b * n..(b + 1) * n]]);
+            e.render(end_ms, &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
         }
         let t = crate::core::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
@@ -247,4 +249,68 @@ fn distinct_names_from_the_network_are_bounded() {
     assert_eq!(out.len(), 1, "all or nothing: {out:?}");
     assert!(refused(&out), "{out:?}");
     assert!(!refused(&send(&mut e, &at_seconds(0.0, vec![play("src", vec![])]), 0.0)));
+}
+
+/// Renders `seconds` of a Pd whose sound moves `step_ms` later at 2.5 s (a
+/// stall longer than its buffer), with a play queued for wall time +3 s at
+/// arrival; returns the onset sample and the clock reports.
+fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Report<&'static str>>) {
+    use crate::core::time::clock::ClockReading;
+    use crate::core::time::timetag::NTP_UNIX_OFFSET_S;
+    const WALL0: f64 = 1.7e9;
+    let mut e = Engine::new(Settings { clock: mode, ..Settings::default() }, SR, 0.0);
+    let mut clock = Clock::default();
+    let s = store();
+    let n = 64;
+    let total = 4 * SR as usize;
+    let mut out = vec![0.0; total];
+    let mut reports = Vec::new();
+    for block in 0..total / n {
+        let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
+        let mono_s = end_ms / 1000.0 + if end_ms > 2500.0 { step_ms / 1000.0 } else { 0.0 };
+        clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        if block == 10 {
+            let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 3.0, vec![play("src", vec![])]);
+            e.handle_packet(&atoms(&p), end_ms, WALL0 + mono_s, &clock, &mut intern);
+        }
+        e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
+        reports.extend(e.take_reports().0.into_iter().filter(|r| matches!(r, Report::ClockStep { .. })));
+    }
+    (onset(&out), reports)
+}
+
+/// 0.2 mapped a timetag once, at arrival: a step while the event waited
+/// never reached it (here it would have played 20 ms = 960 samples early).
+#[test]
+fn queued_events_follow_a_clock_step() {
+    let (onset, reports) = step_while_queued(ClockMode::System, 20.0);
+    let expected = ((3.0 - 0.020) * SR).round() as i64;
+    let onset = onset.expect("played") as i64;
+    assert!((onset - expected).abs() <= 1, "onset {onset}, expected {expected}");
+    assert!(matches!(reports.as_slice(), [Report::ClockStep { step_ms }] if (step_ms - 20.0).abs() < 0.01), "{reports:?}");
+}
+
+/// With -clock logical the estimate is not used: its steps are not reported.
+#[test]
+fn logical_clock_reports_no_steps() {
+    let (_, reports) = step_while_queued(ClockMode::Logical, 20.0);
+    assert!(reports.is_empty(), "{reports:?}");
+}
+
+/// Two objects in one Pd read one clock: they agree to the sample.
+#[test]
+fn two_engines_on_one_clock_agree() {
+    use crate::core::time::clock::ClockReading;
+    let mut clock = Clock::default();
+    let mut engines: [Engine<&str>; 2] = [0, 1].map(|_| Engine::new(Settings::default(), SR, 25.0));
+    for k in 0..2000 {
+        let end_ms = (k + 1) as f64 * 64.0 * 1000.0 / SR;
+        let late = (k % 4) as f64 * 0.0013;
+        clock.observe(end_ms, ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: 1.7e9 + end_ms / 1000.0 + late });
+    }
+    let at = engines[0].time.due_ms(At::Wall(1.7e9 + 3.0), &clock);
+    assert_eq!(at, engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock));
+    assert!((at.unwrap() - 2975.0).abs() < 0.01, "{at:?}");
+    engines[1].set_latency(10.0);
+    assert!((engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock).unwrap() - 2990.0).abs() < 0.01);
 }

@@ -59,6 +59,23 @@ impl<T: Due> BoundedQueue<T> {
         if self.items.front()?.due_ms() < limit_ms { self.items.pop_front() } else { None }
     }
 
+    /// Changes every event's due time with `f`, then restores due order (stable,
+    /// in place: no allocation, and O(n) when the order barely changed, as
+    /// after a clock refit).
+    pub fn remap(&mut self, mut f: impl FnMut(&mut T)) {
+        let items = self.items.make_contiguous();
+        for item in items.iter_mut() {
+            f(item);
+        }
+        for i in 1..items.len() {
+            let mut j = i;
+            while j > 0 && items[j - 1].due_ms() > items[j].due_ms() {
+                items.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    }
+
     pub fn clear(&mut self) {
         self.items.clear();
     }
@@ -118,6 +135,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn remap_restores_due_order(dues in proptest::collection::vec(0u8..20, 0..64), shift in proptest::collection::vec(-5i8..5, 64), uniform in -3i8..3) {
+            let mut q = BoundedQueue::new(64);
+            for (i, d) in dues.iter().enumerate() {
+                q.push(E(*d as f64, i as u32)).unwrap();
+            }
+            // One shift for all (a clock refit) keeps the order exactly.
+            let before: Vec<u32> = q.iter().map(|e| e.1).collect();
+            q.remap(|e| e.0 += uniform as f64);
+            prop_assert_eq!(q.iter().map(|e| e.1).collect::<Vec<_>>(), before);
+            // Any shifts: due order again, nothing lost.
+            q.remap(|e| e.0 += shift[e.1 as usize] as f64);
+            let got: Vec<E> = std::iter::from_fn(|| q.pop()).collect();
+            prop_assert!(got.windows(2).all(|w| w[0].0 <= w[1].0), "{:?}", got);
+            let mut ids: Vec<u32> = got.iter().map(|e| e.1).collect();
+            ids.sort();
+            prop_assert_eq!(ids, (0..dues.len() as u32).collect::<Vec<_>>());
+        }
+
         #[test]
         fn pops_in_due_then_arrival_order(dues in proptest::collection::vec(0u8..20, 0..64)) {
             let mut q = BoundedQueue::new(64);

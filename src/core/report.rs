@@ -10,7 +10,8 @@ pub enum Report<K> {
     Done { array: K },
     Stolen { array: K },
     Missing { array: K },
-    ClockReset { step_ms: f64 },
+    /// The clock estimate jumped by `step_ms` (an xrun, a stall, DSP restarted) and follows at once.
+    ClockStep { step_ms: f64 },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -28,6 +28,13 @@ pub fn wall_s() -> f64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// The monotonic clock (s since this library first read it): never stepped
+/// by NTP (CLOCK_MONOTONIC on Linux, a vDSO read like `wall_s`).
+pub fn mono_s() -> f64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    ORIGIN.get_or_init(std::time::Instant::now).elapsed().as_secs_f64()
+}
+
 /// Pd's own audio lead, the default latency compensation.
 pub fn schedadvance_ms() -> f64 {
     // SAFETY: Pd returns the address of its global `sys_schedadvance` (never null

@@ -5,6 +5,7 @@
 mod arrays;
 mod atoms;
 mod class;
+mod clock;
 mod ffi;
 mod loader;
 mod object;

@@ -2,6 +2,7 @@
 
 use super::arrays::Key;
 use super::atoms::{self, gensym};
+use super::clock::{reading, with_clock};
 use super::ffi;
 use super::output;
 use crate::core::atom::Atom;
@@ -116,7 +117,11 @@ fn intern(name: &str) -> Key {
 /// A packet (list of byte floats).
 pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) {
     let atoms = atoms::from_pd(argc, argv);
-    let outputs = state.engine.handle_packet(&atoms, ffi::logical_ms(), ffi::wall_s(), &mut intern);
+    let now = reading();
+    let outputs = with_clock(|clock| {
+        clock.note(now);
+        state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
+    });
     output::emit(state, outputs);
     output::arm_forward_clock(state);
 }
@@ -132,6 +137,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     if let Some(note) = control::apply(&mut state.engine, &control) {
         FsyncTilde::error(state.owner, &note);
     }
+    output::refresh_forwards(state);
     match control {
         Control::QueryClock => output::clock_status(state),
         Control::Print => {
@@ -153,7 +159,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 FsyncTilde::post(&format!("fsync~: {line}"));
             }
         }
-        Control::Bundle { offset_ms, ref address, ref args } => match state.engine.make_bundle(ffi::logical_ms(), ffi::wall_s(), offset_ms, address, args) {
+        Control::Bundle { offset_ms, ref address, ref args } => match with_clock(|clock| {
+            let now = reading();
+            clock.note(now);
+            state.engine.make_bundle(ffi::logical_ms(), now.wall_s, clock, offset_ms, address, args)
+        }) {
             Ok(bytes) => output::packet(state, &bytes),
             Err(e) => FsyncTilde::error(state.owner, &e),
         },

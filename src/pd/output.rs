@@ -3,6 +3,7 @@
 
 use super::arrays::Key;
 use super::atoms::{self, float, gensym, symbol};
+use super::clock::with_clock;
 use super::ffi::TIME_UNITS_PER_MS;
 use super::object::{FsyncTilde, State};
 use crate::core::engine::Output;
@@ -26,7 +27,7 @@ fn report(state: &State, r: Report<Key>) {
             FsyncTilde::error(state.owner, &format!("no array named '{}' (voice not played)", atoms::symbol_name(array.0)));
             send(state, "missing", vec![symbol(array.0)]);
         }
-        Report::ClockReset { step_ms } => send(state, "clock", vec![symbol(gensym("reset")), float(step_ms as f32)]),
+        Report::ClockStep { step_ms } => send(state, "clock", vec![symbol(gensym("step")), float(step_ms as f32)]),
     }
 }
 
@@ -52,6 +53,7 @@ pub fn packet(state: &State, bytes: &[u8]) {
 
 /// Outputs what the perform routine left in the report ring.
 pub fn drain_reports(state: &mut State) {
+    refresh_forwards(state);
     let (reports, lost) = state.engine.take_reports();
     for r in reports {
         report(state, r);
@@ -73,6 +75,14 @@ pub fn arm_forward_clock(state: &mut State) {
     }
 }
 
+/// After a clock step or a latency change: forwarded messages map anew.
+pub fn refresh_forwards(state: &mut State) {
+    if state.engine.take_forwards_stale() {
+        with_clock(|clock| state.engine.remap_forwards(clock));
+        arm_forward_clock(state);
+    }
+}
+
 pub fn forward_due(state: &mut State) {
     for e in state.engine.take_due_forwards(super::ffi::logical_ms()) {
         send(state, &e.address, atoms::from_forward(&e.args));
@@ -80,19 +90,28 @@ pub fn forward_due(state: &mut State) {
     arm_forward_clock(state);
 }
 
-/// `clock` query: `clock <mode> <offset-ms> <jitter-ms> <latency-ms>`.
+/// `clock` query: `clock <mode> <moved-ms> <jitter-ms> <latency-ms> <rate-ppm> <since-step-s> <steps>`,
+/// all floats (no symbol is made per query: Pd never frees one).
 pub fn clock_status(state: &State) {
     let time = &state.engine.time;
     let mode = match time.mode {
         ClockMode::Logical => "logical",
         ClockMode::System => "system",
     };
-    let filter = time.filter();
-    // wall − logical is ~1.7e12 ms: too big for a Pd float, so it goes out as a symbol.
-    let offset = filter.offset_ms().map_or("none".to_string(), |ms| format!("{ms:.3}"));
-    send(
-        state,
-        "clock",
-        vec![symbol(gensym(mode)), symbol(gensym(&offset)), float(filter.jitter_ms() as f32), float(time.latency_ms as f32)],
-    );
+    let (moved, jitter, ppm, steps, last_at) = with_clock(|clock| {
+        let f = clock.filter();
+        let (steps, _, at) = f.steps();
+        (f.moved_ms(), f.jitter_ms(), (f.rate() - 1.0) * 1e6, steps, at)
+    });
+    let since_step = if steps > 0 { (super::ffi::logical_ms() - last_at) / 1000.0 } else { -1.0 };
+    let args = vec![
+        symbol(gensym(mode)),
+        float(moved.unwrap_or(0.0) as f32),
+        float(jitter as f32),
+        float(time.latency_ms as f32),
+        float(ppm as f32),
+        float(since_step as f32),
+        float(steps as f32),
+    ];
+    send(state, "clock", args);
 }

@@ -2,6 +2,7 @@
 //! outlets here; reports go to a ring drained by a clock.
 
 use super::arrays::PdStore;
+use super::clock::{reading, with_clock};
 use super::ffi;
 use super::object::State;
 use crate::core::samples::MAX_CHANNELS;
@@ -63,10 +64,13 @@ fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
         let n = outs.first().map_or(0, |o| o.len());
         let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
         let block_end_ms = state.blocks.block_end_ms(tick_end_ms, n, state.engine.sample_rate(), state.tick_samples);
-        if first_of_tick {
-            state.engine.observe_clock(tick_end_ms, ffi::wall_s());
-        }
-        state.engine.render(block_end_ms, &PdStore { bank: &state.bank, sets: &state.sets }, outs);
+        let store = PdStore { bank: &state.bank, sets: &state.sets };
+        with_clock(|clock| {
+            if first_of_tick {
+                clock.observe(tick_end_ms, reading());
+            }
+            state.engine.render(block_end_ms, clock, &store, outs);
+        });
     }));
     if rendered.is_err() {
         outs.iter_mut().for_each(|o| o.fill(0.0));

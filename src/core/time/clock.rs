@@ -1,0 +1,124 @@
+//! One clock estimate per Pd instance, shared by every `[fsync~]` in it (so
+//! two objects in one Pd agree exactly): the filtered logical ↔ monotonic
+//! line, and the exact `wall − mono` difference read beside it. NTP steps
+//! and slews move only that difference, read anew at every tick and packet.
+
+use super::clock_filter::{ClockFilter, ClockFilterConfig, Update};
+
+/// The two system clocks read at one moment (two vDSO reads, no system call).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClockReading {
+    /// CLOCK_MONOTONIC (s, any origin): never stepped.
+    pub mono_s: f64,
+    /// CLOCK_REALTIME (unix s): what NTP sets and OSC timetags name.
+    pub wall_s: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Clock {
+    filter: ClockFilter,
+    /// wall − mono (s) at the latest reading.
+    wall_minus_mono_s: Option<f64>,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock { filter: ClockFilter::new(ClockFilterConfig::default()), wall_minus_mono_s: None }
+    }
+}
+
+impl Clock {
+    /// Once per DSP tick (perform), with Pd's logical time at the tick's end.
+    pub fn observe(&mut self, logical_ms: f64, reading: ClockReading) -> Update {
+        self.note(reading);
+        self.filter.update(logical_ms, reading.mono_s)
+    }
+
+    /// Keeps the exact wall − mono difference (at every tick and packet).
+    pub fn note(&mut self, reading: ClockReading) {
+        let d = reading.wall_s - reading.mono_s;
+        if d.is_finite() {
+            self.wall_minus_mono_s = Some(d);
+        }
+    }
+
+    /// The logical time (ms) at which the wall clock reads `unix_s`; None before the first tick.
+    pub fn logical_of_wall(&self, unix_s: f64) -> Option<f64> {
+        self.filter.logical_of_mono(unix_s - self.wall_minus_mono_s?)
+    }
+
+    /// The wall-clock time (unix s) at logical time `logical_ms`.
+    pub fn wall_of_logical(&self, logical_ms: f64) -> Option<f64> {
+        Some(self.filter.mono_of_logical(logical_ms)? + self.wall_minus_mono_s?)
+    }
+
+    pub fn filter(&self) -> &ClockFilter {
+        &self.filter
+    }
+
+    /// Changes whenever the mapping from wall to logical time may have.
+    pub fn generation(&self) -> u64 {
+        self.filter.generation()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TICK_MS: f64 = 64.0 * 1000.0 / 48000.0;
+
+    /// A steady Pd for `ms`, the wall clock following `wall_of(mono)`.
+    fn run(clock: &mut Clock, from_ms: f64, ms: f64, wall_of: impl Fn(f64) -> f64) {
+        let ticks = (ms / TICK_MS) as usize;
+        let k0 = (from_ms / TICK_MS) as usize;
+        for k in k0..k0 + ticks {
+            let l = (k + 1) as f64 * TICK_MS;
+            let mono_s = 100.0 + l / 1000.0;
+            clock.observe(l, ClockReading { mono_s, wall_s: wall_of(mono_s) });
+        }
+    }
+
+    /// 0.2 filtered the wall clock itself: a ±1 s NTP step was a `clock reset`
+    /// that threw the rate away. Now the step needs no detection: the next
+    /// reading maps wall time exactly, and the filter sees nothing.
+    #[test]
+    fn wall_clock_step_is_exact_at_once() {
+        for step_s in [1.0, -1.0] {
+            let mut clock = Clock::default();
+            run(&mut clock, 0.0, 10_000.0, |m| 1.7e9 + m);
+            run(&mut clock, 10_000.0, 1.5, |m| 1.7e9 + m + step_s);
+            // A timetag 0.2 s ahead in the new wall clock's terms.
+            let l_now = 10_000.0 + TICK_MS;
+            let mono_then = 100.0 + (l_now + 200.0) / 1000.0;
+            let due = clock.logical_of_wall(1.7e9 + mono_then + step_s).unwrap();
+            assert!((due - (l_now + 200.0)).abs() < 1e-3, "step {step_s}: off by {} ms", due - l_now - 200.0);
+            assert_eq!(clock.filter().steps().0, 0, "no step in the filter");
+        }
+    }
+
+    /// chrony slewing at 500 ppm for 20 s: the wall clock's rate moves, the
+    /// mapping follows exactly (0.2: the slew bent its 16 s line).
+    #[test]
+    fn slew_is_followed_exactly() {
+        let mut clock = Clock::default();
+        let slewed = |m: f64| 1.7e9 + m + (m - 110.0).clamp(0.0, 20.0) * 500e-6;
+        run(&mut clock, 0.0, 40_000.0, slewed);
+        let l = 40_000.0;
+        let mono = 100.0 + (l + 100.0) / 1000.0;
+        let due = clock.logical_of_wall(slewed(mono)).unwrap();
+        assert!((due - (l + 100.0)).abs() < 1e-3, "off by {} ms", due - l - 100.0);
+        assert_eq!(clock.filter().steps().0, 0);
+    }
+
+    #[test]
+    fn nothing_before_the_first_reading() {
+        let mut clock = Clock::default();
+        assert_eq!(clock.logical_of_wall(1.7e9), None);
+        clock.note(ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        assert_eq!(clock.logical_of_wall(1.7e9), None, "a wall reading alone is no estimate");
+        clock.observe(0.0, ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        assert!((clock.logical_of_wall(1.7e9 + 0.5).unwrap() - 500.0).abs() < 1e-6);
+        assert!((clock.wall_of_logical(500.0).unwrap() - (1.7e9 + 0.5)).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,9 @@
+//! Time: OSC timetags, the clock estimate (logical ↔ monotonic ↔ wall), the
+//! mapping of an event's time to the logical time it plays at, and which
+//! samples a perform call computes.
+
+pub mod block_clock;
+pub mod clock;
+pub mod clock_filter;
+pub mod time_map;
+pub mod timetag;
