@@ -1,9 +1,9 @@
 //! Control messages on the left inlet (everything but packets), parsed and
 //! applied without Pd so they can be tested.
 
-use super::address_map::{self, MapEntry, MatchArg};
+use super::input::address_map::{self, MapEntry, MatchArg};
 use super::atom::Atom;
-use super::command::ForwardAtom;
+use super::input::command::ForwardAtom;
 use super::engine::Engine;
 use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_VOICES};
 

@@ -2,20 +2,20 @@
 //! sound out (perform routine), reports for the status outlet.
 
 use super::atom::Atom;
-use super::address_map::AddressMap;
-use super::command::{self, Command, ForwardAtom};
-use super::dedupe::Dedupe;
-use super::name_budget::{NameBudget, MAX_NETWORK_NAMES};
-use super::osc;
-use super::packet;
-use super::queue::{BoundedQueue, Due};
+use super::input::address_map::AddressMap;
+use super::input::command::{self, Command, ForwardAtom};
+use super::input::dedupe::Dedupe;
+use super::input::name_budget::{NameBudget, MAX_NETWORK_NAMES};
+use super::input::osc;
+use super::input::packet;
+use super::play::queue::{BoundedQueue, Due};
 use super::report::{DropReason, Report, ReportRing};
-use super::samples::SampleStore;
+use super::play::samples::SampleStore;
 use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
 use super::time::time_map::{At, TimeMap};
 use super::time::timetag::When;
-use super::voices::VoicePool;
+use super::play::voices::VoicePool;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AudioAction<K> {

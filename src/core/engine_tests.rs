@@ -5,7 +5,7 @@ use super::*;
 use crate::core::time::clock::Clock;
 use crate::core::time::time_map::At;
 use crate::core::report::Report;
-use crate::core::samples::VecStore;
+use crate::core::play::samples::VecStore;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use proptest::prelude::*;
 use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
@@ -36,7 +36,7 @@ fn play(array: &str, extra: Vec<OscType>) -> OscPacket {
 }
 
 fn at_seconds(s: f64, content: Vec<OscPacket>) -> OscPacket {
-    let t = crate::core::timetag::Timetag::from_seconds(s).unwrap();
+    let t = crate::core::time::timetag::Timetag::from_seconds(s).unwrap();
     OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: t.seconds, fractional: t.fraction }, content })
 }
 
@@ -212,7 +212,7 @@ proptest! {
             let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
             e.render(end_ms, &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
         }
-        let t = crate::core::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
+        let t = crate::core::time::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
     }
 }
@@ -233,7 +233,7 @@ fn huge_offset_joined_late_is_just_past_the_end() {
 fn distinct_names_from_the_network_are_bounded() {
     // Pd never frees a symbol: past the budget a packet with a new name is refused
     // whole; names seen before still pass.
-    use crate::core::name_budget::MAX_NETWORK_NAMES;
+    use crate::core::input::name_budget::MAX_NETWORK_NAMES;
     let mut e = logical(LatePolicy::Join);
     let forward = |address: String, arg: &str| OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] });
     let refused = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: "names", .. }));

@@ -5,7 +5,7 @@
 
 use super::atom::Atom;
 use super::engine::Engine;
-use super::samples::VecStore;
+use super::play::samples::VecStore;
 use super::settings::{ClockMode, Settings};
 use super::time::clock::{Clock, ClockReading};
 use proptest::prelude::*;

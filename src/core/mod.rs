@@ -1,29 +1,34 @@
-//! The pure-Rust heart of fsync~: decode → timetag → logical time → queue → voices.
-//! Nothing here calls Pd, so all of it runs under `cargo test`.
+//! The pure-Rust heart of fsync~, one folder per stage of an event's way:
+//!
+//! ```text
+//! input/  bytes → OSC → commands      time/  timetag → logical time
+//!    └──────────────┐                   ┌──────┘
+//!                 engine (queue the event at its logical time; render blocks)
+//!                    │
+//!                 play/  queue → voices → samples      load/  sound files
+//! ```
+//!
+//! `engine` ties the stages together; `control` turns Pd messages into
+//! engine settings; `settings`, `report`, `limits`, `atom` are leaves every
+//! stage may use. Nothing here calls Pd, so all of it runs under `cargo test`.
+//! docs/architecture.md says where each kind of change goes.
 
-pub mod address_map;
-pub mod array_sets;
 pub mod atom;
-pub mod command;
 pub mod control;
-pub mod dedupe;
 pub mod engine;
-pub mod name_budget;
-pub mod osc;
-pub mod osc_pattern;
-pub mod packet;
-pub mod path_policy;
-pub mod queue;
+pub mod input;
+pub mod limits;
+pub mod load;
+pub mod play;
 pub mod report;
-pub mod samples;
 pub mod settings;
-pub mod sound_bank;
-pub mod sound_file;
 pub mod time;
-pub mod voices;
 
 #[cfg(test)]
 mod fuzz_tests;
 
-// The time stage's modules, also under their old paths.
+// The stages' modules, also under their pre-0.3 paths (kept while branches merge).
+pub use input::{address_map, command, dedupe, name_budget, osc, osc_pattern, packet};
+pub use load::{path_policy, sound_file};
+pub use play::{array_sets, queue, samples, sound_bank, voices};
 pub use time::{block_clock, clock_filter, time_map, timetag};

@@ -1,16 +1,10 @@
 //! Creation flags and the control messages that change the same settings.
 
-use super::address_map::{self, MapEntry, MAX_ENTRIES};
+use super::input::address_map::{self, MapEntry, MAX_ENTRIES};
 use super::atom::Atom;
-use super::samples::MAX_CHANNELS;
+use super::limits::MAX_CHANNELS;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ClockMode {
-    /// Timetag seconds are Pd logical seconds since Pd started (exact, for tests and offline).
-    Logical,
-    /// Timetag is wall-clock NTP time, mapped through the filtered clock estimate.
-    System,
-}
+pub use super::time::ClockMode;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LatePolicy {

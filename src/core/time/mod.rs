@@ -7,3 +7,12 @@ pub mod clock;
 pub mod clock_filter;
 pub mod time_map;
 pub mod timetag;
+
+/// How a timetag is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockMode {
+    /// Timetag seconds are Pd logical seconds since Pd started (exact, for tests and offline).
+    Logical,
+    /// Timetag is wall-clock NTP time, mapped through the filtered clock estimate.
+    System,
+}

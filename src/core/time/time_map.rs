@@ -2,7 +2,7 @@
 
 use super::clock::Clock;
 use super::timetag::{Timetag, When};
-use crate::core::settings::ClockMode;
+use super::ClockMode;
 
 /// When an event is due, as the packet said it: kept in the queue, so that a
 /// newer clock estimate (a refit, a step) reaches events already queued.

@@ -1,7 +1,7 @@
 //! Decoding one OSC packet (with rosc) into a flat list of messages, each with
 //! the timetag that governs it.
 
-use super::timetag::When;
+use crate::core::time::timetag::When;
 use rosc::{OscMessage, OscPacket};
 use std::fmt;
 
@@ -90,7 +90,7 @@ fn bundle_depth(bytes: &[u8], depth: usize) -> usize {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::timetag::Timetag;
+    use crate::core::time::timetag::Timetag;
     use rosc::{encoder, OscBundle, OscTime, OscType};
 
     pub fn message(addr: &str, args: Vec<OscType>) -> OscPacket {

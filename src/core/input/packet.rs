@@ -1,7 +1,7 @@
 //! Turning a Pd list of byte floats (as `[netreceive -u -b]` and `[udpreceive]`
 //! emit one datagram) back into bytes, refusing anything that is not one.
 
-use super::atom::Atom;
+use crate::core::atom::Atom;
 use std::fmt;
 
 /// Largest UDP payload (IPv4); a longer list cannot be one datagram.

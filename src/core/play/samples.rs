@@ -2,11 +2,9 @@
 //! looked up every block so a deleted or resized array is never read through a
 //! stale pointer.
 
-use super::sound_bank::SoundBank;
 use super::array_sets::ArraySets;
-
-/// Most channels a sound or the object can have (`-channels`, loaded files, array sets).
-pub const MAX_CHANNELS: usize = 64;
+use super::sound_bank::SoundBank;
+pub use crate::core::limits::MAX_CHANNELS;
 
 pub trait SampleView {
     fn len(&self) -> usize;

@@ -1,7 +1,7 @@
 //! A fixed pool of voices, each playing one array from a position, mixed into
 //! the output. Rendering never allocates.
 
-use super::report::{Report, ReportRing};
+use crate::core::report::{Report, ReportRing};
 use super::samples::{Channels, SampleStore, SampleView};
 use std::ops::Range;
 
@@ -139,7 +139,7 @@ fn mix_channel<V: SampleView>(view: Option<&V>, position: usize, out: &mut [f32]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::samples::VecStore;
+    use crate::core::play::samples::VecStore;
 
     fn store() -> VecStore {
         VecStore::with_arrays(vec![("a", vec![1.0, 2.0, 3.0]), ("b", vec![10.0; 8])])
@@ -162,8 +162,8 @@ mod tests {
 
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
-        let sound = crate::core::sound_file::Sound { channels, data: interleaved };
-        s.bank.insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
+        let sound = crate::core::load::sound_file::Sound { channels, data: interleaved };
+        s.bank.insert("file", crate::core::play::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
         s
     }
 

@@ -2,7 +2,7 @@
 //! without changing their addresses (the workshop's `/pd tick` plays `array1`).
 //! Incoming address patterns (`*`, `?`, `[]`, `{}`) are matched per OSC 1.0.
 
-use super::atom::Atom;
+use crate::core::atom::Atom;
 use super::osc_pattern;
 use rosc::{OscMessage, OscType};
 

@@ -2,7 +2,7 @@
 //! <array1> <array2> …`): what `[soundfiler] read -resize file.wav left right`
 //! leaves in a patch. Defined by the patch only, never by the network.
 
-use super::samples::MAX_CHANNELS;
+use crate::core::limits::MAX_CHANNELS;
 
 pub const MAX_SETS: usize = 256;
 

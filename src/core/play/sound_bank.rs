@@ -1,8 +1,8 @@
 //! Sounds owned by the object (`load`, `/load`), found by name like Pd arrays.
 //! Changed only in Pd's thread between blocks; read by the perform routine.
 
-use super::samples::MAX_CHANNELS;
-use super::sound_file::Sound;
+use crate::core::limits::MAX_CHANNELS;
+use crate::core::load::sound_file::Sound;
 
 pub const MAX_SOUNDS: usize = 256;
 
