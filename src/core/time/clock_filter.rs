@@ -169,8 +169,13 @@ impl ClockFilter {
         }
         self.last_logical = logical;
         let residual = offset - self.predict(logical);
-        if let Some(step_ms) = self.watch_for_step(logical, residual) {
-            return Update::Step { step_ms };
+        // Before the first point the earliest reading so far is the line: a fall
+        // just lowers it; a rise is found once there is a line.
+        if self.count > 0 {
+            if let Some(step_ms) = self.watch_for_step(logical, residual) {
+                // While settling (Pd's audio starting up) steps are applied, not news.
+                return if self.is_settled() { Update::Step { step_ms } } else { Update::Ok };
+            }
         }
         if self.run.is_none() {
             self.jitter_sq += (residual * residual - self.jitter_sq) * 0.01;
@@ -252,9 +257,11 @@ impl ClockFilter {
         self.window_min = None;
         self.window_start = logical;
         self.run = None;
-        self.steps += 1;
-        self.last_step_ms = step;
-        self.last_step_at = logical;
+        if self.is_settled() {
+            self.steps += 1;
+            self.last_step_ms = step;
+            self.last_step_at = logical;
+        }
         self.generation += 1;
     }
 
@@ -313,7 +320,8 @@ impl ClockFilter {
         self.count >= 4
     }
 
-    /// How many steps were applied, the last one's size (ms) and logical time (ms, absolute).
+    /// How many steps were applied since the estimate settled, the last one's
+    /// size (ms) and logical time (ms, absolute).
     pub fn steps(&self) -> (u32, f64, f64) {
         (self.steps, self.last_step_ms, self.last_step_at + self.origin.map_or(0.0, |o| o.0))
     }
