@@ -7,6 +7,7 @@ pub mod atom;
 pub mod block_clock;
 pub mod clock_filter;
 pub mod command;
+pub mod console;
 pub mod control;
 pub mod dedupe;
 pub mod engine;
@@ -27,3 +28,5 @@ pub mod voices;
 
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(test)]
+mod hostile_input_tests;
