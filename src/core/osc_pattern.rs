@@ -344,4 +344,33 @@ mod tests {
         assert_eq!(budget.spent(), 100);
         assert_eq!(p.matches("/abcd", &mut budget), Err(PatternError::OutOfWork), "nothing left for the next entry");
     }
+
+    /// The backtracking matcher this module had before (exponential, recursive),
+    /// kept as the reference for small inputs.
+    fn reference(p: &[u8], a: &[u8]) -> bool {
+        let Some((&first, rest)) = p.split_first() else { return a.is_empty() };
+        match first {
+            b'*' => (0..=a.len()).any(|skip| reference(rest, &a[skip..])),
+            b'?' => !a.is_empty() && reference(rest, &a[1..]),
+            b'[' => {
+                let Some(close) = rest.iter().position(|&c| c == b']') else { return false };
+                !a.is_empty() && class_contains(&rest[..close], a[0]) && reference(&rest[close + 1..], &a[1..])
+            }
+            b'{' => {
+                let Some(close) = rest.iter().position(|&c| c == b'}') else { return false };
+                let after = &rest[close + 1..];
+                rest[..close].split(|&c| c == b',').any(|choice| a.starts_with(choice) && reference(after, &a[choice.len()..]))
+            }
+            literal => a.first() == Some(&literal) && reference(rest, &a[1..]),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 5000, ..Default::default() })]
+        #[test]
+        fn same_answers_as_backtracking(pattern in "[ab*?{},!\\[\\]-]{0,9}", address in "[ab-]{0,7}") {
+            let expected = reference(pattern.as_bytes(), address.as_bytes());
+            proptest::prop_assert_eq!(matches(&format!("/{pattern}"), &format!("/{address}")), expected, "{} vs {}", pattern, address);
+        }
+    }
 }
