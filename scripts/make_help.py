@@ -101,13 +101,14 @@ ref = [
  ('-latency <ms> (default: Pd\'s scheduler advance): output latency compensation (system clock)', None),
  ('-dedupe <ms> (default 1000): an identical packet again within this window is ignored (0 = off)', None),
  ('-horizon <s> (default 60): timetags further ahead are refused', None),
+ ('-forwardbytes <n> (default 4194304): bytes the forwarded messages waiting may hold; more are dropped and reported', None),
  ('-map <address> [<first-arg>] <array>: make an address play an array (repeatable)', None),
  ('-sounds <folder>: /load may read files inside it (repeatable \\, relative to the patch)', None),
  ('-channels <n> (default 1 \\, at most 64): n signal outlets \\; see [pd channels]', None),
  ('Left inlet:', None),
  ('list <bytes...>: one OSC packet (bundle or message)', None),
  ('clock logical|system - clock alone reports: clock <mode> <wall-logical offset ms> <jitter ms> <latency ms>', None),
- ('late join|play|drop - gain <g> - latency <ms> - dedupe <ms> - horizon <s> - queue <n> - voices <n>', None),
+ ('late join|play|drop - gain <g> - latency <ms> - dedupe <ms> - horizon <s> - queue <n> - forwardbytes <n> - voices <n>', None),
  ('map <address> [<first-arg>] <array> - map alone lists the table - unmap [<address> [<first-arg>]]', None),
  ('bundle <offset_ms> <address> [args]: Pd as a sender - outputs packet <bytes> stamped with the wall-clock time of now + offset (for [netsend -u -b] via [route packet] [list prepend send] [list trim])', None),
  ('load <name> <path>: read a WAV/AIFF/FLAC file into the object (worker thread \\, resampled \\, all channels) - sounds <folder>: allow /load from it', None),
@@ -120,7 +121,7 @@ ref = [
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock step <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|queue-bytes|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|pattern|names / clock step <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:

@@ -8,12 +8,14 @@ cargo test --release 2>&1
 # The core's tests once more with debug assertions: arithmetic overflow panics there.
 cargo test --lib 2>&1 | grep -E '^test result|FAILED|panicked'  # pipefail: a failure stops here
 python3 -m pytest -q python/tests demo/tests bench/tests 2>&1
-# A bounded fuzz pass over the network-facing engine (cargo fuzz needs nightly).
+# A bounded fuzz pass over the network-facing engine (cargo fuzz needs nightly):
+# inputs up to one UDP datagram (nested arrays and pattern bombs need room), OSC's
+# structural bytes as a dictionary.
 if rustup toolchain list 2>/dev/null | grep -q nightly; then
   command -v cargo-fuzz >/dev/null || cargo install -q cargo-fuzz
   corpus=$(mktemp -d)
-  if cargo +nightly fuzz run engine "$corpus" fuzz/corpus/engine -- -max_total_time=60 -rss_limit_mb=2048 >"$corpus.log" 2>&1; then
-    echo "fuzz: 60 s, no crash: $(grep -E '^Done' "$corpus.log")"
+  if cargo +nightly fuzz run engine "$corpus" fuzz/corpus/engine -- -max_total_time=60 -max_len=65507 -timeout=5 -dict="$PWD/fuzz/engine.dict" -rss_limit_mb=2048 >"$corpus.log" 2>&1; then
+    echo "fuzz: 60 s, no crash or slow input (>5 s): $(grep -E '^Done' "$corpus.log")"
     rm -rf "$corpus" "$corpus.log"
   else
     grep -m 3 -A 1 'panicked' "$corpus.log" || true

@@ -82,11 +82,11 @@ fn render_never_allocates() {
     // Start rendering 100 ms in, so the first events are late at perform time.
     let first_block = 75;
     COUNTING.store(true, Ordering::SeqCst);
-    for block in first_block..first_block + 2000 {
+    for block in first_block..first_block + 3000 {
         let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
-        // Readings late by up to 3 ms, and a 20 ms step after 1 s: refits and a
+        // Readings late by up to 3 ms, and a 20 ms step after 2.3 s (once the estimate settled): refits and a
         // step re-map the queue inside render.
-        let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 750 { 0.02 } else { 0.0 };
+        let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 1700 { 0.02 } else { 0.0 };
         let mono_s = end_ms / 1000.0 + late_s;
         clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
         engine.render(end_ms, &clock, &store, &mut [&mut left[..], &mut right[..]]);

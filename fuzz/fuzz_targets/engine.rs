@@ -1,8 +1,11 @@
 //! libFuzzer over everything the network reaches: the input is split into
 //! packets (by a 0xFF 0xFE marker) interleaved with clock readings and blocks.
 //! Nothing may panic, produce a non-finite sample, or exceed the queue bound.
+//! Run it with `-max_len=65507` (one datagram: nested arrays and pattern bombs
+//! need room) and `-dict=fuzz/engine.dict`; a map is set so patterns are matched.
 #![no_main]
 
+use fsync::core::address_map::MapEntry;
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
 use fsync::core::samples::VecStore;
@@ -12,7 +15,11 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let clock = if data.first().is_some_and(|b| b & 1 == 1) { ClockMode::System } else { ClockMode::Logical };
-    let settings = Settings { clock, queue: 16, voices: 4, ..Settings::default() };
+    let long = format!("/{}", "x".repeat(64));
+    let maps = ["/pd", "/drum/kick", "/drum/snare", long.as_str()]
+        .map(|address| MapEntry { address: address.into(), first_arg: None, array: "a".into() })
+        .to_vec();
+    let settings = Settings { clock, queue: 16, voices: 4, forward_bytes: 1 << 20, maps, ..Settings::default() };
     let mut engine: Engine<&'static str> = Engine::new(settings, 48000.0, 25.0);
     let store = VecStore::with_arrays(vec![("a", vec![0.5; 100]), ("b", vec![1.0; 3])]);
     let mut intern = |s: &str| -> &'static str {

@@ -18,6 +18,7 @@ pub enum Control {
     Dedupe(f64),
     Horizon(f64),
     Queue(usize),
+    ForwardBytes(usize),
     Voices(usize),
     Map(MapEntry),
     /// `map` alone: list the table.
@@ -37,7 +38,7 @@ pub enum Control {
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -58,6 +59,7 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
         "dedupe" => number().and_then(|ms| settings::check_ms("dedupe", ms)).map(Control::Dedupe),
         "horizon" => number().and_then(settings::check_horizon).map(Control::Horizon),
         "queue" => number().and_then(|n| settings::check_count("queue", n, MAX_QUEUE)).map(Control::Queue),
+        "forwardbytes" => number().and_then(settings::check_forward_bytes).map(Control::ForwardBytes),
         "voices" => number().and_then(|n| settings::check_count("voices", n, MAX_VOICES)).map(Control::Voices),
         "map" if args.is_empty() => Ok(Control::ListMap),
         "map" => address_map::parse_entry(args).map(Control::Map),
@@ -122,6 +124,12 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             let lost = engine.set_queue_capacity(n);
             if lost > 0 {
                 return Some(format!("queue shrunk to {n}: dropped the {lost} latest pending events"));
+            }
+        }
+        Control::ForwardBytes(n) => {
+            let lost = engine.set_forward_bytes(n);
+            if lost > 0 {
+                return Some(format!("forwardbytes {n}: dropped the {lost} latest pending forwarded messages"));
             }
         }
         Control::Voices(n) => engine.set_voice_count(n),

@@ -2,13 +2,15 @@
 //! sound out (perform routine), reports for the status outlet.
 
 use super::atom::Atom;
+use super::console::{self, ConsoleQuota};
 use super::input::address_map::AddressMap;
 use super::input::command::{self, Command, ForwardAtom};
 use super::input::dedupe::Dedupe;
 use super::input::name_budget::{NameBudget, MAX_NETWORK_NAMES};
 use super::input::osc;
+use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
-use super::play::queue::{BoundedQueue, Due};
+use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::report::{DropReason, Report, ReportRing};
 use super::play::samples::SampleStore;
 use super::settings::{ClockMode, LatePolicy, Settings};
@@ -65,6 +67,16 @@ impl Due for ForwardEvent {
     }
 }
 
+impl Weight for ForwardEvent {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + command::forward_bytes(&self.address, &self.args)
+    }
+}
+
+/// More `/load`s than this in one packet refuse it: at most this many files
+/// load at a time (the shell's limit), and each refusal would print a line.
+pub const MAX_LOADS_PER_PACKET: usize = 4;
+
 /// What handling one packet asks the shell to do, in order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Output<K> {
@@ -83,12 +95,15 @@ pub struct Engine<K> {
     pub time: TimeMap,
     pub map: AddressMap,
     audio: BoundedQueue<AudioEvent<K>>,
-    forward: BoundedQueue<ForwardEvent>,
+    /// Bounded in bytes too: the network chooses how many arguments a message has.
+    forward: WeighedQueue<ForwardEvent>,
     voices: VoicePool<K>,
     reports: ReportRing<K>,
     dedupe: Dedupe,
     /// Distinct names packets may make the shell intern (Pd never frees a symbol).
     names: NameBudget,
+    /// Console lines about refused packets (at most a few a second).
+    console: ConsoleQuota,
     sr: f64,
     /// The clock's generation the queues were last mapped with.
     mapped_generation: u64,
@@ -126,11 +141,12 @@ impl<K: Copy + PartialEq> Engine<K> {
                 m
             }),
             audio: BoundedQueue::new(settings.queue),
-            forward: BoundedQueue::new(settings.queue),
+            forward: WeighedQueue::new(settings.queue, settings.forward_bytes),
             voices: VoicePool::new(settings.voices),
             reports: ReportRing::new(),
             dedupe: Dedupe::default(),
             names: NameBudget::default(),
+            console: ConsoleQuota::default(),
             sr: if sr > 0.0 { sr } else { 48000.0 },
             mapped_generation: 0,
             steps_seen: 0,
@@ -161,25 +177,32 @@ impl<K: Copy + PartialEq> Engine<K> {
     ) -> Vec<Output<K>> {
         let bytes = match packet::bytes_from_atoms(atoms) {
             Ok(b) => b,
-            Err(e) => return vec![Output::Error { kind: "bytes", detail: e.to_string() }],
+            Err(e) => return self.refuse("bytes", &e.to_string(), arrival_ms),
         };
         let messages = match osc::decode(&bytes) {
             Ok(m) => m,
-            Err(e) => return vec![Output::Error { kind: "decode", detail: e.to_string() }],
+            Err(e) => return self.refuse("decode", &e.to_string(), arrival_ms),
         };
         // All or nothing: one bad message rejects the packet, so nothing half-happens.
         let mut commands = Vec::with_capacity(messages.len());
+        // One budget for all pattern matching in the packet, whatever the map holds.
+        let mut pattern_budget = PatternBudget::per_packet();
         for m in messages {
             let address = m.message.addr.clone();
-            match command::interpret(m.message, &self.map) {
+            match command::interpret(m.message, &self.map, &mut pattern_budget) {
                 Ok(c) => commands.push((m.when, address, c)),
-                Err(e) => return vec![Output::Error { kind: "args", detail: e.to_string() }],
+                Err(e) => return self.refuse(e.kind(), &e.to_string(), arrival_ms),
             }
         }
+        let loads = commands.iter().filter(|(_, _, c)| matches!(c, Command::Load { .. })).count();
+        if loads > MAX_LOADS_PER_PACKET {
+            let detail = format!("{loads} /load messages in one packet (at most {MAX_LOADS_PER_PACKET}: that many files load at a time)");
+            return self.refuse("args", &detail, arrival_ms);
+        }
         if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {
-            let shown: String = name.chars().take(40).collect();
+            let shown = console::shorten(name, console::MAX_NAME_CHARS);
             let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
-            return vec![Output::Error { kind: "names", detail }];
+            return self.refuse("names", &detail, arrival_ms);
         }
         if self.dedupe.is_repeat(&bytes, arrival_ms, self.settings.dedupe_ms) {
             let address = commands.first().map_or("/", |(_, a, _)| a.as_str());
@@ -198,6 +221,17 @@ impl<K: Copy + PartialEq> Engine<K> {
             self.schedule(when, at, due_ms, address, c, arrival_ms, intern, &mut out);
         }
         out
+    }
+
+    /// The outputs for a refused packet: `error <kind>` on the outlet always, a
+    /// console line only while this second's quota lasts. (A line held back goes
+    /// out as a Forward, which the shell sends on the outlet without printing:
+    /// the same `error <kind>` message.)
+    fn refuse(&mut self, kind: &'static str, detail: &str, now_ms: f64) -> Vec<Output<K>> {
+        match self.console.admit(now_ms, detail) {
+            Some(detail) => vec![Output::Error { kind, detail }],
+            None => vec![Output::Forward { address: "error".into(), args: vec![ForwardAtom::Symbol(kind.into())] }],
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -237,7 +271,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 }
                 self.forward.push(ForwardEvent { at, due_ms, address: name, args })
             }
-            Command::Play { array, gain, offset_ms } => self.audio.push(AudioEvent {
+            Command::Play { array, gain, offset_ms } => push_audio(&mut self.audio, AudioEvent {
                 at,
                 due_ms,
                 not_before_ms: arrival_ms,
@@ -247,7 +281,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 reported_late: late,
             }),
             Command::Load { .. } => return, // handled in handle_packet
-            Command::Stop { array } => self.audio.push(AudioEvent {
+            Command::Stop { array } => push_audio(&mut self.audio, AudioEvent {
                 at,
                 due_ms,
                 not_before_ms: arrival_ms,
@@ -259,7 +293,8 @@ impl<K: Copy + PartialEq> Engine<K> {
         };
         out.push(Output::Report(match queued {
             Ok(()) => Report::Scheduled { ahead_ms: (due_ms - arrival_ms).max(0.0), address },
-            Err(_) => Report::Dropped { reason: DropReason::QueueFull, address },
+            Err(QueueRefusal::Full) => Report::Dropped { reason: DropReason::QueueFull, address },
+            Err(QueueRefusal::OverBytes) => Report::Dropped { reason: DropReason::QueueBytes, address },
         }));
     }
 
@@ -425,6 +460,12 @@ impl<K: Copy + PartialEq> Engine<K> {
         self.audio.set_capacity(capacity).len() + self.forward.set_capacity(capacity).len()
     }
 
+    /// Changes the forward queue's byte bound; returns how many events no longer fit.
+    pub fn set_forward_bytes(&mut self, max_bytes: usize) -> usize {
+        self.settings.forward_bytes = max_bytes;
+        self.forward.set_max_bytes(max_bytes).len()
+    }
+
     pub fn set_voice_count(&mut self, count: usize) {
         self.settings.voices = count;
         self.voices = VoicePool::new(count);
@@ -434,9 +475,9 @@ impl<K: Copy + PartialEq> Engine<K> {
     pub fn describe(&self, name: impl Fn(K) -> String) -> Vec<String> {
         let s = &self.settings;
         let mut lines = vec![format!(
-            "clock {:?}, late {:?}, gain {}, latency {} ms, sr {}, queue {}/{} audio + {} forwarded, voices {}/{}",
+            "clock {:?}, late {:?}, gain {}, latency {} ms, sr {}, queue {}/{} audio + {} forwarded ({}/{} bytes), voices {}/{}",
             s.clock, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
-            self.forward.len(), self.voices.active().count(), self.voices.capacity()
+            self.forward.len(), self.forward.bytes(), self.forward.max_bytes(), self.voices.active().count(), self.voices.capacity()
         )
         .to_lowercase()];
         for e in self.audio.iter() {
@@ -456,6 +497,11 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         lines
     }
+}
+
+/// Audio events are fixed-size (no heap): the count bounds their bytes.
+fn push_audio<K>(queue: &mut BoundedQueue<AudioEvent<K>>, event: AudioEvent<K>) -> Result<(), QueueRefusal> {
+    queue.push(event).map_err(|_| QueueRefusal::Full)
 }
 
 #[cfg(test)]

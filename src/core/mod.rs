@@ -14,6 +14,7 @@
 //! docs/architecture.md says where each kind of change goes.
 
 pub mod atom;
+pub mod console;
 pub mod control;
 pub mod engine;
 pub mod input;
@@ -32,3 +33,6 @@ pub use input::{address_map, command, dedupe, name_budget, osc, osc_pattern, pac
 pub use load::{path_policy, sound_file};
 pub use play::{array_sets, queue, samples, sound_bank, voices};
 pub use time::{block_clock, clock_filter, time_map, timetag};
+
+#[cfg(test)]
+mod hostile_input_tests;

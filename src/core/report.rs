@@ -17,6 +17,8 @@ pub enum Report<K> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DropReason {
     QueueFull,
+    /// The forward queue holds as many bytes as it may (`-forwardbytes`).
+    QueueBytes,
     TooFar,
     Duplicate,
     Late,
@@ -27,6 +29,7 @@ impl DropReason {
     pub fn as_str(self) -> &'static str {
         match self {
             DropReason::QueueFull => "queue-full",
+            DropReason::QueueBytes => "queue-bytes",
             DropReason::TooFar => "too-far",
             DropReason::Duplicate => "duplicate",
             DropReason::Late => "late",

@@ -23,6 +23,8 @@ pub struct Settings {
     pub gain: f32,
     pub voices: usize,
     pub queue: usize,
+    /// Bytes the forwarded messages waiting in the queue may hold (`-forwardbytes`).
+    pub forward_bytes: usize,
     /// None: use what Pd says about its own audio buffer.
     pub latency_ms: Option<f64>,
     pub dedupe_ms: f64,
@@ -43,6 +45,7 @@ impl Default for Settings {
             gain: 1.0,
             voices: 16,
             queue: 1024,
+            forward_bytes: DEFAULT_FORWARD_BYTES,
             latency_ms: None,
             dedupe_ms: 1000.0,
             horizon_s: 60.0,
@@ -55,6 +58,10 @@ impl Default for Settings {
 
 pub const MAX_VOICES: usize = 256;
 pub const MAX_QUEUE: usize = 65_536;
+/// 4 MiB: ample for thousands of ordinary messages, and one datagram of
+/// 65 000 `nil` arguments still fits (56 bytes a nil argument queued).
+pub const DEFAULT_FORWARD_BYTES: usize = 4 << 20;
+pub const MAX_FORWARD_BYTES: usize = 1 << 30;
 
 pub fn parse_clock(word: &str) -> Result<ClockMode, String> {
     match word {
@@ -81,6 +88,10 @@ pub fn check_count(what: &str, n: f64, max: usize) -> Result<usize, String> {
     (n.fract() == 0.0 && n >= 1.0 && n <= max as f64).then_some(n as usize).ok_or_else(|| format!("{what} must be a whole number 1..{max}, not {n}"))
 }
 
+pub fn check_forward_bytes(n: f64) -> Result<usize, String> {
+    check_count("forwardbytes", n, MAX_FORWARD_BYTES)
+}
+
 pub fn check_ms(what: &str, ms: f64) -> Result<f64, String> {
     (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms)).then_some(ms).ok_or_else(|| format!("{what} must be a number of ms >= 0, not {ms}"))
 }
@@ -99,7 +110,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels", other.describe()));
                 i += 1;
                 continue;
             }
@@ -134,6 +145,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-gain" => number(value).and_then(check_gain).map(|g| s.gain = g),
             "-voices" => number(value).and_then(|n| check_count("voices", n, MAX_VOICES)).map(|n| s.voices = n),
             "-queue" => number(value).and_then(|n| check_count("queue", n, MAX_QUEUE)).map(|n| s.queue = n),
+            "-forwardbytes" => number(value).and_then(check_forward_bytes).map(|n| s.forward_bytes = n),
             "-latency" => number(value).and_then(|ms| check_ms("latency", ms)).map(|ms| s.latency_ms = Some(ms)),
             "-dedupe" => number(value).and_then(|ms| check_ms("dedupe", ms)).map(|ms| s.dedupe_ms = ms),
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
@@ -172,9 +184,12 @@ mod tests {
             Atom::Float(0.5),
             Atom::Symbol("-channels"),
             Atom::Float(2.0),
+            Atom::Symbol("-forwardbytes"),
+            Atom::Float(65536.0),
         ]);
         assert!(e.is_empty(), "{e:?}");
         assert_eq!((s.voices, s.clock, s.late, s.gain, s.channels), (4, ClockMode::Logical, LatePolicy::Drop, 0.5, 2));
+        assert_eq!(s.forward_bytes, 65536);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Incoming address patterns (`*`, `?`, `[]`, `{}`) are matched per OSC 1.0.
 
 use crate::core::atom::Atom;
-use super::osc_pattern;
+use super::osc_pattern::{self, Pattern, PatternBudget, PatternError};
 use rosc::{OscMessage, OscType};
 
 pub const MAX_ENTRIES: usize = 64;
@@ -88,19 +88,26 @@ impl AddressMap {
 
     /// The entry a message selects: exact address, or the message's address
     /// read as a pattern; the first argument must match where the entry has one.
-    pub fn lookup(&self, message: &OscMessage) -> Option<&MapEntry> {
+    /// Pattern work is paid from `budget`, which the caller shares across a packet.
+    pub fn lookup(&self, message: &OscMessage, budget: &mut PatternBudget) -> Result<Option<&MapEntry>, PatternError> {
         if self.entries.is_empty() {
-            return None;
+            return Ok(None);
         }
         let first = message.args.first();
         let selects = |e: &&MapEntry| e.first_arg.as_ref().is_none_or(|f| f.matches(first));
         if let Some(e) = self.entries.iter().filter(|e| e.address == message.addr).find(selects) {
-            return Some(e);
+            return Ok(Some(e));
         }
         if !osc_pattern::is_pattern(&message.addr) {
-            return None;
+            return Ok(None);
         }
-        self.entries.iter().filter(|e| osc_pattern::matches(&message.addr, &e.address)).find(selects)
+        let pattern = Pattern::compile(&message.addr, budget)?;
+        for e in &self.entries {
+            if pattern.matches(&e.address, budget)? && selects(&e) {
+                return Ok(Some(e));
+            }
+        }
+        Ok(None)
     }
 
     pub fn describe(&self) -> Vec<String> {
@@ -122,6 +129,10 @@ mod tests {
         OscMessage { addr: addr.into(), args }
     }
 
+    fn lookup<'m>(m: &'m AddressMap, message: &OscMessage) -> Option<&'m MapEntry> {
+        m.lookup(message, &mut PatternBudget::per_packet()).unwrap()
+    }
+
     fn workshop() -> AddressMap {
         let mut m = AddressMap::default();
         m.add(parse_entry(&[Atom::Symbol("/pd"), Atom::Symbol("tick"), Atom::Symbol("array1")]).unwrap()).unwrap();
@@ -132,20 +143,20 @@ mod tests {
     #[test]
     fn exact_and_first_argument() {
         let m = workshop();
-        assert_eq!(m.lookup(&msg("/pd", vec![OscType::String("tick".into())])).map(|e| e.array.as_str()), Some("array1"));
-        assert!(m.lookup(&msg("/pd", vec![OscType::String("tock".into())])).is_none());
-        assert!(m.lookup(&msg("/pd", vec![])).is_none());
-        assert_eq!(m.lookup(&msg("/drum/kick", vec![OscType::Float(1.0)])).map(|e| e.array.as_str()), Some("kick"));
+        assert_eq!(lookup(&m, &msg("/pd", vec![OscType::String("tick".into())])).map(|e| e.array.as_str()), Some("array1"));
+        assert!(lookup(&m, &msg("/pd", vec![OscType::String("tock".into())])).is_none());
+        assert!(lookup(&m, &msg("/pd", vec![])).is_none());
+        assert_eq!(lookup(&m, &msg("/drum/kick", vec![OscType::Float(1.0)])).map(|e| e.array.as_str()), Some("kick"));
     }
 
     #[test]
     fn incoming_patterns() {
         let m = workshop();
         for p in ["/drum/*", "/drum/k?ck", "/drum/[a-k]ick", "/drum/{snare,kick}", "/d*/kick"] {
-            assert_eq!(m.lookup(&msg(p, vec![])).map(|e| e.array.as_str()), Some("kick"), "{p}");
+            assert_eq!(lookup(&m, &msg(p, vec![])).map(|e| e.array.as_str()), Some("kick"), "{p}");
         }
-        assert!(m.lookup(&msg("/drum/s*", vec![])).is_none());
-        assert!(m.lookup(&msg("/*", vec![])).is_none(), "one part does not match two");
+        assert!(lookup(&m, &msg("/drum/s*", vec![])).is_none());
+        assert!(lookup(&m, &msg("/*", vec![])).is_none(), "one part does not match two");
     }
 
     #[test]
@@ -158,5 +169,39 @@ mod tests {
         assert_eq!(m.remove(Some("/pd"), None), 1);
         assert_eq!(m.remove(None, None), 1);
         assert!(m.is_empty());
+    }
+
+    /// Issue 14: a 60 kB pattern (`/{,}{,}…[xxx…`) against 4 entries kept Pd busy for seconds.
+    #[test]
+    fn pattern_bomb_against_four_entries_is_refused_in_bounded_steps() {
+        let mut m = AddressMap::default();
+        for (a, arr) in [("/pd", "array1"), ("/drum/kick", "kick"), ("/drum/snare", "snare"), ("/x", "x")] {
+            m.add(parse_entry(&[Atom::Symbol(a), Atom::Symbol(arr)]).unwrap()).unwrap();
+        }
+        let mut bomb = String::from("/");
+        while bomb.len() < 30_000 {
+            bomb.push_str("{,}");
+        }
+        bomb.push('[');
+        bomb.push_str(&"x".repeat(30_000));
+        let mut budget = PatternBudget::per_packet();
+        assert_eq!(m.lookup(&msg(&bomb, vec![]), &mut budget), Err(PatternError::TooLong(bomb.len())));
+        // Bombs that are matched (closed, 1 kB): one packet of them shares one budget, which ends them.
+        let short = format!("/{}{}", "{,}".repeat(300), "x".repeat(99));
+        let mut budget = PatternBudget::per_packet();
+        let mut messages = 0;
+        let refusal = loop {
+            messages += 1;
+            assert!(messages < 10_000, "the budget never ran out");
+            match m.lookup(&msg(&short, vec![]), &mut budget) {
+                Ok(None) => continue,
+                Ok(Some(e)) => panic!("matched {e:?}"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(refusal, PatternError::OutOfWork);
+        assert_eq!(budget.spent(), osc_pattern::PACKET_PATTERN_STEPS, "after {messages} messages");
+        // A normal pattern still matches, from a fresh budget.
+        assert_eq!(lookup(&m, &msg("/drum/{snare,kick}", vec![])).map(|e| e.array.as_str()), Some("kick"), "the first entry that matches");
     }
 }

@@ -2,6 +2,8 @@
 //! forwarded to the patch.
 
 use super::address_map::AddressMap;
+use crate::core::console::{shorten, MAX_NAME_CHARS};
+use super::osc_pattern::{PatternBudget, PatternError};
 use rosc::{OscMessage, OscType};
 use std::fmt;
 
@@ -29,7 +31,40 @@ pub struct ArgsError {
 
 impl fmt::Display for ArgsError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: {}", self.address, self.problem)
+        write!(f, "{}: {}", shorten(&self.address, MAX_NAME_CHARS), self.problem)
+    }
+}
+
+/// Why a message cannot become a command.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CommandError {
+    Args(ArgsError),
+    /// Matching its address pattern against the map was refused.
+    Pattern(PatternError),
+}
+
+impl CommandError {
+    /// The word after `error` on the status outlet.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CommandError::Args(_) => "args",
+            CommandError::Pattern(_) => "pattern",
+        }
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            CommandError::Args(e) => e.fmt(f),
+            CommandError::Pattern(e) => e.fmt(f),
+        }
+    }
+}
+
+impl From<ArgsError> for CommandError {
+    fn from(e: ArgsError) -> Self {
+        CommandError::Args(e)
     }
 }
 
@@ -39,10 +74,15 @@ pub const MAX_GAIN: f64 = 1000.0;
 pub const LOAD_USAGE: &str = "usage: /load <name:s> <path:s> (path relative to a -sounds folder)";
 pub const STOP_USAGE: &str = "usage: /stop [array:s]";
 
-pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsError> {
-    if let Some(entry) = map.lookup(&message) {
+/// `pattern_budget`: the pattern-matching work left to the packet this message came in.
+pub fn interpret(message: OscMessage, map: &AddressMap, pattern_budget: &mut PatternBudget) -> Result<Command, CommandError> {
+    if let Some(entry) = map.lookup(&message, pattern_budget).map_err(CommandError::Pattern)? {
         return Ok(Command::Play { array: entry.array.clone(), gain: 1.0, offset_ms: 0.0 });
     }
+    Ok(interpret_unmapped(message)?)
+}
+
+fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
     let fail = |problem: String| ArgsError { address: message.addr.clone(), problem };
     match message.addr.as_str() {
         "/play" => {
@@ -84,6 +124,7 @@ pub fn interpret(message: OscMessage, map: &AddressMap) -> Result<Command, ArgsE
             for arg in &message.args {
                 push_forward_atoms(arg, &mut args).map_err(|p| fail(p))?;
             }
+            args.shrink_to_fit(); // (queued events are counted by what they hold)
             Ok(Command::Forward { address: message.addr, args })
         }
     }
@@ -108,6 +149,26 @@ fn number(arg: &OscType) -> Option<f64> {
     (value.is_finite() && value.abs() <= f32::MAX as f64).then_some(value)
 }
 
+/// Bytes a forwarded message holds while it waits in the queue, as the
+/// allocator sees them: the atom array, each symbol's own allocation, the address.
+pub fn forward_bytes(address: &str, args: &[ForwardAtom]) -> usize {
+    let symbols: usize = args
+        .iter()
+        .map(|a| match a {
+            ForwardAtom::Symbol(s) => allocation(s.len()),
+            ForwardAtom::Float(_) => 0,
+        })
+        .sum();
+    allocation(address.len()) + allocation(std::mem::size_of_val(args)) + symbols
+}
+
+/// What malloc takes for `n` bytes (glibc: 8 bytes of header, 16-byte steps, 32 at least).
+fn allocation(n: usize) -> usize {
+    if n == 0 { 0 } else { (n + 8).next_multiple_of(16).max(32) }
+}
+
+/// Flattens OSC arrays into the atom list. Iterative, with the open arrays on
+/// a heap stack: nesting comes from the network (osc.rs also bounds it).
 fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), String> {
     let float = |v: f64| {
         if v.is_finite() && v.abs() <= f32::MAX as f64 {
@@ -116,24 +177,27 @@ fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), S
             Err(format!("argument {v} is not a finite float"))
         }
     };
-    match arg {
-        OscType::Int(i) => out.push(ForwardAtom::Float(*i as f32)),
-        OscType::Long(l) => out.push(ForwardAtom::Float(*l as f32)),
-        OscType::Float(f) => out.push(float(*f as f64)?),
-        OscType::Double(d) => out.push(float(*d)?),
-        OscType::String(s) => out.push(ForwardAtom::Symbol(s.clone())),
-        OscType::Char(c) => out.push(ForwardAtom::Symbol(c.to_string())),
-        OscType::Bool(b) => out.push(ForwardAtom::Float(*b as u8 as f32)),
-        OscType::Nil => out.push(ForwardAtom::Symbol("nil".into())),
-        OscType::Inf => out.push(ForwardAtom::Symbol("inf".into())),
-        OscType::Time(t) => out.push(ForwardAtom::Float((t.seconds as f64 + t.fractional as f64 / 4294967296.0) as f32)),
-        OscType::Blob(b) => out.extend(b.iter().map(|&x| ForwardAtom::Float(x as f32))),
-        OscType::Midi(m) => out.extend([m.port, m.status, m.data1, m.data2].map(|x| ForwardAtom::Float(x as f32))),
-        OscType::Color(c) => out.extend([c.red, c.green, c.blue, c.alpha].map(|x| ForwardAtom::Float(x as f32))),
-        OscType::Array(a) => {
-            for inner in &a.content {
-                push_forward_atoms(inner, out)?;
-            }
+    let mut open: Vec<std::slice::Iter<OscType>> = vec![std::slice::from_ref(arg).iter()];
+    while let Some(level) = open.last_mut() {
+        let Some(arg) = level.next() else {
+            open.pop();
+            continue;
+        };
+        match arg {
+            OscType::Int(i) => out.push(ForwardAtom::Float(*i as f32)),
+            OscType::Long(l) => out.push(ForwardAtom::Float(*l as f32)),
+            OscType::Float(f) => out.push(float(*f as f64)?),
+            OscType::Double(d) => out.push(float(*d)?),
+            OscType::String(s) => out.push(ForwardAtom::Symbol(s.clone())),
+            OscType::Char(c) => out.push(ForwardAtom::Symbol(c.to_string())),
+            OscType::Bool(b) => out.push(ForwardAtom::Float(*b as u8 as f32)),
+            OscType::Nil => out.push(ForwardAtom::Symbol("nil".into())),
+            OscType::Inf => out.push(ForwardAtom::Symbol("inf".into())),
+            OscType::Time(t) => out.push(ForwardAtom::Float((t.seconds as f64 + t.fractional as f64 / 4294967296.0) as f32)),
+            OscType::Blob(b) => out.extend(b.iter().map(|&x| ForwardAtom::Float(x as f32))),
+            OscType::Midi(m) => out.extend([m.port, m.status, m.data1, m.data2].map(|x| ForwardAtom::Float(x as f32))),
+            OscType::Color(c) => out.extend([c.red, c.green, c.blue, c.alpha].map(|x| ForwardAtom::Float(x as f32))),
+            OscType::Array(a) => open.push(a.content.iter()),
         }
     }
     Ok(())
@@ -143,8 +207,8 @@ fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), S
 mod tests {
     use super::*;
 
-    fn run(m: OscMessage) -> Result<Command, ArgsError> {
-        interpret(m, &AddressMap::default())
+    fn run(m: OscMessage) -> Result<Command, CommandError> {
+        interpret(m, &AddressMap::default(), &mut PatternBudget::per_packet())
     }
 
     fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
@@ -197,5 +261,27 @@ mod tests {
             })
         );
         assert!(run(msg("/x", vec![OscType::Float(f32::INFINITY)])).is_err());
+    }
+
+    #[test]
+    fn nested_arrays_flatten_in_order_without_recursion() {
+        use rosc::OscArray;
+        let array = |content| OscType::Array(OscArray { content });
+        let nested = array(vec![OscType::Int(1), array(vec![OscType::Int(2), array(vec![]), OscType::Int(3)]), OscType::Int(4)]);
+        assert_eq!(
+            run(msg("/x", vec![OscType::Int(0), nested, OscType::Int(5)])),
+            Ok(Command::Forward { address: "/x".into(), args: (0..=5).map(|i| ForwardAtom::Float(i as f32)).collect() })
+        );
+        // Far deeper than osc.rs lets through: the heap stack copes (built and dropped level by level).
+        let mut deep = OscType::Int(7);
+        for _ in 0..100_000 {
+            deep = array(vec![deep]);
+        }
+        let mut out = Vec::new();
+        push_forward_atoms(&deep, &mut out).unwrap();
+        assert_eq!(out, vec![ForwardAtom::Float(7.0)]);
+        while let OscType::Array(mut a) = deep {
+            deep = a.content.pop().unwrap_or(OscType::Nil);
+        }
     }
 }

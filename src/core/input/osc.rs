@@ -7,6 +7,10 @@ use std::fmt;
 
 /// Bundles nested deeper than this are refused before rosc (which recurses) sees them.
 pub const MAX_BUNDLE_DEPTH: usize = 8;
+/// OSC arrays (`[` … `]` in the type tags) nested deeper than this are refused
+/// before rosc builds them: nested values are handled (and dropped) by
+/// recursion, and one datagram holds 32 000 levels, enough to overflow any stack.
+pub const MAX_ARRAY_DEPTH: usize = 8;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimedMessage {
@@ -19,6 +23,7 @@ pub enum DecodeError {
     Osc(String),
     TrailingBytes(usize),
     TooDeep,
+    ArraysTooDeep,
 }
 
 impl fmt::Display for DecodeError {
@@ -29,14 +34,13 @@ impl fmt::Display for DecodeError {
                 write!(f, "not a valid OSC packet: {n} bytes left over (truncated or misaligned bundle element)")
             }
             DecodeError::TooDeep => write!(f, "bundles nested deeper than {MAX_BUNDLE_DEPTH} levels"),
+            DecodeError::ArraysTooDeep => write!(f, "OSC arrays nested deeper than {MAX_ARRAY_DEPTH} levels"),
         }
     }
 }
 
 pub fn decode(bytes: &[u8]) -> Result<Vec<TimedMessage>, DecodeError> {
-    if bundle_depth(bytes, 0) > MAX_BUNDLE_DEPTH {
-        return Err(DecodeError::TooDeep);
-    }
+    check_nesting(bytes, 0, bytes.len(), 0)?;
     let (rest, packet) = rosc::decoder::decode_udp(bytes).map_err(|e| DecodeError::Osc(e.to_string()))?;
     // rosc stops quietly at a bad bundle element; a whole datagram must be used up.
     if !rest.is_empty() {
@@ -66,23 +70,51 @@ fn flatten(packet: OscPacket, enclosing: When, out: &mut Vec<TimedMessage>) {
 
 const BUNDLE_HEADER: &[u8] = b"#bundle\0";
 
-/// Nesting depth of bundles, read from the framing only (cheap, no recursion
-/// beyond the cap).
-fn bundle_depth(bytes: &[u8], depth: usize) -> usize {
-    if depth > MAX_BUNDLE_DEPTH || !bytes.starts_with(BUNDLE_HEADER) {
-        return depth;
+/// Refuses bundles and arrays nested too deep, reading only the framing and
+/// the type tags of the element `datagram[start..end]` inside `bundles`
+/// enclosing bundles (recursion ends at MAX_BUNDLE_DEPTH). Offsets are from
+/// the start of the datagram because rosc pads strings relative to it; what
+/// rosc would refuse anyway is left to rosc.
+fn check_nesting(datagram: &[u8], start: usize, end: usize, bundles: usize) -> Result<(), DecodeError> {
+    let element = &datagram[start..end];
+    if !element.starts_with(BUNDLE_HEADER) {
+        return if array_depth(datagram, start, end) > MAX_ARRAY_DEPTH { Err(DecodeError::ArraysTooDeep) } else { Ok(()) };
     }
-    let mut deepest = depth + 1;
-    let mut at = BUNDLE_HEADER.len() + 8;
-    while at + 4 <= bytes.len() {
-        let size = u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
-        let start = at + 4;
-        let Some(end) = start.checked_add(size).filter(|&e| e <= bytes.len()) else { break };
-        deepest = deepest.max(bundle_depth(&bytes[start..end], depth + 1));
-        if deepest > MAX_BUNDLE_DEPTH {
-            break;
+    if bundles + 1 > MAX_BUNDLE_DEPTH {
+        return Err(DecodeError::TooDeep);
+    }
+    let mut at = start + BUNDLE_HEADER.len() + 8;
+    while at + 4 <= end {
+        let size = u32::from_be_bytes([datagram[at], datagram[at + 1], datagram[at + 2], datagram[at + 3]]) as usize;
+        let inner = at + 4;
+        let Some(inner_end) = inner.checked_add(size).filter(|&e| e <= end) else { break };
+        check_nesting(datagram, inner, inner_end, bundles + 1)?;
+        at = inner_end;
+    }
+    Ok(())
+}
+
+/// How deep `[` nests in the type tags of the message `datagram[start..end]`
+/// (stops counting past the limit).
+fn array_depth(datagram: &[u8], start: usize, end: usize) -> usize {
+    let Some(address_len) = datagram[start..end].iter().position(|&b| b == 0) else { return 0 };
+    let tags_start = (start + address_len + 1).next_multiple_of(4);
+    if tags_start >= end {
+        return 0;
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for &tag in datagram[tags_start..end].iter().take_while(|&&b| b != 0) {
+        match tag {
+            b'[' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if deepest > MAX_ARRAY_DEPTH {
+                    break;
+                }
+            }
+            b']' => depth = depth.saturating_sub(1),
+            _ => {}
         }
-        at = end;
     }
     deepest
 }
@@ -91,7 +123,7 @@ fn bundle_depth(bytes: &[u8], depth: usize) -> usize {
 pub(crate) mod tests {
     use super::*;
     use crate::core::time::timetag::Timetag;
-    use rosc::{encoder, OscBundle, OscTime, OscType};
+    use rosc::{encoder, OscArray, OscBundle, OscTime, OscType};
 
     pub fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
         OscPacket::Message(OscMessage { addr: addr.to_string(), args })
@@ -157,5 +189,41 @@ pub(crate) mod tests {
             ok = bundle(1, 0, vec![ok]);
         }
         assert!(decode(&encoder::encode(&ok).unwrap()).is_ok());
+    }
+
+    /// `/x ,[[…]]`: `levels` nested arrays, as bytes (rosc's encoder recurses, so not with it).
+    pub fn nested_arrays(levels: usize) -> Vec<u8> {
+        let mut bytes = b"/x\0\0,".to_vec();
+        bytes.extend(std::iter::repeat_n(b'[', levels));
+        bytes.extend(std::iter::repeat_n(b']', levels));
+        bytes.push(0);
+        while bytes.len() % 4 != 0 {
+            bytes.push(0);
+        }
+        bytes
+    }
+
+    #[test]
+    fn deep_arrays_are_refused_before_rosc_builds_them() {
+        assert_eq!(decode(&nested_arrays(MAX_ARRAY_DEPTH + 1)), Err(DecodeError::ArraysTooDeep));
+        assert_eq!(decode(&nested_arrays(30_000)), Err(DecodeError::ArraysTooDeep));
+        let ok = decode(&nested_arrays(MAX_ARRAY_DEPTH)).unwrap();
+        assert!(matches!(ok[0].message.args[0], OscType::Array(_)));
+        // Inside a bundle too, and siblings count separately: [[]] [[]] is depth 2.
+        let mut inner = nested_arrays(MAX_ARRAY_DEPTH + 1);
+        let mut packet = b"#bundle\0\0\0\0\0\0\0\0\x01".to_vec();
+        packet.extend((inner.len() as u32).to_be_bytes());
+        packet.append(&mut inner);
+        assert_eq!(decode(&packet), Err(DecodeError::ArraysTooDeep));
+        let pair = |i| OscType::Array(OscArray { content: vec![OscType::Array(OscArray { content: vec![OscType::Int(i)] })] });
+        let siblings = encoder::encode(&message("/x", vec![pair(1), pair(2)])).unwrap();
+        assert_eq!(array_depth(&siblings, 0, siblings.len()), 2);
+        assert!(decode(&siblings).is_ok());
+    }
+
+    #[test]
+    fn brackets_inside_string_arguments_are_not_nesting() {
+        let bytes = encoder::encode(&message("/x", vec![OscType::String("[".repeat(100))])).unwrap();
+        assert!(decode(&bytes).is_ok());
     }
 }

@@ -18,6 +18,29 @@ pub struct BoundedQueue<T> {
 #[derive(Debug, PartialEq, Eq)]
 pub struct Full;
 
+/// Heap and inline bytes an event holds while queued, as the allocator sees them.
+pub trait Weight {
+    fn bytes(&self) -> usize;
+}
+
+/// Why a [`WeighedQueue`] refused an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum QueueRefusal {
+    /// As many events as the queue holds.
+    Full,
+    /// The event would take the queue past its byte bound.
+    OverBytes,
+}
+
+impl std::fmt::Display for QueueRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(match self {
+            QueueRefusal::Full => "the queue holds as many events as it may",
+            QueueRefusal::OverBytes => "the queue holds as many bytes as it may",
+        })
+    }
+}
+
 impl<T: Due> BoundedQueue<T> {
     pub fn new(capacity: usize) -> Self {
         BoundedQueue { items: VecDeque::with_capacity(capacity), capacity }
@@ -80,7 +103,7 @@ impl<T: Due> BoundedQueue<T> {
         self.items.clear();
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
         self.items.iter()
     }
 
@@ -90,6 +113,102 @@ impl<T: Due> BoundedQueue<T> {
         let dropped: Vec<T> = if self.items.len() > capacity { self.items.drain(capacity..).collect() } else { Vec::new() };
         self.items.reserve_exact(capacity.saturating_sub(self.items.len()));
         self.capacity = capacity;
+        dropped
+    }
+}
+
+/// A [`BoundedQueue`] bounded in bytes too: for events whose size the
+/// network chooses (a forwarded message may carry 65 000 arguments).
+#[derive(Debug)]
+pub struct WeighedQueue<T> {
+    queue: BoundedQueue<T>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl<T: Due + Weight> WeighedQueue<T> {
+    pub fn new(capacity: usize, max_bytes: usize) -> Self {
+        WeighedQueue { queue: BoundedQueue::new(capacity), bytes: 0, max_bytes }
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.queue.capacity()
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Bytes the queued events hold.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn max_bytes(&self) -> usize {
+        self.max_bytes
+    }
+
+    pub fn push(&mut self, item: T) -> Result<(), QueueRefusal> {
+        let bytes = item.bytes();
+        if self.bytes.saturating_add(bytes) > self.max_bytes {
+            return Err(QueueRefusal::OverBytes);
+        }
+        self.queue.push(item).map_err(|Full| QueueRefusal::Full)?;
+        self.bytes += bytes;
+        Ok(())
+    }
+
+    pub fn peek(&self) -> Option<&T> {
+        self.queue.peek()
+    }
+
+    /// As [`BoundedQueue::remap`] (a new due time changes no event's size).
+    pub fn remap(&mut self, f: impl FnMut(&mut T)) {
+        self.queue.remap(f);
+    }
+
+    pub fn pop_due_before(&mut self, limit_ms: f64) -> Option<T> {
+        let item = self.queue.pop_due_before(limit_ms)?;
+        self.bytes -= item.bytes();
+        Some(item)
+    }
+
+    pub fn clear(&mut self) {
+        self.queue.clear();
+        self.bytes = 0;
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.queue.iter()
+    }
+
+    /// As [`BoundedQueue::set_capacity`].
+    pub fn set_capacity(&mut self, capacity: usize) -> Vec<T> {
+        let dropped = self.queue.set_capacity(capacity);
+        self.bytes -= dropped.iter().map(Weight::bytes).sum::<usize>();
+        dropped
+    }
+
+    /// Changes the byte bound; the latest events that no longer fit are dropped and returned.
+    pub fn set_max_bytes(&mut self, max_bytes: usize) -> Vec<T> {
+        self.max_bytes = max_bytes;
+        let mut keep = self.queue.len();
+        let mut bytes = self.bytes;
+        for item in self.queue.iter().rev() {
+            if bytes <= max_bytes {
+                break;
+            }
+            bytes -= item.bytes();
+            keep -= 1;
+        }
+        let capacity = self.queue.capacity();
+        let dropped = self.queue.set_capacity(keep);
+        self.queue.set_capacity(capacity);
+        self.bytes = bytes;
         dropped
     }
 }
@@ -165,5 +284,37 @@ mod tests {
             let got: Vec<E> = std::iter::from_fn(|| q.pop()).collect();
             prop_assert_eq!(got, expected);
         }
+    }
+
+    #[derive(Debug, PartialEq)]
+    struct Sized(f64, usize);
+    impl Due for Sized {
+        fn due_ms(&self) -> f64 {
+            self.0
+        }
+    }
+    impl Weight for Sized {
+        fn bytes(&self) -> usize {
+            self.1
+        }
+    }
+
+    #[test]
+    fn weighed_queue_bounds_bytes_and_counts() {
+        let mut q = WeighedQueue::new(3, 100);
+        assert_eq!(q.push(Sized(1.0, 60)), Ok(()));
+        assert_eq!(q.push(Sized(2.0, 50)), Err(QueueRefusal::OverBytes));
+        assert_eq!(q.push(Sized(2.0, 40)), Ok(()));
+        assert_eq!(q.push(Sized(3.0, 0)), Ok(()));
+        assert_eq!(q.push(Sized(4.0, 0)), Err(QueueRefusal::Full));
+        assert_eq!(q.bytes(), 100);
+        assert_eq!(q.pop_due_before(1.5), Some(Sized(1.0, 60)));
+        assert_eq!(q.bytes(), 40);
+        assert_eq!(q.push(Sized(0.5, 60)), Ok(()));
+        // Shrinking drops the latest until the rest fits.
+        assert_eq!(q.set_max_bytes(70), vec![Sized(2.0, 40), Sized(3.0, 0)]);
+        assert_eq!((q.len(), q.bytes(), q.capacity()), (1, 60, 3));
+        assert_eq!(q.set_capacity(0), vec![Sized(0.5, 60)]);
+        assert_eq!(q.bytes(), 0);
     }
 }
