@@ -5,6 +5,7 @@ pub mod address_map;
 pub mod array_sets;
 pub mod atom;
 pub mod block_clock;
+pub mod civil_time;
 pub mod clock_filter;
 pub mod command;
 pub mod control;
