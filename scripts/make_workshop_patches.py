@@ -181,9 +181,8 @@ def mrpeach():
     common(c, declare="-path mrpeach")
     c.text(20, 50, "The workshop's own receiver recipe \\, for comparison (mrpeach): [unpackOSC] reads the wall clock when the packet is handled \\, [pipelist] waits on a control clock \\, [tabplay~] starts at the next block. Same port \\, address and tick as the drop-ins. Measured in python/tests/test_workshop_examples.py.", 70)
     chain = [c.obj(20, 160 + 30 * i, text) for i, text in enumerate(["udpreceive 8001", "unpackOSC", "pipelist", "routeOSC /pd", "route tick", "tabplay~ array1"])]
-    c.wire(*chain[:2])
-    c.wire((chain[1], 1), (chain[2], 0, 1))
-    c.wire(*chain[2:])
+    c.wire(*chain)  # udpreceive → unpackOSC → pipelist → routeOSC → route → tabplay~
+    c.wire((chain[1], 1), (chain[2], 0, 1))  # unpackOSC's delay (ms until the timetag) → pipelist's delay
     sound_out(c, chain[-1], 20, 360)
     return c
 
