@@ -40,12 +40,6 @@ def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMess
             out.append((due, content))
 
 
-def is_timed_bundle(data: bytes) -> bool:
-    """A bundle whose own timetag is not "immediately": the only packet whose copies
-    are redundancy (a bare message or an immediate bundle repeats on purpose)."""
-    return OscBundle.dgram_is_bundle(data) and len(data) >= 16 and data[8:16] != b"\0\0\0\0\0\0\0\1"
-
-
 class Receiver:
     """host None: every interface (IPv6 and IPv4); else that address or name."""
 
@@ -59,18 +53,20 @@ class Receiver:
         self.recent: Dict[bytes, float] = {}
 
     def handle(self, data: bytes, now: float) -> None:
-        # As [fsync~ -dedupe 100]: only copies of a timed bundle, within 0.1 s, are dropped.
-        if is_timed_bundle(data):
-            if self.recent.get(data, -1e9) > now - self.dedupe_s:
-                return  # the same datagram again: a redundant send
-            self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
-            if len(self.recent) < self.MAX_REMEMBERED:
-                self.recent[data] = now
         try:
             messages = timed_messages(data, now)
         except Exception as e:  # noqa: BLE001 - anything from the network
             print(f"fsync-play: dropped a packet that is not OSC: {e}")
             return
+        # As [fsync~ -dedupe 100]: only copies of a packet with a real timetag, within
+        # 0.1 s, are dropped (a bare message or an immediate bundle repeats on purpose;
+        # "immediately" comes back from timed_messages as `now` itself).
+        if any(due != now for due, _ in messages):
+            if self.recent.get(data, -1e9) > now - self.dedupe_s:
+                return  # the same datagram again: a redundant send
+            self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
+            if len(self.recent) < self.MAX_REMEMBERED:
+                self.recent[data] = now
         for due, msg in messages:
             first = msg.params[0] if msg.params else None
             name = self.mapping.get((msg.address, str(first))) or self.mapping.get((msg.address, None))
