@@ -14,8 +14,13 @@ def esc(text):
 
 
 class Canvas:
-    def __init__(self):
-        self.lines, self.connects, self.n = [], [], 0
+    def __init__(self, below_text=0):
+        """below_text: px to move everything under the description (y >= 150) down,
+        for a longer description."""
+        self.lines, self.connects, self.n, self.below_text = [], [], 0, below_text
+
+    def y(self, y):
+        return y + self.below_text if y >= 150 else y
 
     def add(self, line):
         self.lines.append(line + ";")
@@ -23,13 +28,13 @@ class Canvas:
         return self.n - 1
 
     def obj(self, x, y, text):
-        return self.add(f"#X obj {x} {y} {text}")
+        return self.add(f"#X obj {x} {self.y(y)} {text}")
 
     def msg(self, x, y, text):
-        return self.add(f"#X msg {x} {y} {text}")
+        return self.add(f"#X msg {x} {self.y(y)} {text}")
 
     def text(self, x, y, text, width=None):
-        return self.add(f"#X text {x} {y} {esc(text)}" + (f", f {width}" if width else ""))
+        return self.add(f"#X text {x} {self.y(y)} {esc(text)}" + (f", f {width}" if width else ""))
 
     def toggle(self, x, y, receive):
         return self.obj(x, y, f"tgl 19 0 empty {receive} empty 0 -10 0 12 #fcfcfc #000000 #000000 0 1")
@@ -126,7 +131,7 @@ def ex2():
 
 
 def ex3():
-    c = Canvas()
+    c = Canvas(below_text=40)
     t, connect = common(c)
     c.text(20, 50, "Example 3 - forward synchronization with timetags (replaces the workshop's Example 3 Pd client). Python sends /pd tick stamped 1 s ahead: [fsync~] plays array1 at the timetag \\, sample-accurate. A bundle already late still sounds (-late join-or-play: a short tick plays from its start \\, reported late). The toggle sends /py tick stamped now + 1 s from [fsync~]'s filtered clock \\, and the second [fsync~] plays the same packet here at that moment. Python side: python3 python/examples/workshop_ex3_forward_sync.py", 70)
     nr = c.obj(20, 180, "netreceive -u -b 8001")
@@ -152,7 +157,7 @@ def ex3():
 
 
 def ex4():
-    c = Canvas()
+    c = Canvas(below_text=60)
     t, connect = common(c)
     c.text(20, 50, "Example 4 - printing UTC timestamps (replaces the workshop's timestamp printing). Each /pd tick from Python (stamped 1 s ahead) comes out of [fsync~] at its time \\, which prints the wall-clock time then: utc <year> <month> <day> <hour> <minute> <second> <ms> from [fsync~]'s filtered clock (minus its output latency: what is computed now is heard that much later). Click utc for the time now. The toggle sends /py tick stamped now + 1 s to Python \\, which prints both times. Python side: python3 python/examples/workshop_ex4_utc.py", 70)
     nr = c.obj(20, 180, "netreceive -u -b 8001")
