@@ -59,13 +59,13 @@ def common(c, x=560, y=20, declare="-path ../../build"):
     t = c.obj(x, y + 30, "t b b b")
     read = c.msg(x + 120, y + 60, "read -resize tick.wav array1")
     sf = c.obj(x + 120, y + 90, "soundfiler")
-    dsp = c.msg(x, y + 120, "\\; pd dsp 1")
-    c.obj(x, y + 160, "table array1")
-    connect = c.msg(x + 60, y + 90, "connect 127.0.0.1 8000")
+    dsp = c.msg(x, y + 130, "\\; pd dsp 1")
+    c.obj(x, y + 180, "table array1")
+    connect = c.msg(x + 80, y + 130, "connect 127.0.0.1 8000")
     c.wire((t, 2), read, sf)
     c.wire(lb, t)
     c.wire((t, 0), dsp)
-    c.text(x, y + 190, "tick.wav: python3 patches/workshop/make_tick.py (a 30 ms tick)", 40)
+    c.text(x, y + 210, "tick.wav: python3 patches/workshop/make_tick.py (a 30 ms tick)", 40)
     return t, connect
 
 
