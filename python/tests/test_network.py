@@ -148,4 +148,5 @@ def test_listen_default_receives_on_a_non_loopback_address_in_a_namespace():
                 assert listening.wait_for("tick.wav at ", count=n), f"nothing received from {to}:\n{listening.text}"
     finally:
         for ns in made:
-            ip("netns", "del", ns, check=False)
+            ip("netns", "del", ns, check=False)  # takes its end of the veth pair with it
+        ip("link", "del", veth_a, check=False)  # if it never left this namespace
