@@ -119,17 +119,24 @@ def run(args: argparse.Namespace) -> dict:
                         targets = RELAY_PORTS
                     time.sleep(1.5)  # let the clock filters settle on a few windows
                     tags = []
-                    with Sender([("127.0.0.1", targets[0])], ahead=args.ahead, redundancy=args.redundancy) as to_a, \
-                            Sender([("127.0.0.1", targets[1])], ahead=args.ahead, redundancy=args.redundancy) as to_b:
+                    sender = getattr(args, "workshop_sender", "stamped")
+                    ahead = None if sender == "immediate" else args.ahead
+                    stale = time.time() + args.ahead  # the workshop's Example 3 bug: one timetag for the whole loop
+                    with Sender([("127.0.0.1", targets[0])], ahead=ahead, redundancy=args.redundancy) as to_a, \
+                            Sender([("127.0.0.1", targets[1])], ahead=ahead, redundancy=args.redundancy) as to_b:
                         for _ in range(args.events):
+                            sent = time.time()
                             if workshop:
                                 # The workshop's addresses; both sites get the same timetag.
-                                tag = to_a.send("/pd", "tick")
-                                to_b.send("/py", "tick", at=tag.unix)
+                                at = stale if sender == "stale" else None
+                                tag = to_a.send("/pd", "tick", at=at)
+                                to_b.send("/py", "tick", at=tag.unix if tag.unix is not None else None)
                             else:
                                 tag = to_a.play(CLICK)
                                 to_b.play(CLICK, at=tag.unix)
-                            tags.append(tag.unix)
+                            # Where to look for the onset: the timetag, or the arrival for
+                            # "immediately" and for a timetag already past (played late).
+                            tags.append(max(tag.unix, sent) if tag.unix is not None else sent)
                             time.sleep(args.interval)
                     time.sleep(args.ahead + 0.5 + (args.delay_ms + 4 * args.sd_ms) / 1000)
                 to_wall, fit_rms_ms = rec.frame_to_wall()
@@ -163,7 +170,7 @@ def analyse(tags, signal, sr, to_wall, fit_rms_ms, statuses, args) -> dict:
         rows.append(row)
     return {
         "recipe": args.recipe,
-        "condition": condition(args) + (", workshop system (Pd /pd tick : Python /py tick)" if getattr(args, "workshop", False) else ""),
+        "condition": condition(args) + (f", workshop system (Pd /pd tick : Python /py tick), sender {getattr(args, 'workshop_sender', 'stamped')}" if getattr(args, "workshop", False) else ""),
         "events": len(tags),
         "ahead_s": args.ahead,
         "sr": sr,
@@ -172,6 +179,8 @@ def analyse(tags, signal, sr, to_wall, fit_rms_ms, statuses, args) -> dict:
         "b_minus_a_samples": summary(diffs),
         "onset_minus_timetag_ms": {"A": summary(lateness[0]), "B": summary(lateness[1])},
         "missing": sum(1 for r in rows for k in ("onset_a", "onset_b") if r[k] is None),
+        # Ticks heard: distinct onsets (bundles that fall on one moment are one tick).
+        "heard": {site: len({r[f"onset_{site.lower()}"] for r in rows} - {None}) for site in "AB"},
         "status": {"A": statuses[0], "B": statuses[1]},
     }
 
@@ -208,6 +217,7 @@ def report(r: dict) -> None:
         s = r["onset_minus_timetag_ms"][site]
         if s.get("n"):
             print(f"site {site} onset - timetag: mean {s['mean']:.3f} ms, sd {s['sd']:.3f} ms, min {s['min']:.3f}, max {s['max']:.3f}")
+    print(f"ticks heard (distinct onsets): A {r['heard']['A']} of {r['events']}, B {r['heard']['B']} of {r['events']}")
     print(f"missing onsets: {r['missing']}; wall-clock fit residual {r['fit_rms_ms']:.3f} ms RMS; status: A {r['status']['A']} B {r['status']['B']}")
 
 
@@ -231,6 +241,9 @@ def main() -> int:
     p.add_argument("--workshop", action="store_true",
                    help="the workshop's system: site A Pd on 8001 gets /pd tick, site B Python on 8000 gets /py tick; "
                         "recipe fsync = [fsync~ -map /pd tick] + fsync-play, mrpeach = the workshop's own receivers")
+    p.add_argument("--workshop-sender", choices=["stamped", "immediate", "stale"], default="stamped",
+                   help="with --workshop: how the sender stamps /pd tick: each --ahead when sent (stamped), "
+                        "immediately (Example 2's metronome), or one timetag computed before the loop (Example 3's bug)")
     p.add_argument("--json", help="also write the figures here")
     args = p.parse_args()
     if not 1 <= args.events <= 1000 or args.interval < 0.05 or args.period < 128:

@@ -60,7 +60,7 @@ m2 = c.msg(20, 285, bytelist(imm), 70)
 c.text(20, 360, '^ a bundle with timetag 1 ("immediately"): /play fsync-help-sound 0.5 50 (gain 0.5 \\, from 50 ms into the array)', 70)
 late = packets.bundle(timetag.logical(1.0), [packets.play(SOUND)])
 m3 = c.msg(20, 400, bytelist(late), 70)
-c.text(20, 460, '^ a bundle due at logical time 1 s: by now it is late. With -late join (default) it starts where it would be by now - usually past the end \\, so you hear nothing and see "late" below.', 70)
+c.text(20, 460, '^ a bundle due at logical time 1 s: by now it is late. With -late join-or-play (default) a sound this short plays from its start now (it would have been mostly over) and you see "late" below \\; with late join it starts where it would be by now - past the end \\, silent.', 70)
 ctl = c.msg(20, 530, 'late play')
 ctl2 = c.msg(110, 530, 'late join')
 ctl3 = c.msg(200, 530, 'print')
@@ -94,12 +94,12 @@ ref = [
  ('fsync~ - reference', None),
  ('Creation flags (any order):', None),
  ('-clock logical|system (default system): how timetags are read', None),
- ('-late join|play|drop (default join): what a late event does', None),
+ ('-late join-or-play|join|play|drop (default join-or-play): what a late event does', None),
  ('-gain <g> (default 1): master gain', None),
  ('-voices <n> (default 16): simultaneous voices; when all are busy the oldest is replaced', None),
  ('-queue <n> (default 1024): capacity of the event queues; overflow is dropped and reported', None),
  ('-latency <ms> (default: Pd\'s scheduler advance): output latency compensation (system clock)', None),
- ('-dedupe <ms> (default 1000): an identical packet again within this window is ignored (0 = off)', None),
+ ('-dedupe <ms> (default 100): a copy of a timed bundle again within this window is ignored (0 = off) \\; bare messages and immediate bundles always play', None),
  ('-horizon <s> (default 60): timetags further ahead are refused', None),
  ('-forwardbytes <n> (default 4194304): bytes the forwarded messages waiting may hold; more are dropped and reported', None),
  ('-map <address> [<first-arg>] <array>: make an address play an array (repeatable)', None),
@@ -108,9 +108,9 @@ ref = [
  ('Left inlet:', None),
  ('list <bytes...>: one OSC packet (bundle or message)', None),
  ('clock logical|system - clock alone reports: clock <mode> <wall-logical offset ms> <jitter ms> <latency ms>', None),
- ('late join|play|drop - gain <g> - latency <ms> - dedupe <ms> - horizon <s> - queue <n> - forwardbytes <n> - voices <n>', None),
+ ('late join-or-play|join|play|drop - utc - gain <g> - latency <ms> - dedupe <ms> - horizon <s> - queue <n> - forwardbytes <n> - voices <n>', None),
  ('map <address> [<first-arg>] <array> - map alone lists the table - unmap [<address> [<first-arg>]]', None),
- ('bundle <offset_ms> <address> [args]: Pd as a sender - outputs packet <bytes> stamped with the wall-clock time of now + offset (for [netsend -u -b] via [route packet] [list prepend send] [list trim])', None),
+ ('bundle <offset_ms>|immediately <address> [args]: Pd as a sender - outputs packet <bytes> stamped with the wall-clock time of now + offset (immediately: timetag 1) (for [netsend -u -b] via [route packet] [list prepend send] [list trim])', None),
  ('load <name> <path>: read a WAV/AIFF/FLAC file into the object (worker thread \\, resampled \\, all channels) - sounds <folder>: allow /load from it', None),
  ('arrays <name> <array1> <array2> ...: /play <name> plays array1 on outlet 1 \\, array2 on outlet 2 ... (arrays <name> alone forgets it)', None),
  ('stop: silence now and clear the queues - print: queue and voices to the Pd window', None),
@@ -121,7 +121,7 @@ ref = [
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|queue-bytes|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|pattern|names / clock step <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|queue-bytes|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|pattern|names / clock step <step-ms> / packet <bytes> / utc <year> <month> <day> <hour> <minute> <second> <ms> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:
@@ -136,7 +136,7 @@ tips = [
  '-clock logical: timetag seconds (NTP seconds + fraction/2^32) are Pd logical seconds since Pd started. With DSP on from time 0 an event at t starts at sample round(t*sr): exact and repeatable \\, e.g. for offline rendering with pd -batch.',
  '-clock system: the timetag is wall-clock NTP time. Once per DSP tick fsync~ reads the monotonic clock against logical time and keeps a filtered estimate (the earliest readings of each half second \\, fitted by a line: offset and drift \\; jumps found within 0.2 s) shared by every fsync~ in this Pd \\, and adds the exact wall-clock difference. Unlike unpackOSC it never reads the wall clock at control time \\, which jitters by milliseconds.',
  'Latency: Pd computes audio ahead of the sound card by its scheduler advance (-audiobuf). fsync~ starts the sound that much earlier (default) so it leaves the DAC at the timetag. Add the device\'s own latency with the latency message. Sites must also agree on wall-clock time: use NTP (chrony) or PTP.',
- 'Late events (due before they can be handled): join = start at the arrival sample at the position the sound would have reached (sites stay aligned) \\; play = start from the beginning \\; drop = nothing. All report late <ms> <address>.',
+ 'Late events (due before they can be handled): join-or-play (default) = join if at most a tenth of the sound is skipped \\, else play \\; join = start at the arrival sample at the position the sound would have reached (sites stay aligned) \\; play = start from the beginning \\; drop = nothing. All report late <ms> <address>.',
  'Reblocked subpatches: in [block~ N] with N > 64 an event plays at its sample within the block as vline~ would \\; the subpatch itself delays by N-64 samples.',
 ]
 y = 15

@@ -252,8 +252,9 @@ fn overlap_and_switch_do_not_crash() {
 fn switched_off_subpatch_holds_events_then_reports_them_late() {
     // [switch~ 64] is off at load; turned on at 40 ms, the event due at 10 ms is late
     // and joins at the position it would have reached (tabwrite~ in the same
-    // subpatch records from 40 ms on).
-    let run = Patch::new(48000, "-clock logical")
+    // subpatch records from 40 ms on). (-late join: the default join-or-play would
+    // replay this 4800-sample sound from its start, 1440 samples late being > 1/10.)
+    let run = Patch::new(48000, "-clock logical -late join")
         .array("src", ramp(4800))
         .packet(0.0, good_at(0.010))
         .at(40.0, Input::Global("sub-switch 1".into()))

@@ -244,3 +244,33 @@ fn bundle_before_any_dsp_uses_the_raw_clock_and_bad_bundle_messages_are_refused(
     assert!(errors[0].contains("usage: bundle"), "{}", errors[0]);
     assert_eq!(run.status_with("packet").len(), 1);
 }
+
+#[test]
+fn utc_and_immediate_bundle_from_the_patch() {
+    // At logical 0, before any DSP tick, `utc` reads the raw system clock: the
+    // fields must be today's civil UTC. `bundle immediately` stamps timetag 1.
+    let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let run = Patch::new(48000, "-clock system")
+        .at(0.0, Input::Control("utc".into()))
+        .at(0.0, Input::Control("bundle immediately /py tick".into()))
+        .at(1.0, Input::Control("utc 3".into()))
+        .length(10.0)
+        .run();
+    let after = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let utc = run.status_with("utc");
+    assert_eq!(utc.len(), 1, "{:?}", run.status);
+    let f: Vec<i64> = utc[0].split(' ').skip(1).map(|v| v.parse::<f64>().unwrap() as i64).collect();
+    assert_eq!(f.len(), 7, "{}", utc[0]);
+    // Days from civil (the inverse of the object's conversion, written differently: a day count by months).
+    let (y, m, d) = (f[0], f[1], f[2]);
+    let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mut days = (1970..y).map(|y| if leap(y) { 366 } else { 365 }).sum::<i64>();
+    days += [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][..(m - 1) as usize].iter().sum::<i64>() + d - 1;
+    let unix = (days * 86_400 + f[3] * 3600 + f[4] * 60 + f[5]) as f64 + f[6] as f64 / 1000.0;
+    assert!(unix >= before - 0.002 && unix <= after, "{} is not between {before} and {after}", utc[0]);
+    let packet = run.status_with("packet");
+    assert_eq!(packet.len(), 1, "{:?}", run.status);
+    let bytes: Vec<&str> = packet[0].split(' ').skip(1).collect();
+    assert_eq!(&bytes[8..16], &["0", "0", "0", "0", "0", "0", "0", "1"], "{}", packet[0]);
+    assert!(run.errors().iter().any(|e| e.contains("'utc' takes no arguments")), "{}", run.stderr);
+}

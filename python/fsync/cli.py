@@ -6,20 +6,17 @@ import argparse
 import sys
 from typing import List, Optional, Tuple
 
+from . import net
 from .sender import Sender
 
 
 def parse_target(text: str) -> Tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not host:
-        raise argparse.ArgumentTypeError(f"'{text}' is not HOST:PORT")
+    """HOST:PORT; HOST may be a name, an IPv4 address (a broadcast one too) or an
+    IPv6 address, bracketed or not: `[::1]:9000`."""
     try:
-        number = int(port)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port '{port}' is not a number") from None
-    if not 0 < number < 65536:
-        raise argparse.ArgumentTypeError(f"port {number} is out of range 1..65535")
-    return host, number
+        return net.split_host_port(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def parse_arg(text: str) -> object:
@@ -37,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="fsync-send",
         description="Send an OSC bundle stamped a little in the future to [fsync~] receivers.",
     )
-    p.add_argument("--to", action="append", type=parse_target, metavar="HOST:PORT", help="receiver (repeatable; default 127.0.0.1:9000)")
+    p.add_argument("--to", action="append", type=parse_target, metavar="HOST:PORT", help="receiver (repeatable; default 127.0.0.1:9000); a name, IPv6 ([::1]:9000) or a broadcast address")
     when = p.add_mutually_exclusive_group()
     when.add_argument("--ahead", type=float, default=0.5, metavar="SECONDS", help="timetag = now + SECONDS (default 0.5)")
     when.add_argument("--at", type=float, metavar="UNIX_TIME", help="absolute wall-clock timetag")

@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-from . import sounds
+from . import net, sounds
 
 
 def jack_device() -> Optional[int]:
@@ -29,13 +29,45 @@ def build_parser() -> argparse.ArgumentParser:
     when = p.add_mutually_exclusive_group()
     when.add_argument("--at", type=float, metavar="UNIX_TIME", help="wall-clock time of the first sample")
     when.add_argument("--ahead", type=float, default=0.5, metavar="SECONDS")
-    p.add_argument("--listen", type=int, metavar="PORT", help="receive bundles on 127.0.0.1:PORT")
+    p.add_argument("--listen", type=int, metavar="PORT", help="receive bundles on PORT (every interface, IPv4 and IPv6)")
+    p.add_argument("--host", metavar="ADDRESS", help="with --listen: only this address or name (e.g. 127.0.0.1, ::1, a LAN address)")
+    p.add_argument("--no-audio", action="store_true",
+                   help="open no audio device: print each event and its time instead of playing (checking a network path)")
     p.add_argument("--sound", action="append", default=[], metavar="NAME=FILE", help="a sound for /play NAME")
     p.add_argument("--map", action="append", nargs="+", default=[], metavar="ADDRESS [ARG] FILE", help="e.g. --map /py tick tick.wav")
     p.add_argument("--seconds", type=float, default=3600, help="how long to listen")
     p.add_argument("--device", help="PortAudio output device (default: JACK if running, else the default)")
     p.add_argument("--samplerate", type=int)
     return p
+
+
+def make_receiver(p: argparse.ArgumentParser, a: argparse.Namespace, play, maps):
+    from .receiver import Receiver
+
+    mapping = {(addr, arg): f for addr, arg, f in maps}
+    try:
+        return Receiver(a.listen, play, mapping, host=a.host)
+    except (ValueError, OSError) as e:
+        p.error(f"cannot listen on {a.host or 'every interface'} port {a.listen}: {e}")
+
+
+def listen_without_audio(a: argparse.Namespace, maps, named: Dict[str, str]) -> int:
+    """--no-audio: the same receiving and scheduling, printed instead of played."""
+    known = set(named) | {f for _, _, f in maps}
+
+    def play(name: str, gain: float, offset_ms: float, due: float) -> None:
+        if name not in known:
+            print(f"fsync-play: no sound named {name!r}", flush=True)
+            return
+        print(f"fsync-play: {name} at {due:.6f} (no audio)", flush=True)
+
+    receiver = make_receiver(build_parser(), a, play, maps)
+    print(f"fsync-play: listening on {net.describe(receiver.socket)} (no audio)", flush=True)
+    try:
+        receiver.serve(a.seconds)
+    finally:
+        receiver.socket.close()
+    return 0
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -56,6 +88,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not sep or not name or not path:
             p.error(f"--sound {s!r}: expected NAME=FILE")
         named[name] = path
+    if a.host is not None and a.listen is None:
+        p.error("--host goes with --listen")
+    if a.no_audio:
+        if a.listen is None:
+            p.error("--no-audio goes with --listen")
+        return listen_without_audio(a, maps, named)
     try:
         from .player import ScheduledPlayer
     except ImportError as e:
@@ -75,7 +113,6 @@ def main(argv: Optional[List[str]] = None) -> int:
             player.play_at(loaded[a.file], at)
             print(f"fsync-play: {a.file} at {at:.6f}")
         if a.listen is not None:
-            from .receiver import Receiver
 
             def play(name: str, gain: float, offset_ms: float, due: float) -> None:
                 sound = loaded.get(name)
@@ -86,9 +123,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 player.play_at(sound[skip:] * gain, due)
                 print(f"fsync-play: {name} at {due:.6f}", flush=True)
 
-            mapping = {(addr, arg): f for addr, arg, f in maps}
-            print(f"fsync-play: listening on 127.0.0.1:{a.listen}", flush=True)
-            Receiver(a.listen, play, mapping).serve(a.seconds)
+            receiver = make_receiver(p, a, play, maps)
+            print(f"fsync-play: listening on {net.describe(receiver.socket)}", flush=True)
+            receiver.serve(a.seconds)
         deadline = time.time() + 600
         while player.busy() and time.time() < deadline:
             time.sleep(0.05)

@@ -14,6 +14,8 @@ import numpy as np
 
 from . import sounds
 
+JOIN_OR_PLAY_RATIO = 10  # as src/core/settings.rs
+
 
 @dataclass
 class _Voice:
@@ -80,9 +82,10 @@ class ScheduledPlayer:
                 if start >= frames:
                     keep.append(v)
                     continue
-                if start < 0:  # late: join at the position it would have reached
+                if start < 0:  # late: as [fsync~ -late join-or-play]
                     self.late += 1
-                    v.position, start = -start, 0
+                    # Join in step if at most a tenth of the sound is lost, else play it whole now.
+                    v.position, start = (-start if -start * JOIN_OR_PLAY_RATIO <= len(v.sound) else 0), 0
                 else:
                     v.position = 0
             else:

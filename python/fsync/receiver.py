@@ -12,6 +12,8 @@ from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 from pythonosc.parsing import osc_types
 
+from . import net
+
 MapKey = Tuple[str, Optional[str]]
 
 
@@ -39,23 +41,32 @@ def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMess
 
 
 class Receiver:
-    def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str], dedupe_s: float = 1.0):
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", port))
+    """host None: every interface (IPv6 and IPv4); else that address or name."""
+
+    MAX_REMEMBERED = 4096  # redundant copies remembered at once: bounded memory
+
+    def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str],
+                 dedupe_s: float = 0.1, host: Optional[str] = None):
+        self.socket = net.bind_udp(host, port)
         self.socket.settimeout(0.2)
         self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
         self.recent: Dict[bytes, float] = {}
 
     def handle(self, data: bytes, now: float) -> None:
-        if self.recent.get(data, -1e9) > now - self.dedupe_s:
-            return  # the same datagram again: a redundant send
-        self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
-        self.recent[data] = now
         try:
             messages = timed_messages(data, now)
         except Exception as e:  # noqa: BLE001 - anything from the network
             print(f"fsync-play: dropped a packet that is not OSC: {e}")
             return
+        # As [fsync~ -dedupe 100]: only copies of a packet with a real timetag, within
+        # 0.1 s, are dropped (a bare message or an immediate bundle repeats on purpose;
+        # "immediately" comes back from timed_messages as `now` itself).
+        if any(due != now for due, _ in messages):
+            if self.recent.get(data, -1e9) > now - self.dedupe_s:
+                return  # the same datagram again: a redundant send
+            self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
+            if len(self.recent) < self.MAX_REMEMBERED:
+                self.recent[data] = now
         for due, msg in messages:
             first = msg.params[0] if msg.params else None
             name = self.mapping.get((msg.address, str(first))) or self.mapping.get((msg.address, None))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
-from . import packets, timetag
+from . import net, packets, timetag
 from .timetag import Timetag
 
 Target = Tuple[str, int]
@@ -32,16 +32,26 @@ class Sender:
         for _, port in self.targets:
             if not 0 < port < 65536:
                 raise ValueError(f"port {port} is out of range")
+        # Names and IPv6 resolved once, here: never a lookup per packet.
+        self._addresses = [net.resolve(h, p) for h, p in self.targets]
         if redundancy < 1:
             raise ValueError("redundancy must be at least 1")
         if ahead is not None and ahead < 0:
             raise ValueError("ahead must be >= 0 seconds")
         self.ahead = ahead
         self.redundancy = redundancy
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # One socket per address family. IPv4 may send to a broadcast address
+        # (a whole subnet of receivers: the kernel refuses it without SO_BROADCAST).
+        self._sockets: Dict[int, socket.socket] = {}
+        for family in {f for f, _ in self._addresses}:
+            s = socket.socket(family, socket.SOCK_DGRAM)
+            if family == socket.AF_INET:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+            self._sockets[family] = s
 
     def close(self) -> None:
-        self._socket.close()
+        for s in self._sockets.values():
+            s.close()
 
     def __enter__(self) -> "Sender":
         return self
@@ -65,8 +75,8 @@ class Sender:
         tag = self.timetag(at, logical)
         data = packets.bundle(tag, messages)
         for _ in range(self.redundancy):
-            for target in self.targets:
-                self._socket.sendto(data, target)
+            for family, sockaddr in self._addresses:
+                self._sockets[family].sendto(data, sockaddr)
         return tag
 
     def play(self, array: str, gain: float = 1.0, offset_ms: float = 0.0, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:

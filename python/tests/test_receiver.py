@@ -7,7 +7,7 @@ from fsync.sounds import click, resample
 
 def make(mapping=None):
     calls = []
-    r = Receiver(0, lambda *a: calls.append(a), mapping or {})
+    r = Receiver(0, lambda *a: calls.append(a), mapping or {}, host="127.0.0.1")
     return r, calls
 
 
@@ -26,17 +26,22 @@ def test_play_and_mapped_addresses_with_timetags():
     assert calls[2][3] == 1000.3
 
 
-def test_repeats_within_a_second_are_ignored_and_garbage_is_survived():
+def test_only_copies_of_a_timed_bundle_within_100_ms_are_ignored_and_garbage_is_survived():
     r, calls = make()
     try:
         data = packets.bundle(timetag.from_unix(5.0), [packets.play("a")])
         r.handle(data, now=1.0)
-        r.handle(data, now=1.5)
-        r.handle(b"not osc", now=1.6)
-        r.handle(data, now=2.6)
+        r.handle(data, now=1.05)  # a redundant copy
+        r.handle(b"not osc", now=1.06)
+        r.handle(data, now=1.5)  # the same bundle 0.5 s later (the workshop's stale timetag): plays
+        now = packets.bundle(timetag.immediately(), [packets.play("b")])
+        for t in (2.0, 2.01, 2.02):  # a metronome of immediate bundles: every one plays
+            r.handle(now, now=t)
+        for t in (3.0, 3.01):  # bare messages too
+            r.handle(packets.play("c"), now=t)
     finally:
         r.socket.close()
-    assert len(calls) == 2
+    assert [c[0] for c in calls] == ["a", "a", "b", "b", "b", "c", "c"]
 
 
 def test_resample_and_click():

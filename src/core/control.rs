@@ -26,7 +26,11 @@ pub enum Control {
     Unmap { address: Option<String>, first_arg: Option<MatchArg> },
     /// `bundle <offset_ms> <address> [args…]`: make a packet stamped with the
     /// wall-clock time of now + offset (Pd as a timetag sender).
-    Bundle { offset_ms: f64, address: String, args: Vec<ForwardAtom> },
+    /// `bundle immediately <address> …`: timetag 1 (the workshop's `timetagoffset -1`).
+    Bundle { offset_ms: Option<f64>, address: String, args: Vec<ForwardAtom> },
+    /// `utc`: output `utc <year> <month> <day> <hour> <minute> <second> <ms>`, the
+    /// wall-clock time at this logical time from the filtered clock.
+    Utc,
     /// `load <name> <path>`: the patch reads a sound file (trusted: any path).
     Load { name: String, path: String },
     /// `sounds <folder>`: allow `/load` from this folder.
@@ -38,7 +42,7 @@ pub enum Control {
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms> <address> [args], map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -71,8 +75,14 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             _ => Err("usage: unmap [<address> [<first-arg>]]".to_string()),
         },
         "bundle" => match args {
-            [Atom::Float(offset), Atom::Symbol(address), rest @ ..] if address.starts_with('/') && offset.is_finite() => Ok(Control::Bundle {
-                offset_ms: *offset as f64,
+            [when @ (Atom::Float(_) | Atom::Symbol("immediately")), Atom::Symbol(address), rest @ ..]
+                if address.starts_with('/') && !matches!(when, Atom::Float(f) if !f.is_finite()) =>
+            {
+                Ok(Control::Bundle {
+                offset_ms: match when {
+                    Atom::Float(f) => Some(*f as f64),
+                    _ => None,
+                },
                 address: address.to_string(),
                 args: rest
                     .iter()
@@ -82,8 +92,9 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
                         Atom::Other => Err("bundle: arguments must be numbers or symbols".to_string()),
                     })
                     .collect::<Result<_, _>>()?,
-            }),
-            _ => Err("usage: bundle <offset_ms> </address> [args...]".to_string()),
+                })
+            }
+            _ => Err("usage: bundle <offset_ms>|immediately </address> [args...]".to_string()),
         },
         "load" => match args {
             [Atom::Symbol(name), Atom::Symbol(path)] => Ok(Control::Load { name: name.to_string(), path: path.to_string() }),
@@ -103,6 +114,7 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
         },
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
+        "utc" => nothing(Control::Utc),
         other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
     }
 }
@@ -144,7 +156,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::QueryClock | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) | Control::Arrays { .. } => {}
+        Control::QueryClock | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) | Control::Arrays { .. } => {}
     }
     None
 }
@@ -167,5 +179,12 @@ mod tests {
         assert_eq!(parse_control("arrays", &[Atom::Symbol("drums")]), Ok(Control::Arrays { name: "drums".into(), members: vec![] }));
         assert!(parse_control("arrays", &[Atom::Symbol("drums"), Atom::Float(1.0)]).is_err());
         assert!(parse_control("arrays", &[]).is_err());
+        assert_eq!(parse_control("late", &[Atom::Symbol("join-or-play")]), Ok(Control::Late(LatePolicy::JoinOrPlay)));
+        assert_eq!(parse_control("utc", &[]), Ok(Control::Utc));
+        assert!(parse_control("utc", &[Atom::Float(1.0)]).is_err());
+        let now = parse_control("bundle", &[Atom::Symbol("immediately"), Atom::Symbol("/py"), Atom::Symbol("tick")]);
+        assert_eq!(now, Ok(Control::Bundle { offset_ms: None, address: "/py".into(), args: vec![ForwardAtom::Symbol("tick".into())] }));
+        assert!(matches!(parse_control("bundle", &[Atom::Float(200.0), Atom::Symbol("/py")]), Ok(Control::Bundle { offset_ms: Some(o), .. }) if o == 200.0));
+        assert!(parse_control("bundle", &[Atom::Symbol("soon"), Atom::Symbol("/py")]).is_err());
     }
 }

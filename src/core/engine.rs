@@ -16,7 +16,7 @@ use super::play::samples::SampleStore;
 use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
 use super::time::time_map::{At, TimeMap};
-use super::time::timetag::When;
+use super::time::timetag::{Timetag, When};
 use super::play::voices::VoicePool;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -204,7 +204,12 @@ impl<K: Copy + PartialEq> Engine<K> {
             let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
             return self.refuse("names", &detail, arrival_ms);
         }
-        if self.dedupe.is_repeat(&bytes, arrival_ms, self.settings.dedupe_ms) {
+        // Only a timed bundle can be a redundant copy: bare messages and "immediately" repeat on purpose.
+        let timetag = commands.iter().find_map(|(when, _, _)| match when {
+            When::At(t) => Some(*t),
+            When::Immediately => None,
+        });
+        if timetag.is_some_and(|t| self.dedupe.is_repeat(&bytes, t, arrival_ms, self.settings.dedupe_ms)) {
             let address = commands.first().map_or("/", |(_, a, _)| a.as_str());
             return vec![Output::Report(Report::Dropped { reason: DropReason::Duplicate, address: intern(address) })];
         }
@@ -343,12 +348,13 @@ impl<K: Copy + PartialEq> Engine<K> {
         match event.action {
             AudioAction::Stop { array } => self.voices.stop(array),
             AudioAction::Play { array, gain, offset_ms } => {
-                let mut position = samples(offset_ms, sr).max(0);
-                if event.late_policy == LatePolicy::Join {
-                    // (Saturating: a huge offset from the network is just past the end.)
-                    position = position.saturating_add(late_samples);
+                let position = samples(offset_ms, sr).max(0);
+                // (Saturating: a huge offset from the network is just past the end.)
+                match event.late_policy {
+                    LatePolicy::Join => self.voices.start(array, position.saturating_add(late_samples) as usize, gain, &mut self.reports),
+                    LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(array, position as usize, late_samples as usize, gain, &mut self.reports),
+                    LatePolicy::Play | LatePolicy::Drop => self.voices.start(array, position as usize, gain, &mut self.reports),
                 }
-                self.voices.start(array, position as usize, gain, &mut self.reports);
             }
         }
     }
@@ -428,11 +434,15 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
     /// with `-clock logical`, logical seconds.
-    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, clock: &Clock, offset_ms: f64, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
-        let tag = self
-            .time
-            .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
-            .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?;
+    /// `offset_ms` None: OSC "immediately" (timetag 1), as the workshop's `timetagoffset -1`.
+    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, clock: &Clock, offset_ms: Option<f64>, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
+        let tag = match offset_ms {
+            Some(offset_ms) => self
+                .time
+                .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
+                .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?,
+            None => Timetag { seconds: 0, fraction: 1 },
+        };
         let args = args
             .iter()
             .map(|a| match a {
@@ -445,6 +455,13 @@ impl<K: Copy + PartialEq> Engine<K> {
             content: vec![rosc::OscPacket::Message(rosc::OscMessage { addr: address.to_string(), args })],
         });
         rosc::encoder::encode(&packet).map_err(|e| format!("bundle: {e}"))
+    }
+
+    /// Wall-clock time (unix s) at logical `now_ms`, read from the filtered clock;
+    /// `raw_wall_s` (the system clock read now) until the filter has an estimate.
+    /// The one place the shell asks "what time is it" (`utc`).
+    pub fn wall_now_s(&self, now_ms: f64, clock: &Clock, raw_wall_s: f64) -> f64 {
+        clock.wall_of_logical(now_ms).unwrap_or(raw_wall_s)
     }
 
     /// The `stop` message: silence now and forget everything pending.

@@ -314,3 +314,71 @@ fn two_engines_on_one_clock_agree() {
     engines[1].set_latency(10.0);
     assert!((engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock).unwrap() - 2990.0).abs() < 0.01);
 }
+
+fn immediately(content: Vec<OscPacket>) -> OscPacket {
+    OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: 0, fractional: 1 }, content })
+}
+
+#[test]
+fn repeated_bare_messages_and_immediate_bundles_always_play() {
+    // The workshop's metronome (Example 2) sends the same immediate bundle every
+    // 0.5 s; a button sends the same bare message twice in a row. None is a copy.
+    let mut e = logical(LatePolicy::Join);
+    for (i, p) in [immediately(vec![play("src", vec![])]), play("src", vec![])].iter().enumerate() {
+        for k in 0..3 {
+            let out = send(&mut e, p, k as f64);
+            assert!(out.iter().all(|o| !matches!(o, Output::Report(Report::Dropped { .. }))), "packet {i} copy {k}: {out:?}");
+        }
+    }
+}
+
+#[test]
+fn timed_copies_within_the_default_window_are_dropped_and_later_ones_play() {
+    // Default window 100 ms: redundant copies arrive within network jitter of each
+    // other; the workshop's Example 3 bug (one timetag for every bundle, 0.5 s apart)
+    // is not redundancy and must still play.
+    let mut e = Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 0.0);
+    assert_eq!(e.settings.dedupe_ms, 100.0);
+    let p = at_seconds(2.0, vec![play("src", vec![])]);
+    let dropped = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::Duplicate, .. })));
+    assert!(!dropped(&send(&mut e, &p, 0.0)));
+    assert!(dropped(&send(&mut e, &p, 30.0)));
+    assert!(dropped(&send(&mut e, &p, 99.0)));
+    assert!(!dropped(&send(&mut e, &p, 500.0)));
+}
+
+#[test]
+fn join_or_play_joins_a_long_sound_and_replays_a_short_one() {
+    // Due at 10 ms, arrives at 20 ms: 480 samples late. "src" is 1000 samples
+    // (480 > 100: play from the start); "long" is 10 000 (480 ≤ 1000: join).
+    let s = VecStore::with_arrays(vec![("src", ramp(1000)), ("long", ramp(10_000))]);
+    for (array, first) in [("src", 1.0), ("long", 481.0)] {
+        let mut e = logical(LatePolicy::JoinOrPlay);
+        let (out, outputs) = run(&mut e, &s, 64, 2048, vec![(20.0, at_seconds(0.010, vec![play(array, vec![])]))]);
+        assert!(outputs.iter().any(|o| matches!(o, Output::Report(Report::Late { .. }))), "{array}: {outputs:?}");
+        assert_eq!(onset(&out), Some(960), "{array}");
+        assert_eq!(out[960], first, "{array}");
+    }
+    assert_eq!(Settings::default().late, LatePolicy::JoinOrPlay);
+}
+
+#[test]
+fn immediate_bundle_from_pd_is_timetag_one() {
+    let e = logical(LatePolicy::Join);
+    let bytes = e.make_bundle(0.0, 0.0, &Clock::default(), None, "/py", &[ForwardAtom::Symbol("tick".into())]).unwrap();
+    assert_eq!(&bytes[8..16], &[0, 0, 0, 0, 0, 0, 0, 1]);
+}
+
+#[test]
+fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
+    use crate::core::time::clock::ClockReading;
+    let e: Engine<&'static str> = Engine::new(Settings::default(), SR, 0.0);
+    let mut clock = Clock::default();
+    assert_eq!(e.wall_now_s(0.0, &clock, 1234.5), 1234.5);
+    for k in 0..200 {
+        let logical_ms = k as f64 * 64.0 / 48.0;
+        clock.observe(logical_ms, ClockReading { mono_s: logical_ms / 1000.0, wall_s: 1_000_000.0 + logical_ms / 1000.0 });
+    }
+    let at = 200.0 * 64.0 / 48.0;
+    assert!((e.wall_now_s(at, &clock, 0.0) - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
+}

@@ -32,7 +32,7 @@ mod fuzz_tests;
 pub use input::{address_map, command, dedupe, name_budget, osc, osc_pattern, packet};
 pub use load::{path_policy, sound_file};
 pub use play::{array_sets, queue, samples, sound_bank, voices};
-pub use time::{block_clock, clock_filter, time_map, timetag};
+pub use time::{block_clock, civil_time, clock_filter, time_map, timetag};
 
 #[cfg(test)]
 mod hostile_input_tests;

@@ -14,7 +14,13 @@ pub enum LatePolicy {
     Play,
     /// Play nothing.
     Drop,
+    /// Join when at most a tenth of the sound would be skipped (a long sound stays in
+    /// step with the other sites), else play from the start (a short tick still sounds).
+    JoinOrPlay,
 }
+
+/// `JoinOrPlay` joins while the skipped part is at most 1/JOIN_OR_PLAY_RATIO of the sound.
+pub const JOIN_OR_PLAY_RATIO: usize = 10;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -41,13 +47,13 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             clock: ClockMode::System,
-            late: LatePolicy::Join,
+            late: LatePolicy::JoinOrPlay,
             gain: 1.0,
             voices: 16,
             queue: 1024,
             forward_bytes: DEFAULT_FORWARD_BYTES,
             latency_ms: None,
-            dedupe_ms: 1000.0,
+            dedupe_ms: 100.0,
             horizon_s: 60.0,
             maps: Vec::new(),
             sound_dirs: Vec::new(),
@@ -76,7 +82,8 @@ pub fn parse_late(word: &str) -> Result<LatePolicy, String> {
         "join" => Ok(LatePolicy::Join),
         "play" => Ok(LatePolicy::Play),
         "drop" => Ok(LatePolicy::Drop),
-        other => Err(format!("late must be 'join', 'play' or 'drop', not '{other}'")),
+        "join-or-play" => Ok(LatePolicy::JoinOrPlay),
+        other => Err(format!("late must be 'join-or-play', 'join', 'play' or 'drop', not '{other}'")),
     }
 }
 

@@ -167,6 +167,13 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
             Ok(bytes) => output::packet(state, &bytes),
             Err(e) => FsyncTilde::error(state.owner, &e),
         },
+        Control::Utc => {
+            let wall = with_clock(|clock| state.engine.wall_now_s(ffi::logical_ms(), clock, ffi::wall_s()));
+            match crate::core::time::civil_time::civil_utc(wall) {
+                Some(t) => output::utc(state, &t),
+                None => FsyncTilde::error(state.owner, &format!("utc: the clock reads {wall} s, not a date")),
+            }
+        }
         Control::Load { ref name, ref path } => loader::request(state, name, path, false),
         Control::Sounds(ref dir) => {
             let folder = crate::core::path_policy::resolve_for_patch(dir, &state.loader.patch_dir);

@@ -51,6 +51,12 @@ pub fn packet(state: &State, bytes: &[u8]) {
     send(state, "packet", bytes.iter().map(|&b| float(b as f32)).collect());
 }
 
+/// `utc <year> <month> <day> <hour> <minute> <second> <millisecond>` (floats: all exact in f32).
+pub fn utc(state: &State, t: &crate::core::time::civil_time::CivilUtc) {
+    let fields = [t.year as f32, t.month as f32, t.day as f32, t.hour as f32, t.minute as f32, t.second as f32, t.millisecond as f32];
+    send(state, "utc", fields.iter().map(|&f| float(f)).collect());
+}
+
 /// Outputs what the perform routine left in the report ring.
 pub fn drain_reports(state: &mut State) {
     refresh_forwards(state);

@@ -3,6 +3,7 @@
 
 use crate::core::report::{Report, ReportRing};
 use super::samples::{Channels, SampleStore, SampleView};
+use crate::core::settings::JOIN_OR_PLAY_RATIO;
 use std::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -12,6 +13,9 @@ pub struct Voice<K> {
     pub gain: f32,
     /// Start order, to find the oldest voice when all are busy.
     serial: u64,
+    /// Late by this many samples under `-late join-or-play`: joined (skipped) if the
+    /// sound is long enough, which is known once its length is looked up in `render`.
+    join_if_long: usize,
 }
 
 #[derive(Debug)]
@@ -35,7 +39,14 @@ impl<K: Copy + PartialEq> VoicePool<K> {
 
     /// Starts a voice; when all are busy the oldest is replaced and reported.
     pub fn start(&mut self, array: K, position: usize, gain: f32, reports: &mut ReportRing<K>) {
-        let voice = Voice { array, position, gain, serial: self.next_serial };
+        self.start_joining_if_long(array, position, 0, gain, reports);
+    }
+
+    /// Starts a voice `late` samples late: it skips them if at most a tenth of the
+    /// sound from `position` would be lost (in step with the other sites), else it
+    /// plays from `position` (a short sound is still heard whole).
+    pub fn start_joining_if_long(&mut self, array: K, position: usize, late: usize, gain: f32, reports: &mut ReportRing<K>) {
+        let voice = Voice { array, position, gain, serial: self.next_serial, join_if_long: late };
         self.next_serial += 1;
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => free,
@@ -83,6 +94,12 @@ impl<K: Copy + PartialEq> VoicePool<K> {
                 *slot = None;
                 continue;
             };
+            if voice.join_if_long > 0 {
+                if voice.join_if_long.saturating_mul(JOIN_OR_PLAY_RATIO) <= len.saturating_sub(voice.position) {
+                    voice.position += voice.join_if_long;
+                }
+                voice.join_if_long = 0;
+            }
             let count = range.len().min(len.saturating_sub(voice.position));
             if count > 0 {
                 // (A voice can start past the end: an offset or a late join beyond it.)

@@ -3,6 +3,7 @@
 //! samples a perform call computes.
 
 pub mod block_clock;
+pub mod civil_time;
 pub mod clock;
 pub mod clock_filter;
 pub mod time_map;
