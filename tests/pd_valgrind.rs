@@ -39,6 +39,74 @@ fn memcheck_finds_nothing() {
         .at(20.0, Input::Global("pd-sub clear".into()))
         .length(40.0)
         .run_under(&["valgrind", "--leak-check=full", "--show-leak-kinds=definite"]);
+    assert_clean(&run);
+    assert!(run.status.iter().any(|s| s.starts_with("stolen")), "the patch must exercise the object: {:?}", run.status);
+    assert!(run.status.iter().any(|s| s == "missing gone"), "{:?}", run.status);
+}
+
+/// A listener on the status outlet deletes the object while it emits several
+/// outputs at once: reports of one packet, forwarded messages due together.
+#[test]
+fn deleting_the_object_from_its_own_outlet_is_clean() {
+    let delete_on = |selector: &str| {
+        vec![
+            "#X obj 10 600 r status-bus;".to_string(),
+            format!("#X obj 10 630 route {selector};"),
+            "#X msg 10 660 \\; pd-sub clear;".to_string(),
+        ]
+    };
+    // Four `scheduled` reports from one packet; the first deletes the object.
+    let mut reports = Patch::new(48000, "-clock logical")
+        .array("src", ramp(100))
+        .packet(0.0, bytes(&at(0.5, vec![play("src"), play("src"), play("src"), play("src")])))
+        .length(100.0);
+    reports.extra = delete_on("scheduled");
+    reports.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
+    // Three messages forwarded at the same logical time; the first deletes the object.
+    let forwards = at(0.05, vec![osc::message("/a", vec![]), osc::message("/a", vec![]), osc::message("/a", vec![])]);
+    let mut forwarded = Patch::new(48000, "-clock logical").packet(0.0, bytes(&forwards)).length(100.0);
+    forwarded.extra = delete_on("/a");
+    forwarded.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
+    for patch in [reports, forwarded] {
+        let run = patch.run_under(&["valgrind", "--leak-check=full", "--show-leak-kinds=definite"]);
+        assert_clean(&run);
+        assert_eq!(run.status.len(), 1, "the object is gone after its first output: {:?}", run.status);
+    }
+}
+
+/// The status outlet looped back into the inlet: `packet` answers go back in
+/// as packets (handled), a `bundle` that answers itself forever is cut off
+/// (nesting limit, one console error), and `; pd dsp 1` from the outlet calls
+/// the dsp method while the object is emitting.
+#[test]
+fn outlet_looped_into_inlet_is_clean() {
+    let mut patch = Patch::new(48000, "-clock logical -dedupe 0")
+        .array("src", ramp(100))
+        .at(0.0, Input::Control("bundle 0 /once".into()))
+        .at(10.0, Input::Control("bundle 0 /again".into()))
+        .at(20.0, Input::Control("clock".into()))
+        .length(100.0);
+    patch.extra = vec![
+        "#X obj 10 600 r status-bus;".into(),
+        "#X obj 10 630 route packet clock;".into(),
+        "#X obj 10 720 s fsync-in;".into(),
+        // `/again` comes back at once (forwarded) and asks for another bundle.
+        "#X obj 200 630 route /again;".into(),
+        "#X msg 200 660 bundle 0 /again;".into(),
+        "#X msg 300 660 \\; pd dsp 1;".into(),
+    ];
+    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0), (0, 0, 3, 0), (3, 0, 4, 0), (4, 0, 2, 0), (1, 1, 5, 0)];
+    let run = patch.run_under(&["valgrind", "--leak-check=full", "--show-leak-kinds=definite"]);
+    assert_clean(&run);
+    assert_eq!(run.status_with("/once").len(), 1, "the looped packet was handled: {:?}", run.status);
+    let again = run.status_with("/again").len();
+    assert!((2..=64).contains(&again), "the endless loop was cut off: {again} rounds");
+    assert_eq!(run.errors().iter().filter(|l| l.contains("loop")).count(), 1, "{}", run.stderr);
+    assert_eq!(run.status_with("clock").len(), 1, "{:?}", run.status);
+}
+
+/// Pd under valgrind found no memory error and no definite leak of ours.
+fn assert_clean(run: &harness::Run) {
     assert!(run.stderr.contains("ERROR SUMMARY:"), "valgrind did not run:\n{}", run.stderr);
     assert!(run.exit_ok, "{}", run.stderr);
     // Any memory error fails; a definite leak fails when our code is on its stack
@@ -51,12 +119,22 @@ fn memcheck_finds_nothing() {
                 .iter()
                 .any(|k| b.contains(k));
             let our_leak = b.contains("definitely lost") && (b.contains("fsync") || b.contains("pd_linux"));
-            memory_error || our_leak
+            (memory_error && !pd_reads_its_freed_connection(b)) || our_leak
         })
         .collect();
     assert!(errors.is_empty(), "valgrind:\n{}", errors.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n\n"));
-    assert!(run.status.iter().any(|s| s.starts_with("stolen")), "the patch must exercise the object: {:?}", run.status);
-    assert!(run.status.iter().any(|s| s == "missing gone"), "{:?}", run.status);
+}
+
+/// Pd 0.53's own read when an object is deleted from its own outlet: `outlet_*`
+/// (m_obj.c) loops `for (oc = …; oc; oc = oc->oc_next)` and reads `oc_next` of the
+/// connection that the deletion just freed (`obj_disconnect`). Nothing an
+/// external can prevent; any other read of freed memory still fails the test.
+fn pd_reads_its_freed_connection(record: &str) -> bool {
+    let first_frame = record.lines().find(|l| l.trim_start().starts_with("at ")).unwrap_or("");
+    record.starts_with("Invalid read of size 8")
+        && first_frame.contains(": outlet_")
+        && record.contains("free'd")
+        && record.split("free'd").nth(1).is_some_and(|freed| freed.lines().take(3).any(|l| l.contains("obj_disconnect")))
 }
 
 /// valgrind's report split into records (separated by an empty `==PID==` line).

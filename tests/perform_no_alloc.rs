@@ -56,7 +56,7 @@ fn render_never_allocates() {
     let mut store = VecStore::with_arrays(vec![("l", vec![0.5; 3000]), ("r", vec![0.5; 2000]), ("m", vec![0.25; 700])]);
     store.sets.define("a", vec!["l", "r"]).unwrap();
     let stereo = Sound { channels: 2, data: vec![0.1; 1400] };
-    store.bank.insert("b", PlanarSound::from_interleaved(&stereo).unwrap()).unwrap();
+    store.bank.insert("b", PlanarSound::from_interleaved(&stereo).unwrap(), usize::MAX).unwrap();
     let mut intern = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
     // 200 events over 2 s: plays of both arrays (more than 4 voices at once),
     // stops, a missing array, and events already late when rendered.

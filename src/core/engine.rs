@@ -8,6 +8,7 @@ use super::dedupe::Dedupe;
 use super::name_budget::{NameBudget, MAX_NETWORK_NAMES};
 use super::osc;
 use super::packet;
+use super::path_policy;
 use super::queue::{BoundedQueue, Due};
 use super::report::{DropReason, Report, ReportRing};
 use super::samples::SampleStore;
@@ -64,6 +65,8 @@ pub enum Output<K> {
     Load { name: String, path: String, from_network: bool },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
     Error { kind: &'static str, detail: String },
+    /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
+    LoadRefused { name: String, detail: String },
 }
 
 #[derive(Debug)]
@@ -153,6 +156,13 @@ impl<K: Copy + PartialEq> Engine<K> {
             match command::interpret(m.message, &self.map) {
                 Ok(c) => commands.push((m.when, address, c)),
                 Err(e) => return vec![Output::Error { kind: "args", detail: e.to_string() }],
+            }
+            // The path's lexical rules, now: a refused /load drops its whole packet
+            // (the file itself is checked by the loader as it opens it).
+            if let Some((_, _, Command::Load { name, path })) = commands.last() {
+                if let Err(e) = path_policy::check_network_path(path, !self.settings.sound_dirs.is_empty()) {
+                    return vec![Output::LoadRefused { name: name.clone(), detail: e }];
+                }
             }
         }
         if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {

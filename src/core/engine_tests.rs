@@ -248,3 +248,23 @@ fn distinct_names_from_the_network_are_bounded() {
     assert!(refused(&out), "{out:?}");
     assert!(!refused(&send(&mut e, &at_seconds(0.0, vec![play("src", vec![])]), 0.0)));
 }
+
+/// A bundle whose `/load` names a path the policy refuses is dropped whole:
+/// its `/play` does not play (docs: one bad message rejects the packet).
+#[test]
+fn refused_load_drops_the_whole_bundle() {
+    let load = |path: &str| OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("k".into()), OscType::String(path.into())] });
+    let mut allowed = logical(LatePolicy::Join);
+    allowed.settings.sound_dirs.push("sounds".into());
+    let mut none_allowed = logical(LatePolicy::Join);
+    for (allowed_here, path) in [(true, "../secret.wav"), (true, "/etc/passwd"), (false, "kick.wav")] {
+        let e = if allowed_here { &mut allowed } else { &mut none_allowed };
+        let out = send(e, &at_seconds(0.0, vec![play("src", vec![]), load(path)]), 0.0);
+        assert!(matches!(out.as_slice(), [Output::LoadRefused { name, .. }] if name == "k"), "{path}: {out:?}");
+        let mut block = [0.0; 64];
+        e.render(64.0 / 48.0, &store(), &mut [&mut block[..]]);
+        assert!(block.iter().all(|&x| x == 0.0), "{path}: the bundle's /play played");
+    }
+    let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);
+    assert!(out.iter().any(|o| matches!(o, Output::Load { path, from_network: true, .. } if path == "kit/kick.wav")), "{out:?}");
+}

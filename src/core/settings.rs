@@ -39,6 +39,8 @@ pub struct Settings {
     pub sound_dirs: Vec<String>,
     /// Signal outlets (`-channels`); fixed when the object is created.
     pub channels: usize,
+    /// `-sound-memory <MiB>`: most memory all of the object's loaded sounds may take.
+    pub sound_memory_mib: usize,
 }
 
 impl Default for Settings {
@@ -55,12 +57,16 @@ impl Default for Settings {
             maps: Vec::new(),
             sound_dirs: Vec::new(),
             channels: 1,
+            sound_memory_mib: DEFAULT_SOUND_MEMORY_MIB,
         }
     }
 }
 
 pub const MAX_VOICES: usize = 256;
 pub const MAX_QUEUE: usize = 65_536;
+/// Loaded sounds per object, in MiB of f32 samples: e.g. 45 minutes of stereo at 48 kHz.
+pub const DEFAULT_SOUND_MEMORY_MIB: usize = 512;
+pub const MAX_SOUND_MEMORY_MIB: usize = 65_536;
 
 pub fn parse_clock(word: &str) -> Result<ClockMode, String> {
     match word {
@@ -105,7 +111,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels -sound-memory", other.describe()));
                 i += 1;
                 continue;
             }
@@ -145,6 +151,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
+            "-sound-memory" => number(value).and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(|n| s.sound_memory_mib = n),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))

@@ -1,7 +1,6 @@
 //! Reading a sound file (WAV, AIFF, FLAC) into memory at Pd's sample rate. Runs
 //! on a worker thread, never in Pd's thread: decoding a file can take long.
 
-use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error;
@@ -9,6 +8,7 @@ use symphonia::core::formats::FormatOptions;
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Hint, Probe};
+use std::io::{Read, Seek, SeekFrom};
 use std::sync::OnceLock;
 
 /// Symphonia's enabled formats plus AIFF, which its default probe leaves out.
@@ -22,10 +22,18 @@ fn probe() -> &'static Probe {
     })
 }
 
-/// Most samples (frames × channels) one sound may hold, so a file cannot make the
-/// object grow without bound: 256 MiB of f32, e.g. 23 minutes of mono at 48 kHz or
-/// 87 seconds of 8 channels at 96 kHz.
-pub const MAX_SAMPLES: usize = 64 * 1024 * 1024; // 256 MiB of f32
+/// Most memory one sound may take at Pd's rate, so a file cannot make the
+/// object grow without bound: 256 MiB of f32, e.g. 23 minutes of mono at 48 kHz
+/// or 87 seconds of 8 channels at 96 kHz. (All sounds of one object together
+/// are bounded by `-sound-memory`.)
+pub const MAX_SOUND_BYTES: usize = 256 * 1024 * 1024;
+const SAMPLE_BYTES: usize = std::mem::size_of::<f32>();
+
+/// File sample rates fsync~ reads. Outside them a file is refused before
+/// anything is decoded: 0 Hz makes the decoder fail, and a very low rate would
+/// resample a small file into gigabytes.
+pub const MIN_FILE_RATE_HZ: u32 = 1_000;
+pub const MAX_FILE_RATE_HZ: u32 = 768_000;
 
 /// Interleaved f32 frames.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,59 +48,138 @@ impl Sound {
     }
 }
 
-pub fn read(path: &Path, target_rate: f64) -> Result<Sound, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+/// Bytes of f32 that `samples` samples at `from` Hz take once resampled to `to` Hz.
+pub fn bytes_at_rate(samples: usize, from: f64, to: f64) -> f64 {
+    samples as f64 * (to / from) * SAMPLE_BYTES as f64
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+}
+
+/// Reads a sound from an open file (`name` for messages, `extension` a hint
+/// for the format), resampled to `target_rate`, refused if it would take more
+/// than `max_bytes` (checked while decoding and before resampling).
+pub fn read<R: symphonia::core::io::MediaSource + 'static>(
+    mut file: R,
+    name: &str,
+    extension: Option<&str>,
+    target_rate: f64,
+    max_bytes: usize,
+) -> Result<Sound, String> {
+    let max_bytes = max_bytes.min(MAX_SOUND_BYTES);
+    // The rate in the header, before symphonia sees it (it panics on 0 Hz).
+    let mut header = Vec::with_capacity(HEADER_BYTES);
+    (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| format!("{name}: {e}"))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(rate) = header_rate(&header) {
+        check_rate(name, rate)?;
+    }
     let stream = MediaSourceStream::new(Box::new(file), Default::default());
     let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
+    if let Some(ext) = extension {
         hint.with_extension(ext);
     }
     let probed = probe()
         .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
-        .map_err(|e| format!("{}: not a readable WAV/AIFF/FLAC file ({e})", path.display()))?;
+        .map_err(|e| format!("{name}: not a readable WAV/AIFF/FLAC file ({e})"))?;
     let mut format = probed.format;
-    let track = format.default_track().ok_or_else(|| format!("{}: no audio track", path.display()))?;
+    let track = format.default_track().ok_or_else(|| format!("{name}: no audio track"))?;
     let track_id = track.id;
-    let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{}: unknown sample rate", path.display()))? as f64;
+    let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{name}: unknown sample rate"))?;
+    check_rate(name, rate)?;
+    let rate = rate as f64;
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| format!("{name}: {e}"))?;
     let mut data = Vec::new();
     let mut channels = track.codec_params.channels.map_or(0, |c| c.count());
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
             Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(format!("{name}: {e}")),
         };
         if packet.track_id() != track_id {
             continue;
         }
-        let decoded = decoder.decode(&packet).map_err(|e| format!("{}: {e}", path.display()))?;
+        let decoded = decoder.decode(&packet).map_err(|e| format!("{name}: {e}"))?;
         let spec = *decoded.spec();
         channels = spec.channels.count();
         let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
         buffer.copy_interleaved_ref(decoded);
-        if data.len() + buffer.samples().len() > MAX_SAMPLES {
-            return Err(format!("{}: longer than {MAX_SAMPLES} samples", path.display()));
+        let samples = data.len() + buffer.samples().len();
+        // The decoded file itself, and what it becomes at Pd's rate.
+        let at_pd_rate = bytes_at_rate(samples, rate, target_rate);
+        if samples * SAMPLE_BYTES > max_bytes || at_pd_rate > max_bytes as f64 {
+            return Err(format!("{name}: longer than {} at {rate} Hz and at Pd's {target_rate} Hz", mib(max_bytes as f64)));
         }
         data.extend_from_slice(buffer.samples());
     }
     if channels == 0 {
-        return Err(format!("{}: no channels", path.display()));
+        return Err(format!("{name}: no channels"));
     }
-    Ok(resample(Sound { channels, data }, rate, target_rate))
+    resample(Sound { channels, data }, rate, target_rate, max_bytes).map_err(|e| format!("{name}: {e}"))
+}
+
+fn check_rate(name: &str, rate: u32) -> Result<(), String> {
+    if (MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!("{name}: sample rate {rate} Hz (fsync~ reads {MIN_FILE_RATE_HZ}..{MAX_FILE_RATE_HZ} Hz)"))
+    }
+}
+
+/// Bytes read to find the rate in a header (chunks before `fmt `/`COMM` included).
+const HEADER_BYTES: usize = 4096;
+
+/// The sample rate in a WAV (`fmt ` chunk) or AIFF (`COMM` chunk) header, if
+/// `header` holds one.
+pub fn header_rate(header: &[u8]) -> Option<u32> {
+    let (little_endian, wanted, first_chunk) = match header.get(0..12)? {
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E'] => (true, b"fmt ", 12),
+        [b'F', b'O', b'R', b'M', _, _, _, _, b'A', b'I', b'F', _] => (false, b"COMM", 12),
+        _ => return None,
+    };
+    let mut at = first_chunk;
+    while let Some(head) = header.get(at..at + 8) {
+        let size = head[4..8].try_into().ok().map(|b| if little_endian { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })? as usize;
+        if &head[0..4] == wanted {
+            let body = header.get(at + 8..)?;
+            return if little_endian {
+                // fmt: format u16, channels u16, rate u32.
+                Some(u32::from_le_bytes(body.get(4..8)?.try_into().ok()?))
+            } else {
+                // COMM: channels u16, frames u32, size u16, rate as 80-bit extended.
+                let exponent = u16::from_be_bytes(body.get(8..10)?.try_into().ok()?) & 0x7fff;
+                let mantissa = u64::from_be_bytes(body.get(10..18)?.try_into().ok()?);
+                let shift = 16383 + 63 - exponent as i32;
+                Some(if mantissa == 0 || !(0..64).contains(&shift) { 0 } else { (mantissa >> shift).min(u32::MAX as u64) as u32 })
+            };
+        }
+        at = at.checked_add(8 + size + (size & 1))?;
+    }
+    None
 }
 
 /// Linear-interpolation resampling (cheap, done once at load; a click track or
 /// sample played at another rate is what a musician would otherwise hear).
-pub fn resample(sound: Sound, from: f64, to: f64) -> Sound {
-    if from == to || sound.data.is_empty() || !(from > 0.0 && to > 0.0) {
-        return sound;
+/// Refuses before allocating when the result would take more than `max_bytes`.
+pub fn resample(sound: Sound, from: f64, to: f64, max_bytes: usize) -> Result<Sound, String> {
+    if from == to || sound.data.is_empty() {
+        return Ok(sound);
+    }
+    if !(from.is_finite() && to.is_finite() && from > 0.0 && to > 0.0) {
+        return Err(format!("cannot resample {from} Hz to {to} Hz"));
     }
     let c = sound.channels;
     let frames_in = sound.frames();
-    let frames_out = ((frames_in as f64) * to / from).round() as usize;
+    let frames_out = ((frames_in as f64) * to / from).round();
+    let bytes = frames_out * c as f64 * SAMPLE_BYTES as f64;
+    if bytes > max_bytes as f64 {
+        return Err(format!("{} at Pd's rate of {to} Hz (at most {})", mib(bytes), mib(max_bytes as f64)));
+    }
+    let frames_out = frames_out as usize;
     let mut data = Vec::with_capacity(frames_out * c);
     for f in 0..frames_out {
         let pos = f as f64 * from / to;
@@ -104,7 +191,7 @@ pub fn resample(sound: Sound, from: f64, to: f64) -> Sound {
             data.push(a + (b - a) * frac);
         }
     }
-    Sound { channels: c, data }
+    Ok(Sound { channels: c, data })
 }
 
 #[cfg(test)]
@@ -114,10 +201,67 @@ mod tests {
     #[test]
     fn resampling_keeps_length_ratio_and_interpolates() {
         let s = Sound { channels: 2, data: vec![0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0] };
-        let up = resample(s.clone(), 24000.0, 48000.0);
+        let up = resample(s.clone(), 24000.0, 48000.0, MAX_SOUND_BYTES).unwrap();
         assert_eq!(up.frames(), 8);
         assert_eq!(&up.data[..6], &[0.0, 10.0, 0.5, 10.5, 1.0, 11.0]);
-        assert_eq!(resample(s.clone(), 48000.0, 48000.0), s);
+        assert_eq!(resample(s.clone(), 48000.0, 48000.0, MAX_SOUND_BYTES).unwrap(), s);
+        // 8 frames × 2 channels × 4 bytes = 64 bytes at 48 kHz: refused under 64.
+        assert!(resample(s.clone(), 24000.0, 48000.0, 63).is_err());
+        assert!(resample(s, 24000.0, 48000.0, 64).is_ok());
+    }
+
+    /// A 16-bit PCM WAV header and data.
+    pub fn wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut w = Vec::new();
+        w.extend_from_slice(b"RIFF");
+        w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        w.extend_from_slice(b"WAVEfmt ");
+        w.extend_from_slice(&16u32.to_le_bytes());
+        w.extend_from_slice(&1u16.to_le_bytes());
+        w.extend_from_slice(&channels.to_le_bytes());
+        w.extend_from_slice(&rate.to_le_bytes());
+        w.extend_from_slice(&(rate.wrapping_mul(channels as u32 * 2)).to_le_bytes());
+        w.extend_from_slice(&(channels * 2).to_le_bytes());
+        w.extend_from_slice(&16u16.to_le_bytes());
+        w.extend_from_slice(b"data");
+        w.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        w.extend_from_slice(&data);
+        w
+    }
+
+    fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, String> {
+        read(std::io::Cursor::new(bytes), "t.wav", Some("wav"), 48000.0, max_bytes)
+    }
+
+    #[test]
+    fn rates_outside_the_range_are_refused_before_decoding() {
+        assert_eq!(read_bytes(wav(24000, 1, &[100; 10]), MAX_SOUND_BYTES).unwrap().frames(), 20);
+        // 0 Hz: symphonia's decoder panics on it; 1 Hz: 2 s of mono would be 96000 frames.
+        for rate in [0, 1, 999, 768_001] {
+            let e = std::panic::catch_unwind(|| read_bytes(wav(rate, 1, &[100; 10]), MAX_SOUND_BYTES)).expect("no panic");
+            assert!(e.unwrap_err().contains("sample rate"), "{rate} Hz");
+        }
+    }
+
+    #[test]
+    fn header_rates() {
+        assert_eq!(header_rate(&wav(44100, 2, &[0; 4])), Some(44100));
+        assert_eq!(header_rate(&wav(0, 1, &[])), Some(0));
+        assert_eq!(header_rate(b"RIFF"), None);
+        // AIFF COMM: 48000 Hz as 80-bit extended (exponent 16383+15, mantissa 48000 << 48).
+        let mut aiff = b"FORM\0\0\0\x2eAIFFCOMM\0\0\0\x12\0\x01\0\0\0\0\0\x10".to_vec();
+        aiff.extend_from_slice(&(16383u16 + 15).to_be_bytes());
+        aiff.extend_from_slice(&(48000u64 << 48).to_be_bytes());
+        assert_eq!(header_rate(&aiff), Some(48000));
+    }
+
+    #[test]
+    fn size_at_pd_rate_is_checked_before_resampling() {
+        // 1000 frames at 1 kHz = 48000 frames at 48 kHz = 192000 bytes.
+        assert!(read_bytes(wav(1000, 1, &[100; 1000]), 192_000).is_ok());
+        let e = read_bytes(wav(1000, 1, &[100; 1000]), 191_999).unwrap_err();
+        assert!(e.contains("longer than"), "{e}");
     }
 
     #[test]
@@ -126,8 +270,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let junk = dir.join("junk.wav");
         std::fs::write(&junk, b"RIFF\x10\0\0\0WAVEjunkjunk").unwrap();
-        assert!(read(&junk, 48000.0).is_err());
-        assert!(read(&dir.join("missing.wav"), 48000.0).is_err());
+        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", Some("wav"), 48000.0, MAX_SOUND_BYTES).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -163,7 +163,7 @@ mod tests {
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
         let sound = crate::core::sound_file::Sound { channels, data: interleaved };
-        s.bank.insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
+        s.bank.insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX).unwrap();
         s
     }
 

@@ -3,7 +3,7 @@
 
 use super::arrays::PdStore;
 use super::ffi;
-use super::object::State;
+use super::state::{Fault, State};
 use crate::core::samples::MAX_CHANNELS;
 use pd_sys::{t_int, t_sample, t_signal};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -34,8 +34,9 @@ pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
 }
 
 unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
-    // SAFETY: the words dsp_addv was given: our state (alive while the DSP chain is,
-    // Pd re-sorts DSP before freeing us), the block length, one vector per signal
+    // SAFETY: the words dsp_addv was given: our state (alive while the DSP chain is:
+    // Pd frees an object, then rebuilds the chain, with no tick in between on its one
+    // thread; a handler never runs DSP, so no other borrow is live), the block length, one vector per signal
     // outlet (Pd gives each outlet its own vector: the slices do not overlap).
     let (state, n) = unsafe { (&mut *(*w.add(1) as *mut State), *w.add(2) as usize) };
     let channels = state.engine.settings.channels;
@@ -48,7 +49,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
         let mut outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
         render(state, &mut outs[..channels]);
     }
-    if state.engine.has_reports() {
+    if state.engine.has_reports() || state.fault == Fault::Unreported {
         // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
         unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
     }
@@ -56,8 +57,14 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     unsafe { w.add(1 + HEADER_WORDS + channels) }
 }
 
-/// One block into `outs`; silence if anything panics.
+/// One block into `outs`. A panic latches the object silent (the engine may be
+/// half-updated): no more rendering, so no panic message every block; the
+/// report clock says it once on the console.
 fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
+    if state.fault != Fault::None {
+        outs.iter_mut().for_each(|o| o.fill(0.0));
+        return;
+    }
     let rendered = catch_unwind(AssertUnwindSafe(|| {
         let tick_end_ms = ffi::logical_ms();
         let n = outs.first().map_or(0, |o| o.len());
@@ -69,6 +76,7 @@ fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
         state.engine.render(block_end_ms, &PdStore { bank: &state.bank, sets: &state.sets }, outs);
     }));
     if rendered.is_err() {
+        state.fault = Fault::Unreported;
         outs.iter_mut().for_each(|o| o.fill(0.0));
     }
 }
