@@ -8,7 +8,7 @@ use symphonia::core::formats::FormatOptions;
 use symphonia::core::io::MediaSourceStream;
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::{Hint, Probe};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, SeekFrom};
 use std::sync::OnceLock;
 
 /// Symphonia's enabled formats plus AIFF, which its default probe leaves out.
@@ -59,15 +59,18 @@ fn mib(bytes: f64) -> String {
 
 /// Reads a sound from an open file (`name` for messages, `extension` a hint
 /// for the format), resampled to `target_rate`, refused if it would take more
-/// than `max_bytes` (checked while decoding and before resampling).
+/// than `max_bytes` (checked from the header, while decoding and before
+/// resampling); `limit` names that limit in messages ("sound-memory", say).
 pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     mut file: R,
     name: &str,
     extension: Option<&str>,
     target_rate: f64,
     max_bytes: usize,
+    limit: &str,
 ) -> Result<Sound, String> {
     let max_bytes = max_bytes.min(MAX_SOUND_BYTES);
+    let too_big = |bytes: f64| format!("{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})", mib(bytes), mib(max_bytes as f64));
     // The rate in the header, before symphonia sees it (it panics on 0 Hz).
     let mut header = Vec::with_capacity(HEADER_BYTES);
     (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| format!("{name}: {e}"))?;
@@ -89,6 +92,13 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{name}: unknown sample rate"))?;
     check_rate(name, rate)?;
     let rate = rate as f64;
+    // What the header announces, refused before decoding anything.
+    if let (Some(frames), Some(channels)) = (track.codec_params.n_frames, track.codec_params.channels) {
+        let announced = frames.saturating_mul(channels.count() as u64);
+        if bytes_at_rate(announced.min(usize::MAX as u64) as usize, rate, target_rate) > max_bytes as f64 {
+            return Err(too_big(bytes_at_rate(announced as usize, rate, target_rate)));
+        }
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| format!("{name}: {e}"))?;
@@ -112,7 +122,7 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
         // The decoded file itself, and what it becomes at Pd's rate.
         let at_pd_rate = bytes_at_rate(samples, rate, target_rate);
         if samples * SAMPLE_BYTES > max_bytes || at_pd_rate > max_bytes as f64 {
-            return Err(format!("{name}: longer than {} at {rate} Hz and at Pd's {target_rate} Hz", mib(max_bytes as f64)));
+            return Err(too_big(at_pd_rate.max((samples * SAMPLE_BYTES) as f64)));
         }
         data.extend_from_slice(buffer.samples());
     }
@@ -231,7 +241,7 @@ mod tests {
     }
 
     fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, String> {
-        read(std::io::Cursor::new(bytes), "t.wav", Some("wav"), 48000.0, max_bytes)
+        read(std::io::Cursor::new(bytes), "t.wav", Some("wav"), 48000.0, max_bytes, "the test's limit")
     }
 
     #[test]
@@ -261,7 +271,7 @@ mod tests {
         // 1000 frames at 1 kHz = 48000 frames at 48 kHz = 192000 bytes.
         assert!(read_bytes(wav(1000, 1, &[100; 1000]), 192_000).is_ok());
         let e = read_bytes(wav(1000, 1, &[100; 1000]), 191_999).unwrap_err();
-        assert!(e.contains("longer than"), "{e}");
+        assert!(e.contains("48000 Hz"), "{e}");
     }
 
     #[test]
@@ -270,7 +280,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let junk = dir.join("junk.wav");
         std::fs::write(&junk, b"RIFF\x10\0\0\0WAVEjunkjunk").unwrap();
-        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", Some("wav"), 48000.0, MAX_SOUND_BYTES).is_err());
+        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", Some("wav"), 48000.0, MAX_SOUND_BYTES, "-").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

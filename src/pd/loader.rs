@@ -70,7 +70,12 @@ impl Loader {
         // What is left of the object's sound memory (a sound of the same name is replaced).
         let key = Key(gensym(r.name));
         let left = r.sound_memory_bytes.saturating_sub(bank.bytes() - bank.bytes_of(key));
-        let job = LoadJob { name: r.name.to_string(), source, rate: r.rate, max_bytes: left.min(MAX_SOUND_BYTES), reply: self.sender.clone() };
+        let limit = if left < MAX_SOUND_BYTES {
+            format!("what is left of the object's sound-memory of {} MiB", r.sound_memory_bytes / (1024 * 1024))
+        } else {
+            format!("the {} MiB one sound may take", MAX_SOUND_BYTES / (1024 * 1024))
+        };
+        let job = LoadJob { name: r.name.to_string(), source, rate: r.rate, max_bytes: left.min(MAX_SOUND_BYTES), limit, reply: self.sender.clone() };
         if !worker::load(job) {
             return error_load(r.name, "no worker thread could be started").into();
         }

@@ -33,8 +33,9 @@ pub struct LoadJob {
     pub source: Source,
     /// Pd's sample rate: the sound is resampled to it.
     pub rate: f64,
-    /// Most bytes the sound may take at Pd's rate.
+    /// Most bytes the sound may take at Pd's rate, and what sets it (for messages).
     pub max_bytes: usize,
+    pub limit: String,
     pub reply: Sender<LoadResult>,
 }
 
@@ -114,6 +115,6 @@ fn read(job: &LoadJob) -> Result<PlanarSound, String> {
             (super::open_file::open_confined(folders, relative)?, relative.clone())
         }
     };
-    let sound = sound_file::read(opened.file, &shown, opened.extension.as_deref(), job.rate, job.max_bytes)?;
+    let sound = sound_file::read(opened.file, &shown, opened.extension.as_deref(), job.rate, job.max_bytes, &job.limit)?;
     PlanarSound::from_interleaved(&sound)
 }
