@@ -63,11 +63,10 @@ pub fn setup() {
 /// `pd_findbyclass` posts a warning (allocating) for a name bound twice.
 /// Real-time safe: pointer reads only.
 fn bound_array(key: Key) -> Option<*mut t_pd> {
-    // SAFETY: symbols are never freed; s_thing is null or points at a live t_pd
-    // whose first word is its class, and a class starts with its name (ClassHead);
-    // a bindlist is a BindList whose elements are live until unbound. Pd runs
-    // DSP and messages in one thread, so nothing is bound, unbound or freed while
-    // we read.
+    // Symbols are never freed; s_thing is null or points at a live t_pd whose
+    // first word is its class, and a class starts with its name (ClassHead).
+    // SAFETY: (above) a bindlist is a BindList whose elements are live until unbound;
+    // Pd runs DSP and messages in one thread: nothing is unbound or freed as we read.
     unsafe {
         let thing = (*key.0).s_thing;
         if thing.is_null() {

@@ -132,11 +132,11 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
 
 unsafe extern "C" fn free(this: *mut FsyncTilde) {
     let freed = catch_unwind(AssertUnwindSafe(|| {
-        // SAFETY: Pd calls free once, in its thread, on our object. After free Pd
-        // releases the object's memory; it rebuilds the DSP chain (g_graph.c
-        // glist_delete: pd_free, then canvas_update_dsp) before the next tick,
-        // and no tick can run in between on Pd's single thread, so the perform
-        // routine never sees the dropped state.
+        // After free Pd releases the object's memory; it rebuilds the DSP chain
+        // (g_graph.c glist_delete: pd_free, then canvas_update_dsp) before the next
+        // tick, and no tick can run in between on Pd's single thread.
+        // SAFETY: Pd calls free once, in its thread, on our object; the perform
+        // routine never sees the dropped state (above).
         unsafe {
             let life = std::mem::replace(&mut (*this).life, std::ptr::null());
             if !life.is_null() {

@@ -41,7 +41,7 @@ pub struct State {
 
 /// A panic in the perform routine latches the object silent (the engine may be
 /// half-updated); the report clock says so once on the console.
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
     #[default]
     None,
