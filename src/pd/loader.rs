@@ -38,8 +38,17 @@ pub struct Request<'a> {
     pub sound_memory_bytes: usize,
 }
 
+/// A name from the network, short enough for a console line.
+pub fn shown(name: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    match name.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
+}
+
 fn error_load(name: &str, detail: &str) -> [Out; 2] {
-    [Out::Error(format!("load {name}: {detail}")), Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))])]
+    [Out::Error(format!("load {}: {detail}", shown(name))), Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))])]
 }
 
 impl Loader {
@@ -63,7 +72,7 @@ impl Loader {
         };
         if self.pending >= MAX_PENDING_LOADS {
             return vec![
-                Out::Error(format!("load {}: {MAX_PENDING_LOADS} loads already under way", r.name)),
+                Out::Error(format!("load {}: {MAX_PENDING_LOADS} loads already under way", shown(r.name))),
                 Out::status("dropped", vec![symbol(gensym("busy")), symbol(gensym("/load"))]),
             ];
         }
