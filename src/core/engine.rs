@@ -159,10 +159,10 @@ impl<K: Copy + PartialEq> Engine<K> {
             }
             // The path's lexical rules, now: a refused /load drops its whole packet
             // (the file itself is checked by the loader as it opens it).
-            if let Some((_, _, Command::Load { name, path })) = commands.last() {
-                if let Err(e) = path_policy::check_network_path(path, !self.settings.sound_dirs.is_empty()) {
-                    return vec![Output::LoadRefused { name: name.clone(), detail: e }];
-                }
+            if let Some((_, _, Command::Load { name, path })) = commands.last()
+                && let Err(e) = path_policy::check_network_path(path, !self.settings.sound_dirs.is_empty())
+            {
+                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
             }
         }
         if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {

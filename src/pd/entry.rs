@@ -79,10 +79,10 @@ fn enter(this: *mut FsyncTilde, what: &str, refuse_loops: bool, handler: impl Fn
     }));
     match result {
         Ok(Some((life, status_out, outs))) => {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| emit::emit(&life, owner, status_out, outs))) {
-                if !life.is_dead() {
-                    emit::error(owner, &format!("internal error in {what} output (please report): {}", panic_text(panic)));
-                }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| emit::emit(&life, owner, status_out, outs)))
+                && !life.is_dead()
+            {
+                emit::error(owner, &format!("internal error in {what} output (please report): {}", panic_text(panic)));
             }
         }
         Ok(None) => {}

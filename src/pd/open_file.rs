@@ -178,7 +178,7 @@ mod tests {
         let (mut inside, mut refused) = (0, 0);
         let start = std::time::Instant::now();
         while (inside < 100 || refused < 100) && inside + refused < 50_000 && start.elapsed() < std::time::Duration::from_secs(10) {
-            match open_confined(&[allowed.clone()], "x.wav") {
+            match open_confined(std::slice::from_ref(&allowed), "x.wav") {
                 Ok(mut o) => {
                     let text = std::io::read_to_string(&mut o.file).unwrap();
                     assert_ne!(text, "secret", "read a file outside the allowed folder");

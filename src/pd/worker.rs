@@ -70,21 +70,22 @@ pub fn start() -> bool {
     pool().is_some()
 }
 
-fn send(work: Work) -> Result<(), Work> {
-    let Some(pool) = pool() else { return Err(work) };
+/// False if there is no pool (no thread could start): `work` is then dropped here.
+fn send(work: Work) -> bool {
+    let Some(pool) = pool() else { return false };
     // (Only Pd's thread sends: the lock is never contended.)
     let sender = pool.lock().unwrap_or_else(|e| e.into_inner());
-    sender.send(work).map_err(|e| e.0)
+    sender.send(work).is_ok()
 }
 
-/// Hands a load to the pool; false if there is no pool (no thread could start).
+/// Hands a load to the pool; false if there is no pool.
 pub fn load(job: LoadJob) -> bool {
-    send(Work::Load(job)).is_ok()
+    send(Work::Load(job))
 }
 
 /// Frees `garbage` on a worker (on the caller's thread if there is no pool).
 pub fn free<T: Send + 'static>(garbage: T) {
-    let _ = send(Work::Free(Box::new(garbage)));
+    send(Work::Free(Box::new(garbage)));
 }
 
 fn work(receiver: &Mutex<Receiver<Work>>) {
