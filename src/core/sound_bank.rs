@@ -31,6 +31,16 @@ impl PlanarSound {
         Ok(PlanarSound { channels, data })
     }
 
+    /// As `from_interleaved`, consuming the sound: a mono sound is moved, not
+    /// copied, and the interleaved copy is freed as soon as the planar one is made
+    /// (a big file's peak memory on the worker is two copies, not three).
+    pub fn from_sound(sound: Sound) -> Result<PlanarSound, String> {
+        if sound.channels == 1 {
+            return Ok(PlanarSound { channels: 1, data: sound.data });
+        }
+        PlanarSound::from_interleaved(&sound)
+    }
+
     pub fn channels(&self) -> usize {
         self.channels
     }
@@ -145,6 +155,8 @@ mod tests {
         assert_eq!((s.channels(), s.frames()), (2, 2));
         assert_eq!((s.channel(0), s.channel(1)), (&[1.0, -1.0][..], &[3.0, 1.0][..]));
         assert!(PlanarSound::from_interleaved(&Sound { channels: 0, data: vec![] }).is_err());
+        assert_eq!(PlanarSound::from_sound(Sound { channels: 2, data: vec![1.0, 3.0, -1.0, 1.0] }).unwrap(), s);
+        assert_eq!(PlanarSound::from_sound(Sound { channels: 1, data: vec![2.0, 4.0] }).unwrap().channel(0), &[2.0, 4.0]);
         assert!(PlanarSound::from_interleaved(&Sound { channels: MAX_CHANNELS + 1, data: vec![] }).is_err());
     }
 

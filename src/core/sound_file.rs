@@ -93,8 +93,10 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     check_rate(name, rate)?;
     let rate = rate as f64;
     // What the header announces, refused before decoding anything.
+    let mut announced_samples = 0;
     if let (Some(frames), Some(channels)) = (track.codec_params.n_frames, track.codec_params.channels) {
         let announced = frames.saturating_mul(channels.count() as u64);
+        announced_samples = announced.min((max_bytes / SAMPLE_BYTES) as u64) as usize;
         if bytes_at_rate(announced.min(usize::MAX as u64) as usize, rate, target_rate) > max_bytes as f64 {
             return Err(too_big(bytes_at_rate(announced as usize, rate, target_rate)));
         }
@@ -102,7 +104,8 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
         .map_err(|e| format!("{name}: {e}"))?;
-    let mut data = Vec::new();
+    // (Reserved once: growing by doubling would briefly hold twice the file.)
+    let mut data = Vec::with_capacity(announced_samples);
     let mut channels = track.codec_params.channels.map_or(0, |c| c.count());
     loop {
         let packet = match format.next_packet() {

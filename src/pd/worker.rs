@@ -117,5 +117,5 @@ fn read(job: &LoadJob) -> Result<PlanarSound, String> {
         }
     };
     let sound = sound_file::read(opened.file, &shown, opened.extension.as_deref(), job.rate, job.max_bytes, &job.limit)?;
-    PlanarSound::from_interleaved(&sound)
+    PlanarSound::from_sound(sound)
 }
