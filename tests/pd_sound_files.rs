@@ -143,7 +143,8 @@ fn aiff_and_flac_load_too() {
 /// Files that broke 0.2's loader: a WAV at 0 Hz (symphonia panics: the load
 /// never answered and after four every load was `busy`), a WAV at 1 Hz (the
 /// resampler asked for gigabytes and Pd aborted), a FIFO (blocked a worker).
-/// Each is `error load <name>` with a console line, and loads still work after.
+/// Each is `error load <name>` with a console line, and loads still work after
+/// (the good one's `loaded` switches DSP on again from the outlet).
 #[test]
 fn broken_files_fail_cleanly_and_loading_goes_on() {
     let dir = sound_dir();
@@ -164,6 +165,9 @@ fn broken_files_fail_cleanly_and_loading_goes_on() {
         .packet(600.0, load("ok", "kick.wav"))
         .packet(800.0, bytes(&at(0.9, vec![play("ok")])))
         .length(1000.0);
+    // `loaded` → `; pd dsp 1`: Pd calls the dsp method while the object emits.
+    patch.extra = vec!["#X obj 10 600 r status-bus;".into(), "#X obj 10 630 route loaded;".into(), "#X msg 10 660 \\; pd dsp 1;".into()];
+    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
     patch.realtime = true;
     let run = patch.run();
     let _ = std::fs::remove_dir_all(&dir);
