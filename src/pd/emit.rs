@@ -105,8 +105,20 @@ pub fn emit(life: &Rc<Life>, owner: *mut t_object, outlet: *mut t_outlet, outs: 
     if outs.is_empty() {
         return;
     }
+    /// Restores the depth however `emit` ends (only our own Rc is touched: the
+    /// object may be gone by then).
+    struct Nested<'a>(&'a Life, u32);
+    impl Drop for Nested<'_> {
+        fn drop(&mut self) {
+            self.0.depth.set(self.1);
+            if self.1 == 0 {
+                self.0.loop_reported.set(false);
+            }
+        }
+    }
     let depth = life.depth.get();
     life.depth.set(depth + 1);
+    let _nested = Nested(life, depth);
     for out in outs {
         if life.is_dead() {
             break; // the rest is dropped: there is no one left to send it
@@ -120,11 +132,6 @@ pub fn emit(life: &Rc<Life>, owner: *mut t_object, outlet: *mut t_outlet, outs: 
             Out::Error(text) => error(owner, &text),
             Out::Post(text) => post(&text),
         }
-    }
-    // (Only our own Rc is touched after the calls: the object may be gone.)
-    life.depth.set(depth);
-    if depth == 0 {
-        life.loop_reported.set(false);
     }
 }
 
@@ -140,4 +147,29 @@ pub fn post(text: &str) {
     let c = std::ffi::CString::new(text.replace('\0', "")).unwrap_or_default();
     // SAFETY: "%s" with a valid C string.
     unsafe { pd_sys::post(c"%s".as_ptr(), c.as_ptr()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn life_refuses_dead_borrowed_and_looped() {
+        let life = Life::new();
+        assert!(life.may_enter().is_ok());
+        life.set_borrowed(true);
+        assert!(matches!(life.may_enter(), Err(Refusal::Busy)));
+        life.set_borrowed(false);
+        life.depth.set(MAX_NESTING);
+        assert!(matches!(life.may_enter(), Err(Refusal::Loop { first: true })));
+        assert!(matches!(life.may_enter(), Err(Refusal::Loop { first: false })), "said once");
+        // Emitting nothing leaves the depth as it was; the outermost emit resets it.
+        emit(&life, std::ptr::null_mut(), std::ptr::null_mut(), Vec::new());
+        life.depth.set(0);
+        life.mark_dead();
+        assert!(matches!(life.may_enter(), Err(Refusal::Dead)));
+        // A dead object's outputs are dropped without a Pd call (null pointers here).
+        emit(&life, std::ptr::null_mut(), std::ptr::null_mut(), vec![Out::Error("never said".into())]);
+        assert_eq!(life.depth.get(), 0);
+    }
 }
