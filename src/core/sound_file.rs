@@ -4,21 +4,23 @@
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::{Hint, Probe};
 use std::io::{Read, SeekFrom};
-use std::sync::OnceLock;
 
-/// Symphonia's enabled formats plus AIFF, which its default probe leaves out.
-fn probe() -> &'static Probe {
-    static PROBE: OnceLock<Probe> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let mut probe = Probe::default();
-        symphonia::default::register_enabled_formats(&mut probe);
-        probe.register_all::<symphonia_format_riff::AiffReader>();
-        probe
+/// The reader for a file, chosen by its first four bytes. (Not symphonia's
+/// probe: it looks for a format's marker anywhere in the first MiB, so a
+/// FLAC stream could start past the header this module checks.)
+fn format_reader(magic: &[u8], stream: MediaSourceStream) -> Option<symphonia::core::errors::Result<Box<dyn FormatReader>>> {
+    let options = FormatOptions::default();
+    fn boxed<F: FormatReader + 'static>(r: symphonia::core::errors::Result<F>) -> symphonia::core::errors::Result<Box<dyn FormatReader>> {
+        r.map(|f| Box::new(f) as Box<dyn FormatReader>)
+    }
+    Some(match magic.get(0..4)? {
+        b"RIFF" => boxed(symphonia_format_riff::WavReader::try_new(stream, &options)),
+        b"FORM" => boxed(symphonia_format_riff::AiffReader::try_new(stream, &options)),
+        b"fLaC" => boxed(symphonia::default::formats::FlacReader::try_new(stream, &options)),
+        _ => return None,
     })
 }
 
@@ -57,14 +59,13 @@ fn mib(bytes: f64) -> String {
     format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
 }
 
-/// Reads a sound from an open file (`name` for messages, `extension` a hint
-/// for the format), resampled to `target_rate`, refused if it would take more
+/// Reads a sound (WAV, AIFF or FLAC, told by its first bytes) from an open
+/// file (`name` for messages), resampled to `target_rate`, refused if it would take more
 /// than `max_bytes` (checked from the header, while decoding and before
 /// resampling); `limit` names that limit in messages ("sound-memory", say).
 pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     mut file: R,
     name: &str,
-    extension: Option<&str>,
     target_rate: f64,
     max_bytes: usize,
     limit: &str,
@@ -78,15 +79,11 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     if let Some(rate) = header_rate(&header) {
         check_rate(name, rate)?;
     }
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = extension {
-        hint.with_extension(ext);
-    }
-    let probed = probe()
-        .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
+    let patches = flac_metadata_patches(&mut file).map_err(|e| format!("{name}: {e}"))?;
+    let stream = MediaSourceStream::new(Box::new(Patched { inner: file, at: 0, patches }), Default::default());
+    let mut format = format_reader(&header, stream)
+        .ok_or_else(|| format!("{name}: not a WAV, AIFF or FLAC file"))?
         .map_err(|e| format!("{name}: not a readable WAV/AIFF/FLAC file ({e})"))?;
-    let mut format = probed.format;
     let track = format.default_track().ok_or_else(|| format!("{name}: no audio track"))?;
     let track_id = track.id;
     let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{name}: unknown sample rate"))?;
@@ -135,6 +132,77 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     resample(Sound { channels, data }, rate, target_rate, max_bytes).map_err(|e| format!("{name}: {e}"))
 }
 
+/// FLAC metadata blocks the decoder may read: stream info, padding, seek table.
+/// The others (pictures, comments, cue sheets, application data) are not
+/// needed to play the file, and symphonia allocates what their inner length
+/// fields say before reading them (a 77-byte file asked for 3 GB: found by
+/// `cargo fuzz run sound_file`). They are shown to it as padding, which it skips.
+const FLAC_KEPT_BLOCKS: [u8; 3] = [0, 1, 3];
+const FLAC_PADDING: u8 = 1;
+/// Metadata blocks walked at most (a real file has a handful).
+const MAX_FLAC_BLOCKS: usize = 4096;
+
+/// (offset, new byte) for each FLAC metadata block header to show as padding.
+fn flac_metadata_patches<R: Read + std::io::Seek>(file: &mut R) -> std::io::Result<Vec<(u64, u8)>> {
+    let mut patches = Vec::new();
+    let mut magic = [0u8; 4];
+    let is_flac = file.read_exact(&mut magic).is_ok() && &magic == b"fLaC";
+    let mut at = 4u64;
+    while is_flac && patches.len() < MAX_FLAC_BLOCKS {
+        let mut head = [0u8; 4];
+        file.seek(SeekFrom::Start(at))?;
+        if file.read_exact(&mut head).is_err() {
+            break;
+        }
+        let (last, kind) = (head[0] & 0x80, head[0] & 0x7f);
+        if !FLAC_KEPT_BLOCKS.contains(&kind) {
+            patches.push((at, last | FLAC_PADDING));
+        }
+        at += 4 + u64::from(u32::from_be_bytes([0, head[1], head[2], head[3]]));
+        if last != 0 {
+            break;
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(patches)
+}
+
+/// The file as the decoder sees it: some bytes replaced (`flac_metadata_patches`).
+struct Patched<R> {
+    inner: R,
+    at: u64,
+    patches: Vec<(u64, u8)>,
+}
+
+impl<R: Read> Read for Patched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &(offset, byte) in &self.patches {
+            if let Some(i) = offset.checked_sub(self.at).filter(|&i| i < n as u64) {
+                buf[i as usize] = byte;
+            }
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for Patched<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.at = self.inner.seek(to)?;
+        Ok(self.at)
+    }
+}
+
+impl<R: symphonia::core::io::MediaSource> symphonia::core::io::MediaSource for Patched<R> {
+    fn is_seekable(&self) -> bool {
+        self.inner.is_seekable()
+    }
+    fn byte_len(&self) -> Option<u64> {
+        self.inner.byte_len()
+    }
+}
+
 fn check_rate(name: &str, rate: u32) -> Result<(), String> {
     if (MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ).contains(&rate) {
         Ok(())
@@ -163,11 +231,14 @@ pub fn header_rate(header: &[u8]) -> Option<u32> {
                 // fmt: format u16, channels u16, rate u32.
                 Some(u32::from_le_bytes(body.get(4..8)?.try_into().ok()?))
             } else {
-                // COMM: channels u16, frames u32, size u16, rate as 80-bit extended.
-                let exponent = u16::from_be_bytes(body.get(8..10)?.try_into().ok()?) & 0x7fff;
+                // COMM: channels u16, frames u32, size u16, rate as 80-bit extended,
+                // turned into u32 as the AIFF reader does (through f64, saturating:
+                // negative or NaN is 0).
+                let sign_and_exponent = u16::from_be_bytes(body.get(8..10)?.try_into().ok()?);
                 let mantissa = u64::from_be_bytes(body.get(10..18)?.try_into().ok()?);
-                let shift = 16383 + 63 - exponent as i32;
-                Some(if mantissa == 0 || !(0..64).contains(&shift) { 0 } else { (mantissa >> shift).min(u32::MAX as u64) as u32 })
+                let magnitude = mantissa as f64 * 2f64.powi(i32::from(sign_and_exponent & 0x7fff) - 16383 - 63);
+                let value = if sign_and_exponent & 0x8000 != 0 { -magnitude } else { magnitude };
+                Some(value as u32)
             };
         }
         at = at.checked_add(8 + size + (size & 1))?;
@@ -244,7 +315,7 @@ mod tests {
     }
 
     fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, String> {
-        read(std::io::Cursor::new(bytes), "t.wav", Some("wav"), 48000.0, max_bytes, "the test's limit")
+        read(std::io::Cursor::new(bytes), "t.wav", 48000.0, max_bytes, "the test's limit")
     }
 
     #[test]
@@ -257,6 +328,29 @@ mod tests {
         }
     }
 
+    /// A FLAC picture block whose inner length says 3 GB (found by the fuzzer):
+    /// refused or read, never allocated.
+    #[test]
+    fn flac_metadata_lengths_are_not_trusted() {
+        let mut flac = b"fLaC".to_vec();
+        // STREAMINFO (34 bytes): 4096-sample blocks, 48 kHz, mono, 16 bit, 0 samples.
+        flac.extend_from_slice(&[0x00, 0, 0, 34]);
+        flac.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, 0, 0, 0, 0, 0, 0]);
+        flac.extend_from_slice(&[0x0b, 0xb8, 0x00, 0xf0, 0, 0, 0, 0]);
+        flac.extend_from_slice(&[0; 16]);
+        // Last block: PICTURE, 16 bytes long, whose media-type length says 0xC0000000.
+        flac.extend_from_slice(&[0x86, 0, 0, 16, 0, 0, 0, 3, 0xC0, 0, 0, 0]);
+        flac.extend_from_slice(&[0; 8]);
+        let patches = flac_metadata_patches(&mut std::io::Cursor::new(&flac)).unwrap();
+        assert_eq!(patches, vec![(42, 0x81)]);
+        let mut patched = Patched { inner: std::io::Cursor::new(flac.clone()), at: 0, patches };
+        let mut seen = Vec::new();
+        patched.read_to_end(&mut seen).unwrap();
+        assert_eq!((seen[42], seen.len()), (0x81, flac.len()));
+        // Read as a whole: an answer (here: no samples), not an allocation of 3 GB.
+        let _ = read(std::io::Cursor::new(flac), "p.flac", 48000.0, MAX_SOUND_BYTES, "-");
+    }
+
     #[test]
     fn header_rates() {
         assert_eq!(header_rate(&wav(44100, 2, &[0; 4])), Some(44100));
@@ -267,6 +361,9 @@ mod tests {
         aiff.extend_from_slice(&(16383u16 + 15).to_be_bytes());
         aiff.extend_from_slice(&(48000u64 << 48).to_be_bytes());
         assert_eq!(header_rate(&aiff), Some(48000));
+        // The same rate negative (sign bit): 0 Hz to the reader (found by the fuzzer).
+        aiff[28] |= 0x80;
+        assert_eq!(header_rate(&aiff), Some(0));
     }
 
     #[test]
@@ -283,7 +380,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let junk = dir.join("junk.wav");
         std::fs::write(&junk, b"RIFF\x10\0\0\0WAVEjunkjunk").unwrap();
-        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", Some("wav"), 48000.0, MAX_SOUND_BYTES, "-").is_err());
+        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", 48000.0, MAX_SOUND_BYTES, "-").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

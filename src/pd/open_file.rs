@@ -16,10 +16,9 @@ use std::fs::File;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Component, Path};
 
-/// A sound file opened for reading, and the name to use in messages.
+/// A sound file opened for reading.
 pub struct Opened {
     pub file: File,
-    pub extension: Option<String>,
 }
 
 fn c_name(part: &std::ffi::OsStr) -> Result<CString, String> {
@@ -63,10 +62,6 @@ fn regular_file(fd: OwnedFd, what: &str) -> Result<File, String> {
     Ok(File::from(fd))
 }
 
-fn extension(path: &Path) -> Option<String> {
-    path.extension().and_then(|e| e.to_str()).map(str::to_string)
-}
-
 /// `relative` (already checked to be plain by `path_policy::check_network_path`)
 /// inside one of `folders`: the first folder that holds it wins.
 pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<Opened, String> {
@@ -93,7 +88,7 @@ pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<O
             regular_file(fd, relative)
         })();
         match attempt {
-            Ok(file) => return Ok(Opened { file, extension: extension(path) }),
+            Ok(file) => return Ok(Opened { file }),
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -106,7 +101,7 @@ pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<O
 pub fn open_trusted(path: &Path) -> Result<Opened, String> {
     let what = path.display().to_string();
     let fd = open_at(None, &c_name(path.as_os_str())?, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, &what)?;
-    Ok(Opened { file: regular_file(fd, &what)?, extension: extension(path) })
+    Ok(Opened { file: regular_file(fd, &what)? })
 }
 
 #[cfg(test)]

@@ -116,6 +116,6 @@ fn read(job: &LoadJob) -> Result<PlanarSound, String> {
             (super::open_file::open_confined(folders, relative)?, relative.clone())
         }
     };
-    let sound = sound_file::read(opened.file, &shown, opened.extension.as_deref(), job.rate, job.max_bytes, &job.limit)?;
+    let sound = sound_file::read(opened.file, &shown, job.rate, job.max_bytes, &job.limit)?;
     PlanarSound::from_sound(sound)
 }
