@@ -11,24 +11,9 @@ use harness::{Input, Patch};
 use rosc::OscType;
 use std::path::{Path, PathBuf};
 
-/// A 16-bit PCM WAV written by hand: `frames` frames of `channels` channels.
+/// A 16-bit PCM WAV written by hand: `samples` interleaved over `channels`.
 fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[i16]) {
-    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    let mut w = Vec::new();
-    w.extend_from_slice(b"RIFF");
-    w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    w.extend_from_slice(&16u32.to_le_bytes());
-    w.extend_from_slice(&1u16.to_le_bytes());
-    w.extend_from_slice(&channels.to_le_bytes());
-    w.extend_from_slice(&rate.to_le_bytes());
-    w.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
-    w.extend_from_slice(&(channels * 2).to_le_bytes());
-    w.extend_from_slice(&16u16.to_le_bytes());
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    w.extend_from_slice(&data);
-    std::fs::write(path, w).unwrap();
+    std::fs::write(path, harness::wav(rate, channels, samples)).unwrap();
 }
 
 fn sound_dir() -> PathBuf {

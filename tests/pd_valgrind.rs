@@ -78,7 +78,7 @@ fn deleting_the_object_from_its_own_outlet_is_clean() {
     let dir = std::env::temp_dir().join(format!("fsync-vg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wav = dir.join("tiny.wav");
-    std::fs::write(&wav, tiny_wav()).unwrap();
+    std::fs::write(&wav, harness::wav(48000, 1, &[0; 32])).unwrap();
     let mut polled = Patch::new(48000, "-clock logical")
         .at(0.0, Input::Control(format!("load a {}", wav.display())))
         .at(0.0, Input::Control(format!("load b {}", wav.display())))
@@ -92,21 +92,6 @@ fn deleting_the_object_from_its_own_outlet_is_clean() {
         assert_eq!(run.status_with(selector).len(), 1, "the object is gone after its first {selector}: {:?}", run.status);
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// 16-bit mono PCM WAV, 48 kHz, 32 frames.
-fn tiny_wav() -> Vec<u8> {
-    let data = [0u8; 64];
-    let mut w = b"RIFF".to_vec();
-    w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    for (value, bytes) in [(16u32, 4), (1, 2), (1, 2), (48000, 4), (96000, 4), (2, 2), (16, 2)] {
-        w.extend_from_slice(&value.to_le_bytes()[..bytes]);
-    }
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    w.extend_from_slice(&data);
-    w
 }
 
 /// The status outlet looped back into the inlet: `packet` answers go back in
