@@ -157,18 +157,22 @@ impl<K: Copy + PartialEq> Engine<K> {
                 Ok(c) => commands.push((m.when, address, c)),
                 Err(e) => return vec![Output::Error { kind: "args", detail: e.to_string() }],
             }
-            // The path's lexical rules, now: a refused /load drops its whole packet
-            // (the file itself is checked by the loader as it opens it).
-            if let Some((_, _, Command::Load { name, path })) = commands.last()
-                && let Err(e) = path_policy::check_network_path(path, !self.settings.sound_dirs.is_empty())
-            {
-                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
-            }
         }
         if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {
             let shown: String = name.chars().take(40).collect();
             let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
             return vec![Output::Error { kind: "names", detail }];
+        }
+        // The path's lexical rules, now: a refused /load drops its whole packet (the
+        // file itself is checked by the loader as it opens it). After the name budget:
+        // the refusal names the sound, which the shell interns.
+        let any_folder = !self.settings.sound_dirs.is_empty();
+        for (_, _, c) in &commands {
+            if let Command::Load { name, path } = c
+                && let Err(e) = path_policy::check_network_path(path, any_folder)
+            {
+                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
+            }
         }
         if self.dedupe.is_repeat(&bytes, arrival_ms, self.settings.dedupe_ms) {
             let address = commands.first().map_or("/", |(_, a, _)| a.as_str());

@@ -268,3 +268,16 @@ fn refused_load_drops_the_whole_bundle() {
     let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);
     assert!(out.iter().any(|o| matches!(o, Output::Load { path, from_network: true, .. } if path == "kit/kick.wav")), "{out:?}");
 }
+
+/// A refused `/load` names its sound on the outlet (`error load <name>`), so the
+/// name budget applies to it first: past the budget, a new name is `error names`.
+#[test]
+fn refused_load_names_count_against_the_name_budget() {
+    let mut e = logical(LatePolicy::Join);
+    for i in 0..crate::core::name_budget::MAX_NETWORK_NAMES {
+        send(&mut e, &OscPacket::Message(OscMessage { addr: format!("/n{i}"), args: vec![] }), 0.0);
+    }
+    let load = OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())] });
+    let out = send(&mut e, &load, 0.0);
+    assert!(matches!(out.as_slice(), [Output::Error { kind: "names", .. }]), "{out:?}");
+}

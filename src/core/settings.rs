@@ -64,7 +64,7 @@ impl Default for Settings {
 
 pub const MAX_VOICES: usize = 256;
 pub const MAX_QUEUE: usize = 65_536;
-/// Loaded sounds per object, in MiB of f32 samples: e.g. 45 minutes of stereo at 48 kHz.
+/// Loaded sounds per object, in MiB of f32 samples: e.g. 46 minutes of mono or 23 of stereo at 48 kHz.
 pub const DEFAULT_SOUND_MEMORY_MIB: usize = 512;
 pub const MAX_SOUND_MEMORY_MIB: usize = 65_536;
 
