@@ -26,3 +26,15 @@ if rustup toolchain list 2>/dev/null | grep -q nightly; then
 else
   echo "fuzz: skipped (no nightly toolchain here; cargo fuzz needs one)"
 fi
+# A bounded fuzz pass over the loader's decoding path (WAV/AIFF/FLAC headers and data).
+if rustup toolchain list 2>/dev/null | grep -q nightly; then
+  corpus=$(mktemp -d)
+  if cargo +nightly fuzz run sound_file "$corpus" fuzz/corpus/sound_file -- -max_total_time=60 -rss_limit_mb=2048 -max_len=65536 >"$corpus.log" 2>&1; then
+    echo "fuzz sound_file: 60 s, no crash: $(grep -E '^Done' "$corpus.log")"
+    rm -rf "$corpus" "$corpus.log"
+  else
+    grep -m 3 -A 1 -E 'panicked|ERROR|past the cap' "$corpus.log" || true
+    echo "fuzz sound_file: FAILED (the input is in fuzz/artifacts/sound_file)"
+    exit 1
+  fi
+fi

@@ -322,3 +322,22 @@ fn array_renamed_or_rewritten_while_playing() {
     assert_eq!(last + 1, 2400 / 64 * 64, "renamed at 50 ms: the voice ends at that block");
     assert_eq!(run.status_with("missing"), vec!["missing src"]);
 }
+
+/// An array that shares its name with a `[r name]` and a `[v name]` (Pd binds
+/// the name to a bindlist) plays, as `tabplay~` plays it; and with no array
+/// under the name, only a `[r]`, it is `missing`.
+#[test]
+fn array_sharing_its_name_with_receive_and_value_plays() {
+    let mut patch = Patch::new(48000, "-clock logical")
+        .array("src", ramp(100))
+        .packet(0.0, good_at(0.010))
+        .packet(1.0, bytes(&at(0.020, vec![play("lonely")])))
+        .length(60.0);
+    patch.extra = vec!["#X obj 10 600 r src;".into(), "#X obj 10 630 v src;".into(), "#X obj 10 660 r lonely;".into()];
+    let run = patch.run();
+    assert_eq!(harness::onset_of_ramp(&run.samples, 0), Some(480), "{}", run.stderr);
+    assert_eq!(run.samples[480..580], ramp(100)[..]);
+    assert!(run.status_with("missing").iter().all(|s| *s == "missing lonely"), "{:?}", run.status);
+    assert_eq!(run.status_with("missing").len(), 1, "{:?}", run.status);
+    assert!(!run.stderr.contains("multiply defined"), "no warning from a lookup: {}", run.stderr);
+}

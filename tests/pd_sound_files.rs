@@ -11,24 +11,9 @@ use harness::{Input, Patch};
 use rosc::OscType;
 use std::path::{Path, PathBuf};
 
-/// A 16-bit PCM WAV written by hand: `frames` frames of `channels` channels.
+/// A 16-bit PCM WAV written by hand: `samples` interleaved over `channels`.
 fn write_wav(path: &Path, rate: u32, channels: u16, samples: &[i16]) {
-    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
-    let mut w = Vec::new();
-    w.extend_from_slice(b"RIFF");
-    w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
-    w.extend_from_slice(b"WAVEfmt ");
-    w.extend_from_slice(&16u32.to_le_bytes());
-    w.extend_from_slice(&1u16.to_le_bytes());
-    w.extend_from_slice(&channels.to_le_bytes());
-    w.extend_from_slice(&rate.to_le_bytes());
-    w.extend_from_slice(&(rate * channels as u32 * 2).to_le_bytes());
-    w.extend_from_slice(&(channels * 2).to_le_bytes());
-    w.extend_from_slice(&16u16.to_le_bytes());
-    w.extend_from_slice(b"data");
-    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    w.extend_from_slice(&data);
-    std::fs::write(path, w).unwrap();
+    std::fs::write(path, harness::wav(rate, channels, samples)).unwrap();
 }
 
 fn sound_dir() -> PathBuf {
@@ -91,18 +76,28 @@ fn network_load_only_inside_allowed_folders() {
     write_wav(&dir.join("kit/kick.wav"), 48000, 1, &[16384; 48]);
     write_wav(&dir.join("secret.wav"), 48000, 1, &[16384; 48]);
     let load = |name: &str, path: &str| bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]));
+    std::os::unix::fs::symlink(dir.join("kit/kick.wav"), dir.join("kit/link.wav")).unwrap();
+    let load_packet = |name: &str, path: &str| osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]);
     let mut patch = Patch::new(48000, &format!("-clock logical -sounds {}", dir.join("kit").display()))
+        .array("tone", vec![0.5; 10])
         .packet(0.0, load("ok", "kick.wav"))
         .packet(10.0, load("up", "../secret.wav"))
         .packet(20.0, load("abs", &dir.join("secret.wav").display().to_string()))
         .packet(30.0, load("none", "nothere.wav"))
+        // A symlink below the folder is not followed, even one leading inside it.
+        .packet(40.0, load("link", "link.wav"))
+        // A refused /load drops its whole bundle: this /play never plays.
+        .packet(50.0, bytes(&at(0.45, vec![play("tone"), load_packet("bad", "../secret.wav")])))
         .packet(400.0, bytes(&at(0.5, vec![play("ok")])))
         .length(600.0);
     patch.realtime = true;
     let run = patch.run();
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(run.status_with("loaded"), vec!["loaded ok 48 1"], "{}", run.stderr);
-    assert_eq!(run.status_with("error load"), vec!["error load up", "error load abs", "error load none"], "{}", run.stderr);
+    let mut errors = run.status_with("error load");
+    errors.sort();
+    assert_eq!(errors, vec!["error load abs", "error load bad", "error load link", "error load none", "error load up"], "{}", run.stderr);
+    assert_eq!(run.status_with("scheduled").len(), 1, "only the last /play was scheduled: {:?}", run.status);
     assert_eq!(run.first_nonzero(), Some(24000));
 }
 
@@ -128,4 +123,89 @@ fn aiff_and_flac_load_too() {
     let mut loaded = run.status_with("loaded");
     loaded.sort();
     assert_eq!(loaded, vec!["loaded aiff 441 1", "loaded flac 441 1"], "{}", run.stderr);
+}
+
+/// Files that broke 0.2's loader: a WAV at 0 Hz (symphonia panics: the load
+/// never answered and after four every load was `busy`), a WAV at 1 Hz (the
+/// resampler asked for gigabytes and Pd aborted), a FIFO (blocked a worker).
+/// Each is `error load <name>` with a console line, and loads still work after
+/// (the good one's `loaded` switches DSP on again from the outlet).
+#[test]
+fn broken_files_fail_cleanly_and_loading_goes_on() {
+    let dir = sound_dir();
+    write_wav(&dir.join("kit/kick.wav"), 48000, 1, &[16384; 48]);
+    write_wav(&dir.join("kit/zero.wav"), 0, 1, &[16384; 48]);
+    // 50 000 frames at 1 Hz: 2.4 G frames (9.6 GB) at 48 kHz.
+    write_wav(&dir.join("kit/slow.wav"), 1, 1, &vec![100; 50_000]);
+    assert!(std::process::Command::new("mkfifo").arg(dir.join("kit/pipe.wav")).status().unwrap().success());
+    let load = |name: &str, path: &str| bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]));
+    let mut patch = Patch::new(48000, &format!("-clock logical -sounds {}", dir.join("kit").display()));
+    // Six rate-0 loads: more than the four loads that may be under way at once.
+    for i in 0..6 {
+        patch = patch.packet(i as f64 * 40.0, load(&format!("zero{i}"), "zero.wav"));
+    }
+    patch = patch
+        .packet(300.0, load("slow", "slow.wav"))
+        .packet(340.0, load("pipe", "pipe.wav"))
+        .packet(600.0, load("ok", "kick.wav"))
+        .packet(800.0, bytes(&at(0.9, vec![play("ok")])))
+        .length(1000.0);
+    // `loaded` → `; pd dsp 1`: Pd calls the dsp method while the object emits.
+    patch.extra = vec!["#X obj 10 600 r status-bus;".into(), "#X obj 10 630 route loaded;".into(), "#X msg 10 660 \\; pd dsp 1;".into()];
+    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
+    patch.realtime = true;
+    let run = patch.run();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(run.exit_ok, "Pd must survive: {}", run.stderr);
+    let mut errors = run.status_with("error load");
+    errors.sort();
+    assert_eq!(errors, vec!["error load pipe", "error load slow", "error load zero0", "error load zero1", "error load zero2", "error load zero3", "error load zero4", "error load zero5"], "{}", run.stderr);
+    assert_eq!(run.status_with("loaded"), vec!["loaded ok 48 1"], "{}", run.stderr);
+    assert!(run.status_with("dropped busy").is_empty(), "{:?}", run.status);
+    let console = run.errors().join("\n");
+    assert!(console.contains("sample rate 0 Hz"), "{console}");
+    assert!(console.contains("sample rate 1 Hz"), "{console}");
+    assert!(console.contains("not a regular file"), "{console}");
+    assert_eq!(run.first_nonzero(), Some(43200));
+}
+
+/// One 5.8 MB file (2.9 M frames of 16-bit mono = 11.6 MB of f32) loaded
+/// under 256 names would take 2.9 GB: the object's sound memory stops it
+/// (here `-sound-memory 64`: 5 fit; then `sound-memory 128` lets 5 more in).
+#[test]
+fn sound_memory_is_bounded_per_object() {
+    let dir = sound_dir();
+    write_wav(&dir.join("kit/big.wav"), 48000, 1, &vec![1000; 2_900_000]);
+    let file = dir.join("kit/big.wav");
+    assert!(std::fs::metadata(&file).unwrap().len() > 5_800_000);
+    let mut patch = Patch::new(48000, "-clock logical -sound-memory 64");
+    // Each answer (`loaded` or `error load`) asks for the next load: 256 in all.
+    patch.extra = vec![
+        "#X obj 10 600 r status-bus;".into(),
+        "#X obj 10 630 route loaded error;".into(),
+        "#X obj 10 660 t b;".into(),
+        "#X obj 10 690 f;".into(),
+        "#X obj 60 690 + 1;".into(),
+        "#X obj 10 720 moses 256;".into(),
+        format!("#X msg 10 750 load n\\$1 {};", file.display()),
+        "#X obj 10 780 s fsync-in;".into(),
+        "#X obj 200 660 r more-memory;".into(),
+        "#X msg 200 690 sound-memory 128;".into(),
+    ];
+    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0), (1, 1, 2, 0), (2, 0, 3, 0), (3, 0, 4, 0), (4, 0, 3, 1), (3, 0, 5, 0), (5, 0, 6, 0), (6, 0, 7, 0), (8, 0, 9, 0), (9, 0, 7, 0)];
+    patch = patch
+        .at(0.0, Input::Control(format!("load first {}", file.display())))
+        .at(8000.0, Input::Global("more-memory bang".into()))
+        .at(8010.0, Input::Control(format!("load again {}", file.display())))
+        .length(9000.0);
+    patch.realtime = true;
+    let run = patch.run();
+    let _ = std::fs::remove_dir_all(&dir);
+    let loaded = run.status_with("loaded").len();
+    let refused = run.status_with("error load").len();
+    assert_eq!(loaded + refused, 258, "every load answered: {loaded} loaded, {refused} refused\n{}", run.stderr);
+    // 64 MiB / 11.6 MB = 5 sounds; then 128 MiB: one more.
+    assert_eq!(loaded, 6, "{:?}", run.status_with("loaded"));
+    assert_eq!(run.status_with("loaded").last(), Some(&"loaded again 2.9e+06 1"));
+    assert!(run.errors().iter().any(|l| l.contains("sound-memory")), "{}", run.stderr);
 }

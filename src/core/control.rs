@@ -5,7 +5,7 @@ use super::input::address_map::{self, MapEntry, MatchArg};
 use super::atom::Atom;
 use super::input::command::ForwardAtom;
 use super::engine::Engine;
-use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_VOICES};
+use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_SOUND_MEMORY_MIB, MAX_VOICES};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Control {
@@ -35,6 +35,8 @@ pub enum Control {
     Load { name: String, path: String },
     /// `sounds <folder>`: allow `/load` from this folder.
     Sounds(String),
+    /// `sound-memory <MiB>`: most memory the object's loaded sounds may take.
+    SoundMemory(usize),
     /// `arrays <name> [<array>…]`: `/play <name>` plays these arrays across
     /// the outlets, one per outlet (no arrays: forget the set).
     Arrays { name: String, members: Vec<String> },
@@ -42,7 +44,7 @@ pub enum Control {
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -101,6 +103,7 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             _ => Err("usage: load <name> <path>".to_string()),
         },
         "sounds" => word().map(|d| Control::Sounds(d.to_string())),
+        "sound-memory" => number().and_then(|n| settings::check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(Control::SoundMemory),
         "arrays" => match args {
             [Atom::Symbol(name), members @ ..] => members
                 .iter()
@@ -156,7 +159,10 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::QueryClock | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Sounds(_) | Control::Arrays { .. } => {}
+        Control::Sounds(ref dir) => engine.settings.sound_dirs.push(dir.clone()),
+        // (Sounds already loaded stay; the next load must fit.)
+        Control::SoundMemory(mib) => engine.settings.sound_memory_mib = mib,
+        Control::QueryClock | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Arrays { .. } => {}
     }
     None
 }

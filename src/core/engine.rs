@@ -11,6 +11,7 @@ use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
+use super::load::path_policy;
 use super::report::{DropReason, Report, ReportRing};
 use super::play::samples::SampleStore;
 use super::settings::{ClockMode, LatePolicy, Settings};
@@ -87,6 +88,8 @@ pub enum Output<K> {
     Load { name: String, path: String, from_network: bool },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
     Error { kind: &'static str, detail: String },
+    /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
+    LoadRefused { name: String, detail: String },
 }
 
 #[derive(Debug)]
@@ -203,6 +206,17 @@ impl<K: Copy + PartialEq> Engine<K> {
             let shown = console::shorten(name, console::MAX_NAME_CHARS);
             let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
             return self.refuse("names", &detail, arrival_ms);
+        }
+        // The path's lexical rules, now: a refused /load drops its whole packet (the
+        // file itself is checked by the loader as it opens it). After the name budget:
+        // the refusal names the sound, which the shell interns.
+        let any_folder = !self.settings.sound_dirs.is_empty();
+        for (_, _, c) in &commands {
+            if let Command::Load { name, path } = c
+                && let Err(e) = path_policy::check_network_path(path, any_folder)
+            {
+                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
+            }
         }
         // Only a timed bundle can be a redundant copy: bare messages and "immediately" repeat on purpose.
         let timetag = commands.iter().find_map(|(when, _, _)| match when {

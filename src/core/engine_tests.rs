@@ -382,3 +382,36 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
     let at = 200.0 * 64.0 / 48.0;
     assert!((e.wall_now_s(at, &clock, 0.0) - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
 }
+
+/// A bundle whose `/load` names a path the policy refuses is dropped whole:
+/// its `/play` does not play (docs: one bad message rejects the packet).
+#[test]
+fn refused_load_drops_the_whole_bundle() {
+    let load = |path: &str| OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("k".into()), OscType::String(path.into())] });
+    let mut allowed = logical(LatePolicy::Join);
+    allowed.settings.sound_dirs.push("sounds".into());
+    let mut none_allowed = logical(LatePolicy::Join);
+    for (allowed_here, path) in [(true, "../secret.wav"), (true, "/etc/passwd"), (false, "kick.wav")] {
+        let e = if allowed_here { &mut allowed } else { &mut none_allowed };
+        let out = send(e, &at_seconds(0.0, vec![play("src", vec![]), load(path)]), 0.0);
+        assert!(matches!(out.as_slice(), [Output::LoadRefused { name, .. }] if name == "k"), "{path}: {out:?}");
+        let mut block = [0.0; 64];
+        e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+        assert!(block.iter().all(|&x| x == 0.0), "{path}: the bundle's /play played");
+    }
+    let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);
+    assert!(out.iter().any(|o| matches!(o, Output::Load { path, from_network: true, .. } if path == "kit/kick.wav")), "{out:?}");
+}
+
+/// A refused `/load` names its sound on the outlet (`error load <name>`), so the
+/// name budget applies to it first: past the budget, a new name is `error names`.
+#[test]
+fn refused_load_names_count_against_the_name_budget() {
+    let mut e = logical(LatePolicy::Join);
+    for i in 0..crate::core::input::name_budget::MAX_NETWORK_NAMES {
+        send(&mut e, &OscPacket::Message(OscMessage { addr: format!("/n{i}"), args: vec![] }), 0.0);
+    }
+    let load = OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())] });
+    let out = send(&mut e, &load, 0.0);
+    assert!(matches!(out.as_slice(), [Output::Error { kind: "names", .. }]), "{out:?}");
+}

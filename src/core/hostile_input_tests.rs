@@ -117,7 +117,8 @@ fn forward_queue_is_bounded_in_bytes() {
 
 #[test]
 fn two_thousand_refused_messages_make_one_console_line() {
-    let mut e = engine(Settings::default());
+    // (A folder for /load, so that the lexical path check lets a.wav through.)
+    let mut e = engine(Settings { sound_dirs: vec!["sounds".into()], ..Settings::default() });
     // One packet: 2000 bad /play messages → one error, and nothing happens.
     let bad_plays: Vec<OscPacket> = (0..2000).map(|_| message("/play", vec![])).collect();
     let out = send(&mut e, &bundle_at(0, 1, bad_plays), 0.0);

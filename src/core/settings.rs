@@ -41,6 +41,8 @@ pub struct Settings {
     pub sound_dirs: Vec<String>,
     /// Signal outlets (`-channels`); fixed when the object is created.
     pub channels: usize,
+    /// `-sound-memory <MiB>`: most memory all of the object's loaded sounds may take.
+    pub sound_memory_mib: usize,
 }
 
 impl Default for Settings {
@@ -58,6 +60,7 @@ impl Default for Settings {
             maps: Vec::new(),
             sound_dirs: Vec::new(),
             channels: 1,
+            sound_memory_mib: DEFAULT_SOUND_MEMORY_MIB,
         }
     }
 }
@@ -68,6 +71,9 @@ pub const MAX_QUEUE: usize = 65_536;
 /// 65 000 `nil` arguments still fits (56 bytes a nil argument queued).
 pub const DEFAULT_FORWARD_BYTES: usize = 4 << 20;
 pub const MAX_FORWARD_BYTES: usize = 1 << 30;
+/// Loaded sounds per object, in MiB of f32 samples: e.g. 46 minutes of mono or 23 of stereo at 48 kHz.
+pub const DEFAULT_SOUND_MEMORY_MIB: usize = 512;
+pub const MAX_SOUND_MEMORY_MIB: usize = 65_536;
 
 pub fn parse_clock(word: &str) -> Result<ClockMode, String> {
     match word {
@@ -117,7 +123,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels -sound-memory", other.describe()));
                 i += 1;
                 continue;
             }
@@ -158,6 +164,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
+            "-sound-memory" => number(value).and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(|n| s.sound_memory_mib = n),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))

@@ -1,11 +1,11 @@
 //! Pd arrays as the core's sample store. Looked up by name every block, never
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
-use super::ffi::garray_class;
+use super::ffi::{garray_class, BindList, ClassHead};
 use crate::core::array_sets::ArraySets;
 use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
 use crate::core::sound_bank::SoundBank;
-use pd_sys::{_garray as t_garray, t_symbol, t_word};
+use pd_sys::{_garray as t_garray, t_pd, t_symbol, t_word};
 
 /// An array name interned as a Pd symbol: the key the engine stores.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,25 +48,64 @@ impl SampleView for WordView<'_> {
     }
 }
 
+/// `gensym("bindlist")`: the name of Pd's class for a symbol bound several times
+/// (the class itself is static in m_pd.c), interned once in `setup`.
+static mut BINDLIST_NAME: *mut t_symbol = std::ptr::null_mut();
+
+pub fn setup() {
+    // SAFETY: called once from the class setup in Pd's thread, before any perform routine.
+    unsafe { BINDLIST_NAME = super::atoms::gensym("bindlist") };
+}
+
+/// The array bound to `key`'s name: `s_thing` itself, or the last array in its
+/// bindlist (what `pd_findbyclass`, and so `tabplay~`, finds) when other objects
+/// (`[r name]`, `[v name]`, a second array) share the name. Walked by hand:
+/// `pd_findbyclass` posts a warning (allocating) for a name bound twice.
+/// Real-time safe: pointer reads only.
+fn bound_array(key: Key) -> Option<*mut t_pd> {
+    // Symbols are never freed; s_thing is null or points at a live t_pd whose
+    // first word is its class, and a class starts with its name (ClassHead).
+    // SAFETY: (above) a bindlist is a BindList whose elements are live until unbound;
+    // Pd runs DSP and messages in one thread: nothing is unbound or freed as we read.
+    unsafe {
+        let thing = (*key.0).s_thing;
+        if thing.is_null() {
+            return None;
+        }
+        if *thing == garray_class {
+            return Some(thing);
+        }
+        let class = *thing as *const ClassHead;
+        if class.is_null() || BINDLIST_NAME.is_null() || (*class).c_name != BINDLIST_NAME {
+            return None;
+        }
+        let mut found = None;
+        let mut element = (*(thing as *const BindList)).b_list;
+        // (Bounded by the list, which Pd keeps finite; the cap guards against a cycle.)
+        let mut steps = 0;
+        while !element.is_null() && steps < 100_000 {
+            let who = (*element).e_who;
+            if !who.is_null() && *who == garray_class {
+                found = Some(who);
+            }
+            element = (*element).e_next;
+            steps += 1;
+        }
+        found
+    }
+}
+
 /// The Pd array bound to `key`'s name, as it is now.
 fn pd_array<'a>(key: Key) -> Option<WordView<'a>> {
-    {
-        // Real-time safe lookup: only an array bound alone to the name counts
-        // (pd_findbyclass would post a warning, which allocates, for a name bound twice).
-        // SAFETY: symbols are never freed; s_thing is null or points at a live t_pd whose
-        // first word is its class; Pd runs DSP and messages in one thread, so nothing
-        // is freed while we read.
-        unsafe {
-            let thing = (*key.0).s_thing;
-            if thing.is_null() || *thing != garray_class {
-                return None;
-            }
-            let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());
-            if pd_sys::garray_getfloatwords(thing as *mut t_garray, &mut len, &mut words) == 0 || words.is_null() || len < 0 {
-                return None;
-            }
-            // Valid until the array is resized or freed: not within this block.
-            Some(WordView(std::slice::from_raw_parts(words, len as usize)))
+    let array = bound_array(key)?;
+    // SAFETY: `array` is a live garray (its class checked in bound_array); Pd's
+    // thread, nothing frees it during this block.
+    unsafe {
+        let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());
+        if pd_sys::garray_getfloatwords(array as *mut t_garray, &mut len, &mut words) == 0 || words.is_null() || len < 0 {
+            return None;
         }
+        // Valid until the array is resized or freed: not within this block.
+        Some(WordView(std::slice::from_raw_parts(words, len as usize)))
     }
 }

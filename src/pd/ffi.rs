@@ -1,6 +1,29 @@
 //! What pd-sys lacks but Pd 0.53 exports (checked with `nm -D /usr/bin/pd`).
 
-use pd_sys::_class as t_class;
+use pd_sys::{_class as t_class, t_pd, t_symbol};
+
+/// The start of Pd's `struct _class` (m_imp.h; unchanged since Pd 0.3x): only
+/// the name is read, to tell a bindlist from other things bound to a symbol.
+#[repr(C)]
+pub struct ClassHead {
+    pub c_name: *mut t_symbol,
+}
+
+/// m_pd.c's `t_bindelem`: one object bound to a symbol that has several.
+/// Only these two leading fields are read (some Pd forks add fields after them).
+#[repr(C)]
+pub struct BindElem {
+    pub e_who: *mut t_pd,
+    pub e_next: *mut BindElem,
+}
+
+/// m_pd.c's `t_bindlist`: what a symbol's `s_thing` is when several objects are
+/// bound to it (an array and a `[r name]`, say).
+#[repr(C)]
+pub struct BindList {
+    pub b_pd: t_pd,
+    pub b_list: *mut BindElem,
+}
 
 unsafe extern "C" {
     /// m_pd.h: the class of arrays, needed to tell an array from other things bound to a name.

@@ -1,99 +1,127 @@
-//! Sound files are read on a worker thread (reading and decoding can take
-//! long; Pd's thread must never wait), then handed back through a channel that
-//! a Pd clock polls. Few loads at a time: a flood of `/load` packets cannot
-//! start threads without end.
+//! `load` / `/load`: sound files are opened and decoded on the worker pool
+//! (`worker.rs`; Pd's thread never waits), then handed back through a channel
+//! that a Pd clock polls. Few loads at a time per object: a flood of `/load`
+//! packets cannot queue work without end. Every result ends up as `Out`s for
+//! the emitter; nothing here calls an outlet.
 
 use super::arrays::Key;
 use super::atoms::{float, gensym, symbol};
-use super::object::{FsyncTilde, State};
-use super::output::send;
+use super::emit::Out;
+use super::worker::{self, LoadJob, LoadResult, Source};
 use crate::core::path_policy;
-use crate::core::sound_bank::PlanarSound;
-use crate::core::sound_file;
+use crate::core::sound_bank::SoundBank;
+use crate::core::sound_file::MAX_SOUND_BYTES;
+use pd_sys::_clock as t_clock;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 pub const MAX_PENDING_LOADS: usize = 4;
 const POLL_MS: f64 = 10.0;
 
-/// The sound's name (interned back in Pd's thread: symbols are not Send) and
-/// what was read: the sound, and how many channels the file had.
-pub type LoadResult = (String, Result<PlanarSound, String>);
-
 pub struct Loader {
     sender: mpsc::Sender<LoadResult>,
     receiver: mpsc::Receiver<LoadResult>,
-    pub pending: usize,
-    /// Folders `/load` may read from (`-sounds`, `sounds`).
-    pub allowed: Vec<PathBuf>,
+    pending: usize,
     /// The patch's folder: relative paths of `load` and `-sounds` start there.
-    pub patch_dir: PathBuf,
+    patch_dir: PathBuf,
+    clock: *mut t_clock,
+}
+
+/// What a load request needs to know about the object.
+pub struct Request<'a> {
+    pub name: &'a str,
+    pub path: &'a str,
+    pub from_network: bool,
+    /// `-sounds` / `sounds` folders as given (relative to the patch).
+    pub sound_dirs: &'a [String],
+    pub rate: f64,
+    pub sound_memory_bytes: usize,
+}
+
+/// A name from the network, short enough for a console line.
+pub fn shown(name: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    match name.char_indices().nth(MAX_CHARS) {
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+        None => name.to_string(),
+    }
+}
+
+fn error_load(name: &str, detail: &str) -> [Out; 2] {
+    [Out::Error(format!("load {}: {detail}", shown(name))), Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))])]
 }
 
 impl Loader {
-    pub fn new(patch_dir: PathBuf, dirs: &[String]) -> Loader {
+    /// `clock` calls `poll` (it belongs to the object; freed by the object).
+    pub fn new(patch_dir: PathBuf, clock: *mut t_clock) -> Loader {
         let (sender, receiver) = mpsc::channel();
-        let allowed = dirs.iter().map(|d| path_policy::resolve_for_patch(d, &patch_dir)).collect();
-        Loader { sender, receiver, pending: 0, allowed, patch_dir }
+        Loader { sender, receiver, pending: 0, patch_dir, clock }
     }
-}
 
-/// Starts reading `path` as sound `name` (control thread).
-pub fn request(state: &mut State, name: &str, path: &str, from_network: bool) {
-    let resolved = if from_network {
-        path_policy::resolve_for_network(path, &state.loader.allowed)
-    } else {
-        Ok(path_policy::resolve_for_patch(path, &state.loader.patch_dir))
-    };
-    let path = match resolved {
-        Ok(p) => p,
-        Err(e) => {
-            FsyncTilde::error(state.owner, &format!("load {name}: {e}"));
-            return send(state, "error", vec![symbol(gensym("load")), symbol(gensym(name))]);
-        }
-    };
-    if state.loader.pending >= MAX_PENDING_LOADS {
-        FsyncTilde::error(state.owner, &format!("load {name}: {MAX_PENDING_LOADS} loads already under way"));
-        return send(state, "dropped", vec![symbol(gensym("busy")), symbol(gensym("/load"))]);
-    }
-    let sender = state.loader.sender.clone();
-    let rate = state.engine.sample_rate();
-    let label = name.to_string();
-    let spawned = std::thread::Builder::new().name("fsync~ load".into()).spawn(move || {
-        let sound = sound_file::read(&path, rate).and_then(|s| PlanarSound::from_interleaved(&s));
-        let _ = sender.send((label, sound));
-    });
-    match spawned {
-        Ok(_) => {
-            state.loader.pending += 1;
-            // SAFETY: our clock, in Pd's thread.
-            unsafe { pd_sys::clock_delay(state.load_clock, POLL_MS) };
-        }
-        Err(e) => FsyncTilde::error(state.owner, &format!("load {name}: no thread: {e}")),
-    }
-}
-
-/// The load clock: installs what finished, and polls again while loads are under way.
-pub fn poll(state: &mut State) {
-    while let Ok((name, result)) = state.loader.receiver.try_recv() {
-        let key = Key(gensym(&name));
-        state.loader.pending = state.loader.pending.saturating_sub(1);
-        let outcome = result.and_then(|sound| {
-            let (frames, channels) = (sound.frames(), sound.channels());
-            state.bank.insert(key, sound).map(|_| (frames, channels))
-        });
-        match outcome {
-            Ok((frames, channels)) => {
-                send(state, "loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)]);
+    /// Hands the load to a worker (Pd's thread: no filesystem call here).
+    pub fn request(&mut self, r: Request, bank: &SoundBank<Key>) -> Vec<Out> {
+        let source = if r.from_network {
+            // (The engine checked the path's form already; the file is checked as it is opened.)
+            if let Err(e) = path_policy::check_network_path(r.path, !r.sound_dirs.is_empty()) {
+                return error_load(r.name, &e).into();
             }
-            Err(e) => {
-                FsyncTilde::error(state.owner, &format!("load {name}: {e}"));
-                send(state, "error", vec![symbol(gensym("load")), symbol(key.0)]);
-            }
+            let folders = r.sound_dirs.iter().map(|d| path_policy::resolve_for_patch(d, &self.patch_dir)).collect();
+            Source::Network { folders, relative: r.path.to_string() }
+        } else {
+            Source::Patch(path_policy::resolve_for_patch(r.path, &self.patch_dir))
+        };
+        if self.pending >= MAX_PENDING_LOADS {
+            return vec![
+                Out::Error(format!("load {}: {MAX_PENDING_LOADS} loads already under way", shown(r.name))),
+                Out::status("dropped", vec![symbol(gensym("busy")), symbol(gensym("/load"))]),
+            ];
         }
-    }
-    if state.loader.pending > 0 {
+        // What is left of the object's sound memory (a sound of the same name is replaced).
+        let key = Key(gensym(r.name));
+        let left = r.sound_memory_bytes.saturating_sub(bank.bytes() - bank.bytes_of(key));
+        let limit = if left < MAX_SOUND_BYTES {
+            format!("what is left of the object's sound-memory of {} MiB", r.sound_memory_bytes / (1024 * 1024))
+        } else {
+            format!("the {} MiB one sound may take", MAX_SOUND_BYTES / (1024 * 1024))
+        };
+        let job = LoadJob { name: r.name.to_string(), source, rate: r.rate, max_bytes: left.min(MAX_SOUND_BYTES), limit, reply: self.sender.clone() };
+        if !worker::load(job) {
+            return error_load(r.name, "no worker thread could be started").into();
+        }
+        self.pending += 1;
         // SAFETY: our clock, in Pd's thread.
-        unsafe { pd_sys::clock_delay(state.load_clock, POLL_MS) };
+        unsafe { pd_sys::clock_delay(self.clock, POLL_MS) };
+        Vec::new()
+    }
+
+    /// The load clock: installs what finished, and polls again while loads are under way.
+    pub fn poll(&mut self, bank: &mut SoundBank<Key>, sound_memory_bytes: usize) -> Vec<Out> {
+        let mut outs = Vec::new();
+        while let Ok((name, result)) = self.receiver.try_recv() {
+            let key = Key(gensym(&name));
+            self.pending = self.pending.saturating_sub(1);
+            let installed = result.and_then(|sound| {
+                let (frames, channels) = (sound.frames(), sound.channels());
+                match bank.insert(key, sound, sound_memory_bytes) {
+                    Ok(replaced) => {
+                        worker::free(replaced);
+                        Ok((frames, channels))
+                    }
+                    Err(refused) => {
+                        worker::free(refused.sound);
+                        Err(refused.reason)
+                    }
+                }
+            });
+            match installed {
+                Ok((frames, channels)) => outs.push(Out::status("loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)])),
+                Err(e) => outs.extend(error_load(&name, &e)),
+            }
+        }
+        if self.pending > 0 {
+            // SAFETY: our clock, in Pd's thread.
+            unsafe { pd_sys::clock_delay(self.clock, POLL_MS) };
+        }
+        outs
     }
 }

@@ -1,113 +1,66 @@
-//! The Pd object: its C layout, creation, deletion and message methods.
+//! The object's handlers: creation, deletion, packets and control messages.
+//! Each takes `&mut State` and returns what should go out (`Out`s); none calls
+//! an outlet (`entry.rs` emits after the borrow ends).
 
 use super::arrays::Key;
-use super::atoms::{self, gensym};
 use super::clock::{reading, with_clock};
+use super::atoms::{self, gensym};
+use super::emit::Out;
 use super::ffi;
-use super::output;
+use super::loader::Loader;
+use super::reports;
+use super::state::{Fault, State};
+use super::worker;
+use crate::core::array_sets::ArraySets;
 use crate::core::atom::Atom;
 use crate::core::block_clock::BlockClock;
 use crate::core::control::{self, Control};
 use crate::core::engine::Engine;
-use crate::core::settings;
-use crate::core::array_sets::ArraySets;
+use crate::core::settings::Settings;
 use crate::core::sound_bank::SoundBank;
-use super::loader::{self, Loader};
-use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_object, t_symbol};
+use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_symbol};
 use std::os::raw::c_int;
 
-/// Pd allocates this (zeroed) with the size given to class_new; Rust state
-/// lives behind `state`, created in `new` and dropped in `free`.
-#[repr(C)]
-pub struct FsyncTilde {
-    pub obj: t_object,
-    pub state: *mut State,
-}
-
-pub struct State {
-    pub engine: Engine<Key>,
+/// What `entry::new` made in Pd for the object.
+pub struct PdParts {
     pub status_out: *mut t_outlet,
-    /// Fires right after a DSP tick to output what the perform routine reported.
     pub report_clock: *mut t_clock,
-    /// Fires at the exact logical time of the next forwarded message.
     pub forward_clock: *mut t_clock,
-    pub blocks: BlockClock,
-    /// Sounds read with `load` / `/load`, and the worker that reads them.
-    pub bank: SoundBank<Key>,
-    /// `arrays <name> <array>…`: arrays that play as one sound across the outlets.
-    pub sets: ArraySets<Key>,
-    pub loader: Loader,
     pub load_clock: *mut t_clock,
-    /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
-    pub tick_samples: f64,
-    pub owner: *mut FsyncTilde,
 }
 
-impl FsyncTilde {
-    /// Console error naming the object, clickable in Pd's window.
-    pub fn error(this: *mut FsyncTilde, text: &str) {
-        let c = std::ffi::CString::new(format!("fsync~: {}", text.replace('%', "%%").replace('\0', ""))).unwrap_or_default();
-        // SAFETY: `this` is a live Pd object; "%s" with a valid C string.
-        unsafe { pd_sys::pd_error(this as *const _, c"%s".as_ptr(), c.as_ptr()) };
-    }
-
-    pub fn post(text: &str) {
-        let c = std::ffi::CString::new(text.replace('\0', "")).unwrap_or_default();
-        // SAFETY: "%s" with a valid C string.
-        unsafe { pd_sys::post(c"%s".as_ptr(), c.as_ptr()) };
+/// `[fsync~ flags…]`: the state, once the flags are parsed.
+pub fn new(settings: Settings, parts: PdParts) -> State {
+    // The folder of the patch being loaded: relative sound paths start there.
+    // SAFETY: called from Pd's constructor, while the patch is being loaded.
+    let patch_dir = std::path::PathBuf::from(atoms::symbol_name(unsafe { pd_sys::canvas_getdir(pd_sys::canvas_getcurrent()) }));
+    // SAFETY: reads Pd's sample rate in Pd's thread.
+    let sr = unsafe { pd_sys::sys_getsr() } as f64;
+    State {
+        engine: Engine::new(settings, sr, ffi::schedadvance_ms()),
+        status_out: parts.status_out,
+        report_clock: parts.report_clock,
+        forward_clock: parts.forward_clock,
+        blocks: BlockClock::default(),
+        bank: SoundBank::default(),
+        sets: ArraySets::default(),
+        loader: Loader::new(patch_dir, parts.load_clock),
+        load_clock: parts.load_clock,
+        tick_samples: ffi::TICK_SAMPLES,
+        fault: Fault::None,
     }
 }
 
-/// `[fsync~ flags…]`
-pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
-    let (settings, errors) = settings::parse_flags(args);
-    for e in &errors {
-        FsyncTilde::error(this, e);
-    }
-    // SAFETY: called from Pd's constructor on a freshly allocated object.
+/// The object is being deleted: its clocks go now; big buffers go to a worker.
+pub fn free(mut state: Box<State>) {
+    // SAFETY: our clocks, freed once, in Pd's thread. (Loads under way finish on
+    // the workers; their results are dropped there.)
     unsafe {
-        let obj = &raw mut (*this).obj;
-        for _ in 0..settings.channels {
-            pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
-        }
-        let status_out = pd_sys::outlet_new(obj, std::ptr::null_mut());
-        let report_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_report_clock));
-        let forward_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_forward_clock));
-        let load_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_load_clock));
-        // The folder of the patch being loaded: relative sound paths start there.
-        let patch_dir = std::path::PathBuf::from(atoms::symbol_name(pd_sys::canvas_getdir(pd_sys::canvas_getcurrent())));
-        let loader = Loader::new(patch_dir, &settings.sound_dirs);
-        let state = State {
-            engine: Engine::new(settings, pd_sys::sys_getsr() as f64, ffi::schedadvance_ms()),
-            status_out,
-            report_clock,
-            forward_clock,
-            blocks: BlockClock::default(),
-            bank: SoundBank::default(),
-            sets: ArraySets::default(),
-            loader,
-            load_clock,
-            tick_samples: ffi::TICK_SAMPLES,
-            owner: this,
-        };
-        (*this).state = Box::into_raw(Box::new(state));
+        pd_sys::clock_free(state.report_clock);
+        pd_sys::clock_free(state.forward_clock);
+        pd_sys::clock_free(state.load_clock);
     }
-}
-
-pub fn free(this: *mut FsyncTilde) {
-    // SAFETY: Pd calls free once; the DSP chain no longer references us (Pd
-    // re-sorts DSP before freeing an object with a dsp method).
-    unsafe {
-        let state = std::mem::replace(&mut (*this).state, std::ptr::null_mut());
-        if state.is_null() {
-            return;
-        }
-        pd_sys::clock_free((*state).report_clock);
-        pd_sys::clock_free((*state).forward_clock);
-        // Loads still under way finish on their threads; their results are dropped.
-        pd_sys::clock_free((*state).load_clock);
-        drop(Box::from_raw(state));
-    }
+    worker::free(state.bank.take_all());
 }
 
 fn intern(name: &str) -> Key {
@@ -115,73 +68,76 @@ fn intern(name: &str) -> Key {
 }
 
 /// A packet (list of byte floats).
-pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) {
+pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     let atoms = atoms::from_pd(argc, argv);
     let now = reading();
     let outputs = with_clock(|clock| {
         clock.note(now);
         state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
     });
-    output::emit(state, outputs);
-    output::arm_forward_clock(state);
+    let outs = reports::from_packet(state, outputs);
+    reports::arm_forward_clock(state);
+    outs
 }
 
 /// Any other message: a control.
-pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *const t_atom) {
+pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     let name = atoms::symbol_name(selector);
     let args = atoms::from_pd(argc, argv);
     let control = match control::parse_control(name, &args) {
         Ok(c) => c,
-        Err(e) => return FsyncTilde::error(state.owner, &e),
+        Err(e) => return vec![Out::Error(e)],
     };
+    let mut outs = Vec::new();
     if let Some(note) = control::apply(&mut state.engine, &control) {
-        FsyncTilde::error(state.owner, &note);
+        outs.push(Out::Error(note));
     }
-    output::refresh_forwards(state);
+    reports::refresh_forwards(state);
     match control {
-        Control::QueryClock => output::clock_status(state),
+        Control::QueryClock => outs.push(reports::clock_status(state)),
         Control::Print => {
             let name = |k: Key| atoms::symbol_name(k.0).to_string();
             for line in state.engine.describe(name) {
-                FsyncTilde::post(&format!("fsync~: {line}"));
+                outs.push(Out::Post(format!("fsync~: {line}")));
             }
             for (set, members) in state.sets.iter() {
                 let members: Vec<String> = members.iter().map(|&m| name(m)).collect();
-                FsyncTilde::post(&format!("fsync~:   arrays {}: {}", name(set), members.join(" ")));
+                outs.push(Out::Post(format!("fsync~:   arrays {}: {}", name(set), members.join(" "))));
             }
+            let mib = |b: usize| b as f64 / (1024.0 * 1024.0);
+            outs.push(Out::Post(format!(
+                "fsync~:   sounds: {} loaded, {:.1} of {} MiB",
+                state.bank.len(),
+                mib(state.bank.bytes()),
+                state.engine.settings.sound_memory_mib
+            )));
         }
         Control::ListMap => {
             let lines = state.engine.map.describe();
             if lines.is_empty() {
-                FsyncTilde::post("fsync~: the address map is empty");
+                outs.push(Out::Post("fsync~: the address map is empty".into()));
             }
-            for line in lines {
-                FsyncTilde::post(&format!("fsync~: {line}"));
-            }
+            outs.extend(lines.into_iter().map(|line| Out::Post(format!("fsync~: {line}"))));
         }
         Control::Bundle { offset_ms, ref address, ref args } => match with_clock(|clock| {
             let now = reading();
             clock.note(now);
             state.engine.make_bundle(ffi::logical_ms(), now.wall_s, clock, offset_ms, address, args)
         }) {
-            Ok(bytes) => output::packet(state, &bytes),
-            Err(e) => FsyncTilde::error(state.owner, &e),
+            Ok(bytes) => outs.push(reports::packet(&bytes)),
+            Err(e) => outs.push(Out::Error(e)),
         },
         Control::Utc => {
             let wall = with_clock(|clock| state.engine.wall_now_s(ffi::logical_ms(), clock, ffi::wall_s()));
             match crate::core::time::civil_time::civil_utc(wall) {
-                Some(t) => output::utc(state, &t),
-                None => FsyncTilde::error(state.owner, &format!("utc: the clock reads {wall} s, not a date")),
+                Some(t) => outs.push(reports::utc(&t)),
+                None => outs.push(Out::Error(format!("utc: the clock reads {wall} s, not a date"))),
             }
         }
-        Control::Load { ref name, ref path } => loader::request(state, name, path, false),
-        Control::Sounds(ref dir) => {
-            let folder = crate::core::path_policy::resolve_for_patch(dir, &state.loader.patch_dir);
-            state.loader.allowed.push(folder);
-        }
+        Control::Load { ref name, ref path } => outs.extend(reports::load(state, name, path, false)),
         Control::Arrays { ref name, ref members } => {
             if let Err(e) = state.sets.define(intern(name), members.iter().map(|m| intern(m)).collect()) {
-                FsyncTilde::error(state.owner, &format!("arrays {name}: {e}"));
+                outs.push(Out::Error(format!("arrays {name}: {e}")));
             }
         }
         Control::Stop => {
@@ -190,4 +146,10 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
         }
         _ => {}
     }
+    outs
+}
+
+/// Flags given at creation: errors are said on the console by the caller.
+pub fn parse_flags(args: &[Atom]) -> (Settings, Vec<String>) {
+    crate::core::settings::parse_flags(args)
 }

@@ -4,7 +4,7 @@
 use super::arrays::PdStore;
 use super::clock::{reading, with_clock};
 use super::ffi;
-use super::object::State;
+use super::state::{Fault, State};
 use crate::core::samples::MAX_CHANNELS;
 use pd_sys::{t_int, t_sample, t_signal};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,8 +35,10 @@ pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
 }
 
 unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
-    // SAFETY: the words dsp_addv was given: our state (alive while the DSP chain is,
-    // Pd re-sorts DSP before freeing us), the block length, one vector per signal
+    // The state is alive while the DSP chain is: Pd frees an object, then rebuilds
+    // the chain, with no tick in between on its one thread; a handler never runs
+    // DSP, so no other borrow is live.
+    // SAFETY: the words dsp_addv was given: our state (above), the block length, one vector per signal
     // outlet (Pd gives each outlet its own vector: the slices do not overlap).
     let (state, n) = unsafe { (&mut *(*w.add(1) as *mut State), *w.add(2) as usize) };
     let channels = state.engine.settings.channels;
@@ -49,7 +51,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
         let mut outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
         render(state, &mut outs[..channels]);
     }
-    if state.engine.has_reports() {
+    if state.engine.has_reports() || state.fault == Fault::Unreported {
         // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
         unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
     }
@@ -57,9 +59,12 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     unsafe { w.add(1 + HEADER_WORDS + channels) }
 }
 
-/// One block into `outs`; silence if anything panics.
+/// One block into `outs`. A panic latches the object silent (the engine may be
+/// half-updated): no more rendering, so no panic message every block; the
+/// report clock says it once on the console.
 fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
-    let rendered = catch_unwind(AssertUnwindSafe(|| {
+    let mut fault = state.fault;
+    latched(&mut fault, outs, |outs| {
         let tick_end_ms = ffi::logical_ms();
         let n = outs.first().map_or(0, |o| o.len());
         let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
@@ -71,8 +76,45 @@ fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
             }
             state.engine.render(block_end_ms, clock, &store, outs);
         });
-    }));
-    if rendered.is_err() {
+    });
+    state.fault = fault;
+}
+
+/// Runs `body` unless `fault` is latched; a panic in it latches `fault`.
+/// Silence whenever nothing was rendered.
+fn latched(fault: &mut Fault, outs: &mut [&mut [t_sample]], body: impl FnOnce(&mut [&mut [t_sample]])) {
+    if *fault == Fault::None && catch_unwind(AssertUnwindSafe(|| body(&mut *outs))).is_err() {
+        *fault = Fault::Unreported;
+    }
+    if *fault != Fault::None {
         outs.iter_mut().for_each(|o| o.fill(0.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic in the perform routine silences the object for good: the next
+    /// blocks do not run the engine again (0.2 ran it, and printed the panic,
+    /// every block).
+    #[test]
+    fn a_panic_latches_silence() {
+        let mut fault = Fault::None;
+        let mut calls = 0;
+        let mut block = [1.0f32; 8];
+        for _ in 0..100 {
+            latched(&mut fault, &mut [&mut block[..]], |outs| {
+                calls += 1;
+                outs[0].fill(0.5);
+                panic!("bug in render");
+            });
+            assert!(block.iter().all(|&x| x == 0.0), "silence after a panic");
+        }
+        assert_eq!(calls, 1, "the engine ran again after it panicked");
+        assert_eq!(fault, Fault::Unreported, "the report clock says it once");
+        let mut fine = Fault::None;
+        latched(&mut fine, &mut [&mut block[..]], |outs| outs[0].fill(0.25));
+        assert!(fine == Fault::None && block.iter().all(|&x| x == 0.25));
     }
 }

@@ -227,7 +227,12 @@ impl Patch {
             .filter_map(|l| l.strip_prefix("fsync-status: "))
             .map(str::to_string)
             .collect();
-        let _ = std::fs::remove_dir_all(&dir);
+        // FSYNC_KEEP_TEST_DIR=1 keeps the patch and recording, to run them by hand.
+        if std::env::var_os("FSYNC_KEEP_TEST_DIR").is_some() {
+            eprintln!("kept {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         Run { samples, outlets, status, stderr: out.stderr, exit_ok: out.exit_ok }
     }
 }
@@ -385,6 +390,26 @@ pub mod osc {
         let whole = seconds.floor();
         whole + ((seconds - whole) * 4294967296.0).round() / 4294967296.0
     }
+}
+
+/// A 16-bit PCM WAV file's bytes: `samples` interleaved over `channels`.
+pub fn wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
+    let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes());
+    w.extend_from_slice(&channels.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&rate.wrapping_mul(channels as u32 * 2).to_le_bytes());
+    w.extend_from_slice(&(channels * 2).to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    w.extend_from_slice(&data);
+    w
 }
 
 /// 1, 2, 3, …: every output sample names the array index it came from.

@@ -1,31 +1,41 @@
 //! Reading a sound file (WAV, AIFF, FLAC) into memory at Pd's sample rate. Runs
 //! on a worker thread, never in Pd's thread: decoding a file can take long.
 
-use std::path::Path;
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error;
-use symphonia::core::formats::FormatOptions;
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
-use symphonia::core::meta::MetadataOptions;
-use symphonia::core::probe::{Hint, Probe};
-use std::sync::OnceLock;
+use std::io::{Read, SeekFrom};
 
-/// Symphonia's enabled formats plus AIFF, which its default probe leaves out.
-fn probe() -> &'static Probe {
-    static PROBE: OnceLock<Probe> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let mut probe = Probe::default();
-        symphonia::default::register_enabled_formats(&mut probe);
-        probe.register_all::<symphonia_format_riff::AiffReader>();
-        probe
+/// The reader for a file, chosen by its first four bytes. (Not symphonia's
+/// probe: it looks for a format's marker anywhere in the first MiB, so a
+/// FLAC stream could start past the header this module checks.)
+fn format_reader(magic: &[u8], stream: MediaSourceStream) -> Option<symphonia::core::errors::Result<Box<dyn FormatReader>>> {
+    let options = FormatOptions::default();
+    fn boxed<F: FormatReader + 'static>(r: symphonia::core::errors::Result<F>) -> symphonia::core::errors::Result<Box<dyn FormatReader>> {
+        r.map(|f| Box::new(f) as Box<dyn FormatReader>)
+    }
+    Some(match magic.get(0..4)? {
+        b"RIFF" => boxed(symphonia_format_riff::WavReader::try_new(stream, &options)),
+        b"FORM" => boxed(symphonia_format_riff::AiffReader::try_new(stream, &options)),
+        b"fLaC" => boxed(symphonia::default::formats::FlacReader::try_new(stream, &options)),
+        _ => return None,
     })
 }
 
-/// Most samples (frames × channels) one sound may hold, so a file cannot make the
-/// object grow without bound: 256 MiB of f32, e.g. 23 minutes of mono at 48 kHz or
-/// 87 seconds of 8 channels at 96 kHz.
-pub const MAX_SAMPLES: usize = 64 * 1024 * 1024; // 256 MiB of f32
+/// Most memory one sound may take at Pd's rate, so a file cannot make the
+/// object grow without bound: 256 MiB of f32, e.g. 23 minutes of mono at 48 kHz
+/// or 87 seconds of 8 channels at 96 kHz. (All sounds of one object together
+/// are bounded by `-sound-memory`.)
+pub const MAX_SOUND_BYTES: usize = 256 * 1024 * 1024;
+const SAMPLE_BYTES: usize = std::mem::size_of::<f32>();
+
+/// File sample rates fsync~ reads. Outside them a file is refused before
+/// anything is decoded: 0 Hz makes the decoder fail, and a very low rate would
+/// resample a small file into gigabytes.
+pub const MIN_FILE_RATE_HZ: u32 = 1_000;
+pub const MAX_FILE_RATE_HZ: u32 = 768_000;
 
 /// Interleaved f32 frames.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,59 +50,220 @@ impl Sound {
     }
 }
 
-pub fn read(path: &Path, target_rate: f64) -> Result<Sound, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let stream = MediaSourceStream::new(Box::new(file), Default::default());
-    let mut hint = Hint::new();
-    if let Some(ext) = path.extension().and_then(|e| e.to_str()) {
-        hint.with_extension(ext);
+/// Bytes of f32 that `samples` samples at `from` Hz take once resampled to `to` Hz.
+pub fn bytes_at_rate(samples: usize, from: f64, to: f64) -> f64 {
+    samples as f64 * (to / from) * SAMPLE_BYTES as f64
+}
+
+fn mib(bytes: f64) -> String {
+    format!("{:.1} MiB", bytes / (1024.0 * 1024.0))
+}
+
+/// Reads a sound (WAV, AIFF or FLAC, told by its first bytes) from an open
+/// file (`name` for messages), resampled to `target_rate`, refused if it would take more
+/// than `max_bytes` (checked from the header, while decoding and before
+/// resampling); `limit` names that limit in messages ("sound-memory", say).
+pub fn read<R: symphonia::core::io::MediaSource + 'static>(
+    mut file: R,
+    name: &str,
+    target_rate: f64,
+    max_bytes: usize,
+    limit: &str,
+) -> Result<Sound, String> {
+    let max_bytes = max_bytes.min(MAX_SOUND_BYTES);
+    let too_big = |bytes: f64| format!("{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})", mib(bytes), mib(max_bytes as f64));
+    // The rate in the header, before symphonia sees it (it panics on 0 Hz).
+    let mut header = Vec::with_capacity(HEADER_BYTES);
+    (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| format!("{name}: {e}"))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| format!("{name}: {e}"))?;
+    if let Some(rate) = header_rate(&header) {
+        check_rate(name, rate)?;
     }
-    let probed = probe()
-        .format(&hint, stream, &FormatOptions::default(), &MetadataOptions::default())
-        .map_err(|e| format!("{}: not a readable WAV/AIFF/FLAC file ({e})", path.display()))?;
-    let mut format = probed.format;
-    let track = format.default_track().ok_or_else(|| format!("{}: no audio track", path.display()))?;
+    let patches = flac_metadata_patches(&mut file).map_err(|e| format!("{name}: {e}"))?;
+    let stream = MediaSourceStream::new(Box::new(Patched { inner: file, at: 0, patches }), Default::default());
+    let mut format = format_reader(&header, stream)
+        .ok_or_else(|| format!("{name}: not a WAV, AIFF or FLAC file"))?
+        .map_err(|e| format!("{name}: not a readable WAV/AIFF/FLAC file ({e})"))?;
+    let track = format.default_track().ok_or_else(|| format!("{name}: no audio track"))?;
     let track_id = track.id;
-    let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{}: unknown sample rate", path.display()))? as f64;
+    let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{name}: unknown sample rate"))?;
+    check_rate(name, rate)?;
+    let rate = rate as f64;
+    // What the header announces, refused before decoding anything.
+    let mut announced_samples = 0;
+    if let (Some(frames), Some(channels)) = (track.codec_params.n_frames, track.codec_params.channels) {
+        let announced = frames.saturating_mul(channels.count() as u64);
+        announced_samples = announced.min((max_bytes / SAMPLE_BYTES) as u64) as usize;
+        if bytes_at_rate(announced.min(usize::MAX as u64) as usize, rate, target_rate) > max_bytes as f64 {
+            return Err(too_big(bytes_at_rate(announced as usize, rate, target_rate)));
+        }
+    }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut data = Vec::new();
+        .map_err(|e| format!("{name}: {e}"))?;
+    // (Reserved once: growing by doubling would briefly hold twice the file.)
+    let mut data = Vec::with_capacity(announced_samples);
     let mut channels = track.codec_params.channels.map_or(0, |c| c.count());
     loop {
         let packet = match format.next_packet() {
             Ok(p) => p,
             Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+            Err(e) => return Err(format!("{name}: {e}")),
         };
         if packet.track_id() != track_id {
             continue;
         }
-        let decoded = decoder.decode(&packet).map_err(|e| format!("{}: {e}", path.display()))?;
+        let decoded = decoder.decode(&packet).map_err(|e| format!("{name}: {e}"))?;
         let spec = *decoded.spec();
         channels = spec.channels.count();
         let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
         buffer.copy_interleaved_ref(decoded);
-        if data.len() + buffer.samples().len() > MAX_SAMPLES {
-            return Err(format!("{}: longer than {MAX_SAMPLES} samples", path.display()));
+        let samples = data.len() + buffer.samples().len();
+        // The decoded file itself, and what it becomes at Pd's rate.
+        let at_pd_rate = bytes_at_rate(samples, rate, target_rate);
+        if samples * SAMPLE_BYTES > max_bytes || at_pd_rate > max_bytes as f64 {
+            return Err(too_big(at_pd_rate.max((samples * SAMPLE_BYTES) as f64)));
         }
         data.extend_from_slice(buffer.samples());
     }
     if channels == 0 {
-        return Err(format!("{}: no channels", path.display()));
+        return Err(format!("{name}: no channels"));
     }
-    Ok(resample(Sound { channels, data }, rate, target_rate))
+    resample(Sound { channels, data }, rate, target_rate, max_bytes).map_err(|e| format!("{name}: {e}"))
+}
+
+/// FLAC metadata blocks the decoder may read: stream info, padding, seek table.
+/// The others (pictures, comments, cue sheets, application data) are not
+/// needed to play the file, and symphonia allocates what their inner length
+/// fields say before reading them (a 77-byte file asked for 3 GB: found by
+/// `cargo fuzz run sound_file`). They are shown to it as padding, which it skips.
+const FLAC_KEPT_BLOCKS: [u8; 3] = [0, 1, 3];
+const FLAC_PADDING: u8 = 1;
+/// Metadata blocks walked at most (a real file has a handful).
+const MAX_FLAC_BLOCKS: usize = 4096;
+
+/// (offset, new byte) for each FLAC metadata block header to show as padding.
+fn flac_metadata_patches<R: Read + std::io::Seek>(file: &mut R) -> std::io::Result<Vec<(u64, u8)>> {
+    let mut patches = Vec::new();
+    let mut magic = [0u8; 4];
+    let is_flac = file.read_exact(&mut magic).is_ok() && &magic == b"fLaC";
+    let mut at = 4u64;
+    while is_flac && patches.len() < MAX_FLAC_BLOCKS {
+        let mut head = [0u8; 4];
+        file.seek(SeekFrom::Start(at))?;
+        if file.read_exact(&mut head).is_err() {
+            break;
+        }
+        let (last, kind) = (head[0] & 0x80, head[0] & 0x7f);
+        if !FLAC_KEPT_BLOCKS.contains(&kind) {
+            patches.push((at, last | FLAC_PADDING));
+        }
+        at += 4 + u64::from(u32::from_be_bytes([0, head[1], head[2], head[3]]));
+        if last != 0 {
+            break;
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(patches)
+}
+
+/// The file as the decoder sees it: some bytes replaced (`flac_metadata_patches`).
+struct Patched<R> {
+    inner: R,
+    at: u64,
+    patches: Vec<(u64, u8)>,
+}
+
+impl<R: Read> Read for Patched<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &(offset, byte) in &self.patches {
+            if let Some(i) = offset.checked_sub(self.at).filter(|&i| i < n as u64) {
+                buf[i as usize] = byte;
+            }
+        }
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::Seek> std::io::Seek for Patched<R> {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        self.at = self.inner.seek(to)?;
+        Ok(self.at)
+    }
+}
+
+impl<R: symphonia::core::io::MediaSource> symphonia::core::io::MediaSource for Patched<R> {
+    fn is_seekable(&self) -> bool {
+        self.inner.is_seekable()
+    }
+    fn byte_len(&self) -> Option<u64> {
+        self.inner.byte_len()
+    }
+}
+
+fn check_rate(name: &str, rate: u32) -> Result<(), String> {
+    if (MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ).contains(&rate) {
+        Ok(())
+    } else {
+        Err(format!("{name}: sample rate {rate} Hz (fsync~ reads {MIN_FILE_RATE_HZ}..{MAX_FILE_RATE_HZ} Hz)"))
+    }
+}
+
+/// Bytes read to find the rate in a header (chunks before `fmt `/`COMM` included).
+const HEADER_BYTES: usize = 4096;
+
+/// The sample rate in a WAV (`fmt ` chunk) or AIFF (`COMM` chunk) header, if
+/// `header` holds one.
+pub fn header_rate(header: &[u8]) -> Option<u32> {
+    let (little_endian, wanted, first_chunk) = match header.get(0..12)? {
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'A', b'V', b'E'] => (true, b"fmt ", 12),
+        [b'F', b'O', b'R', b'M', _, _, _, _, b'A', b'I', b'F', _] => (false, b"COMM", 12),
+        _ => return None,
+    };
+    let mut at = first_chunk;
+    while let Some(head) = header.get(at..at + 8) {
+        let size = head[4..8].try_into().ok().map(|b| if little_endian { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })? as usize;
+        if &head[0..4] == wanted {
+            let body = header.get(at + 8..)?;
+            return if little_endian {
+                // fmt: format u16, channels u16, rate u32.
+                Some(u32::from_le_bytes(body.get(4..8)?.try_into().ok()?))
+            } else {
+                // COMM: channels u16, frames u32, size u16, rate as 80-bit extended,
+                // turned into u32 as the AIFF reader does (through f64, saturating:
+                // negative or NaN is 0).
+                let sign_and_exponent = u16::from_be_bytes(body.get(8..10)?.try_into().ok()?);
+                let mantissa = u64::from_be_bytes(body.get(10..18)?.try_into().ok()?);
+                let magnitude = mantissa as f64 * 2f64.powi(i32::from(sign_and_exponent & 0x7fff) - 16383 - 63);
+                let value = if sign_and_exponent & 0x8000 != 0 { -magnitude } else { magnitude };
+                Some(value as u32)
+            };
+        }
+        at = at.checked_add(8 + size + (size & 1))?;
+    }
+    None
 }
 
 /// Linear-interpolation resampling (cheap, done once at load; a click track or
 /// sample played at another rate is what a musician would otherwise hear).
-pub fn resample(sound: Sound, from: f64, to: f64) -> Sound {
-    if from == to || sound.data.is_empty() || !(from > 0.0 && to > 0.0) {
-        return sound;
+/// Refuses before allocating when the result would take more than `max_bytes`.
+pub fn resample(sound: Sound, from: f64, to: f64, max_bytes: usize) -> Result<Sound, String> {
+    if from == to || sound.data.is_empty() {
+        return Ok(sound);
+    }
+    if !(from.is_finite() && to.is_finite() && from > 0.0 && to > 0.0) {
+        return Err(format!("cannot resample {from} Hz to {to} Hz"));
     }
     let c = sound.channels;
     let frames_in = sound.frames();
-    let frames_out = ((frames_in as f64) * to / from).round() as usize;
+    let frames_out = ((frames_in as f64) * to / from).round();
+    let bytes = frames_out * c as f64 * SAMPLE_BYTES as f64;
+    if bytes > max_bytes as f64 {
+        return Err(format!("{} at Pd's rate of {to} Hz (at most {})", mib(bytes), mib(max_bytes as f64)));
+    }
+    let frames_out = frames_out as usize;
     let mut data = Vec::with_capacity(frames_out * c);
     for f in 0..frames_out {
         let pos = f as f64 * from / to;
@@ -104,7 +275,7 @@ pub fn resample(sound: Sound, from: f64, to: f64) -> Sound {
             data.push(a + (b - a) * frac);
         }
     }
-    Sound { channels: c, data }
+    Ok(Sound { channels: c, data })
 }
 
 #[cfg(test)]
@@ -114,10 +285,93 @@ mod tests {
     #[test]
     fn resampling_keeps_length_ratio_and_interpolates() {
         let s = Sound { channels: 2, data: vec![0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0] };
-        let up = resample(s.clone(), 24000.0, 48000.0);
+        let up = resample(s.clone(), 24000.0, 48000.0, MAX_SOUND_BYTES).unwrap();
         assert_eq!(up.frames(), 8);
         assert_eq!(&up.data[..6], &[0.0, 10.0, 0.5, 10.5, 1.0, 11.0]);
-        assert_eq!(resample(s.clone(), 48000.0, 48000.0), s);
+        assert_eq!(resample(s.clone(), 48000.0, 48000.0, MAX_SOUND_BYTES).unwrap(), s);
+        // 8 frames × 2 channels × 4 bytes = 64 bytes at 48 kHz: refused under 64.
+        assert!(resample(s.clone(), 24000.0, 48000.0, 63).is_err());
+        assert!(resample(s, 24000.0, 48000.0, 64).is_ok());
+    }
+
+    /// A 16-bit PCM WAV header and data.
+    pub fn wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
+        let data: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut w = Vec::new();
+        w.extend_from_slice(b"RIFF");
+        w.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        w.extend_from_slice(b"WAVEfmt ");
+        w.extend_from_slice(&16u32.to_le_bytes());
+        w.extend_from_slice(&1u16.to_le_bytes());
+        w.extend_from_slice(&channels.to_le_bytes());
+        w.extend_from_slice(&rate.to_le_bytes());
+        w.extend_from_slice(&(rate.wrapping_mul(channels as u32 * 2)).to_le_bytes());
+        w.extend_from_slice(&(channels * 2).to_le_bytes());
+        w.extend_from_slice(&16u16.to_le_bytes());
+        w.extend_from_slice(b"data");
+        w.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        w.extend_from_slice(&data);
+        w
+    }
+
+    fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, String> {
+        read(std::io::Cursor::new(bytes), "t.wav", 48000.0, max_bytes, "the test's limit")
+    }
+
+    #[test]
+    fn rates_outside_the_range_are_refused_before_decoding() {
+        assert_eq!(read_bytes(wav(24000, 1, &[100; 10]), MAX_SOUND_BYTES).unwrap().frames(), 20);
+        // 0 Hz: symphonia's decoder panics on it; 1 Hz: 2 s of mono would be 96000 frames.
+        for rate in [0, 1, 999, 768_001] {
+            let e = std::panic::catch_unwind(|| read_bytes(wav(rate, 1, &[100; 10]), MAX_SOUND_BYTES)).expect("no panic");
+            assert!(e.unwrap_err().contains("sample rate"), "{rate} Hz");
+        }
+    }
+
+    /// A FLAC picture block whose inner length says 3 GB (found by the fuzzer):
+    /// refused or read, never allocated.
+    #[test]
+    fn flac_metadata_lengths_are_not_trusted() {
+        let mut flac = b"fLaC".to_vec();
+        // STREAMINFO (34 bytes): 4096-sample blocks, 48 kHz, mono, 16 bit, 0 samples.
+        flac.extend_from_slice(&[0x00, 0, 0, 34]);
+        flac.extend_from_slice(&[0x10, 0x00, 0x10, 0x00, 0, 0, 0, 0, 0, 0]);
+        flac.extend_from_slice(&[0x0b, 0xb8, 0x00, 0xf0, 0, 0, 0, 0]);
+        flac.extend_from_slice(&[0; 16]);
+        // Last block: PICTURE, 16 bytes long, whose media-type length says 0xC0000000.
+        flac.extend_from_slice(&[0x86, 0, 0, 16, 0, 0, 0, 3, 0xC0, 0, 0, 0]);
+        flac.extend_from_slice(&[0; 8]);
+        let patches = flac_metadata_patches(&mut std::io::Cursor::new(&flac)).unwrap();
+        assert_eq!(patches, vec![(42, 0x81)]);
+        let mut patched = Patched { inner: std::io::Cursor::new(flac.clone()), at: 0, patches };
+        let mut seen = Vec::new();
+        patched.read_to_end(&mut seen).unwrap();
+        assert_eq!((seen[42], seen.len()), (0x81, flac.len()));
+        // Read as a whole: an answer (here: no samples), not an allocation of 3 GB.
+        let _ = read(std::io::Cursor::new(flac), "p.flac", 48000.0, MAX_SOUND_BYTES, "-");
+    }
+
+    #[test]
+    fn header_rates() {
+        assert_eq!(header_rate(&wav(44100, 2, &[0; 4])), Some(44100));
+        assert_eq!(header_rate(&wav(0, 1, &[])), Some(0));
+        assert_eq!(header_rate(b"RIFF"), None);
+        // AIFF COMM: 48000 Hz as 80-bit extended (exponent 16383+15, mantissa 48000 << 48).
+        let mut aiff = b"FORM\0\0\0\x2eAIFFCOMM\0\0\0\x12\0\x01\0\0\0\0\0\x10".to_vec();
+        aiff.extend_from_slice(&(16383u16 + 15).to_be_bytes());
+        aiff.extend_from_slice(&(48000u64 << 48).to_be_bytes());
+        assert_eq!(header_rate(&aiff), Some(48000));
+        // The same rate negative (sign bit): 0 Hz to the reader (found by the fuzzer).
+        aiff[28] |= 0x80;
+        assert_eq!(header_rate(&aiff), Some(0));
+    }
+
+    #[test]
+    fn size_at_pd_rate_is_checked_before_resampling() {
+        // 1000 frames at 1 kHz = 48000 frames at 48 kHz = 192000 bytes.
+        assert!(read_bytes(wav(1000, 1, &[100; 1000]), 192_000).is_ok());
+        let e = read_bytes(wav(1000, 1, &[100; 1000]), 191_999).unwrap_err();
+        assert!(e.contains("48000 Hz"), "{e}");
     }
 
     #[test]
@@ -126,8 +380,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let junk = dir.join("junk.wav");
         std::fs::write(&junk, b"RIFF\x10\0\0\0WAVEjunkjunk").unwrap();
-        assert!(read(&junk, 48000.0).is_err());
-        assert!(read(&dir.join("missing.wav"), 48000.0).is_err());
+        assert!(read(std::fs::File::open(&junk).unwrap(), "junk.wav", 48000.0, MAX_SOUND_BYTES, "-").is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -31,12 +31,27 @@ impl PlanarSound {
         Ok(PlanarSound { channels, data })
     }
 
+    /// As `from_interleaved`, consuming the sound: a mono sound is moved, not
+    /// copied, and the interleaved copy is freed as soon as the planar one is made
+    /// (a big file's peak memory on the worker is two copies, not three).
+    pub fn from_sound(sound: Sound) -> Result<PlanarSound, String> {
+        if sound.channels == 1 {
+            return Ok(PlanarSound { channels: 1, data: sound.data });
+        }
+        PlanarSound::from_interleaved(&sound)
+    }
+
     pub fn channels(&self) -> usize {
         self.channels
     }
 
     pub fn frames(&self) -> usize {
         self.data.len() / self.channels
+    }
+
+    /// Memory the samples take.
+    pub fn bytes(&self) -> usize {
+        std::mem::size_of_val(&self.data[..])
     }
 
     pub fn channel(&self, c: usize) -> &[f32] {
@@ -48,26 +63,69 @@ impl PlanarSound {
 #[derive(Debug)]
 pub struct SoundBank<K> {
     sounds: Vec<(K, PlanarSound)>,
+    bytes: usize,
 }
 
 impl<K> Default for SoundBank<K> {
     fn default() -> Self {
-        SoundBank { sounds: Vec::new() }
+        SoundBank { sounds: Vec::new(), bytes: 0 }
     }
 }
 
+/// A sound the bank did not take, given back (to be freed off Pd's thread).
+#[derive(Debug)]
+pub struct Refused {
+    pub reason: String,
+    pub sound: PlanarSound,
+}
+
+fn mib(bytes: usize) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
 impl<K: Copy + PartialEq> SoundBank<K> {
-    /// Adds or replaces; refuses a new name when the bank is full.
-    pub fn insert(&mut self, key: K, sound: PlanarSound) -> Result<(), String> {
-        if let Some(entry) = self.sounds.iter_mut().find(|(k, _)| *k == key) {
-            entry.1 = sound; // the old buffer is dropped here, in Pd's thread
-            return Ok(());
+    /// Adds or replaces, if all sounds together then take at most `max_bytes`;
+    /// refuses a new name when the bank is full. Returns the sound it replaced:
+    /// big buffers are the caller's to free where it is cheap.
+    pub fn insert(&mut self, key: K, sound: PlanarSound, max_bytes: usize) -> Result<Option<PlanarSound>, Refused> {
+        let index = self.sounds.iter().position(|(k, _)| *k == key);
+        let replaced_bytes = index.map_or(0, |i| self.sounds[i].1.bytes());
+        let total = self.bytes - replaced_bytes + sound.bytes();
+        if total > max_bytes {
+            let reason = format!(
+                "{} would make the object's sounds take {} (sound-memory is {}; free some or raise it)",
+                mib(sound.bytes()),
+                mib(total),
+                mib(max_bytes)
+            );
+            return Err(Refused { reason, sound });
+        }
+        if let Some(i) = index {
+            self.bytes = total;
+            return Ok(Some(std::mem::replace(&mut self.sounds[i].1, sound)));
         }
         if self.sounds.len() >= MAX_SOUNDS {
-            return Err(format!("already {MAX_SOUNDS} sounds loaded"));
+            return Err(Refused { reason: format!("already {MAX_SOUNDS} sounds loaded"), sound });
         }
+        self.bytes = total;
         self.sounds.push((key, sound));
-        Ok(())
+        Ok(None)
+    }
+
+    /// Memory all sounds take.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Memory the sound named `key` takes (0 if none).
+    pub fn bytes_of(&self, key: K) -> usize {
+        self.get(key).map_or(0, PlanarSound::bytes)
+    }
+
+    /// Empties the bank, giving its sounds back (to be freed off Pd's thread).
+    pub fn take_all(&mut self) -> Vec<PlanarSound> {
+        self.bytes = 0;
+        std::mem::take(&mut self.sounds).into_iter().map(|(_, s)| s).collect()
     }
 
     pub fn get(&self, key: K) -> Option<&PlanarSound> {
@@ -97,16 +155,37 @@ mod tests {
         assert_eq!((s.channels(), s.frames()), (2, 2));
         assert_eq!((s.channel(0), s.channel(1)), (&[1.0, -1.0][..], &[3.0, 1.0][..]));
         assert!(PlanarSound::from_interleaved(&Sound { channels: 0, data: vec![] }).is_err());
+        assert_eq!(PlanarSound::from_sound(Sound { channels: 2, data: vec![1.0, 3.0, -1.0, 1.0] }).unwrap(), s);
+        assert_eq!(PlanarSound::from_sound(Sound { channels: 1, data: vec![2.0, 4.0] }).unwrap().channel(0), &[2.0, 4.0]);
         assert!(PlanarSound::from_interleaved(&Sound { channels: MAX_CHANNELS + 1, data: vec![] }).is_err());
     }
 
     #[test]
     fn insert_and_replace() {
         let mut bank = SoundBank::default();
-        bank.insert("a", stereo()).unwrap();
+        assert!(bank.insert("a", stereo(), usize::MAX).unwrap().is_none());
         let mono = PlanarSound::from_interleaved(&Sound { channels: 1, data: vec![3.0] }).unwrap();
-        bank.insert("a", mono).unwrap();
+        assert_eq!(bank.insert("a", mono, usize::MAX).unwrap(), Some(stereo()), "the replaced sound is given back");
         assert_eq!(bank.get("a").unwrap().channel(0), &[3.0]);
         assert!(bank.get("b").is_none());
+        assert_eq!(bank.bytes(), 4);
+        assert_eq!(bank.take_all().len(), 1);
+        assert_eq!((bank.bytes(), bank.len()), (0, 0));
+    }
+
+    /// One sound under many names is bounded by bytes, not only by count.
+    #[test]
+    fn total_memory_is_bounded() {
+        let mut bank = SoundBank::default();
+        let cap = 10 * stereo().bytes(); // 160 bytes
+        for name in 0..10 {
+            bank.insert(name, stereo(), cap).unwrap();
+        }
+        let refused = bank.insert(10, stereo(), cap).unwrap_err();
+        assert!(refused.reason.contains("sound-memory"), "{}", refused.reason);
+        assert_eq!(refused.sound, stereo(), "the refused sound is given back");
+        // Replacing within the cap still works: the old sound's bytes are freed.
+        assert!(bank.insert(3, stereo(), cap).unwrap().is_some());
+        assert_eq!(bank.bytes(), cap);
     }
 }

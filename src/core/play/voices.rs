@@ -180,7 +180,7 @@ mod tests {
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
         let sound = crate::core::load::sound_file::Sound { channels, data: interleaved };
-        s.bank.insert("file", crate::core::play::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
+        s.bank.insert("file", crate::core::play::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX).unwrap();
         s
     }
 
