@@ -21,7 +21,9 @@ class Recorder:
         self.first_frame: int | None = None
         self.clock_pairs: list[tuple[float, int]] = []
         self._stop = threading.Event()
+        self.xruns = 0  # as the server reports them while we record (a missed cycle of any client)
         self.client.set_process_callback(self._process)
+        self.client.set_xrun_callback(self._xrun)
 
     def _process(self, blocksize: int) -> None:
         frame = self.client.last_frame_time
@@ -32,6 +34,9 @@ class Recorder:
             return
         for i, port in enumerate(self.ports):
             self.buffer[i, at : at + blocksize] = port.get_array()
+
+    def _xrun(self, _delayed_usecs: float) -> None:
+        self.xruns += 1
 
     def _sample_clock(self) -> None:
         while not self._stop.wait(0.01):
