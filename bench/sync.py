@@ -82,21 +82,29 @@ def fault_table(results: dict) -> list[str]:
     samples before the fault, for the first event after it, and for every event whose
     timetag is >= 0.3 s after its end (p50/p99/max, heard of sent at each site)."""
     lines = [
-        "| site B's fault | recipe | before: p99 / max | first event after | ≥ 0.3 s after: p50 / p99 / max | heard A, B of sent | xruns |",
-        "|---|---|---|---|---|---|---|",
+        "| site B's fault | recipe | before: p99 / max | first event after | ≥ 0.3 s after: p50 / p99 / max | last event | heard A, B of sent | xruns at the fault, of all |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in results.values():
         for r in run["recipes"]:
             pre, s, first = r["before_fault"], r["settled"], r["first_after"]
             fmt = lambda d: f"{d['p99']:.0f} / {d['absmax']:.0f}" if d.get("n") else "–"  # noqa: E731
-            first_text = "–" if not first or first["b_minus_a"] is None else f"{first['b_minus_a']:+d}"
+            first_text = "–" if not first else faults.first_after_text(first)
             settled = f"{s['p50']:.0f} / {s['p99']:.0f} / {s['absmax']:.0f}" if s.get("n") else "–"
             label = run["fault"]["label"].replace("site B's ", "")
             if run["fault"]["kind"] == "none":
-                first_text, settled = "–", f"{s['p50']:.0f} / {s['p99']:.0f} / {s['absmax']:.0f} (all {r['b_minus_a_samples']['n']})"
-            stray = f"; {len(r['stray_b'])} off every window" if r["stray_b"] else ""
-            lines.append(f"| {label} | {r['recipe']} | {fmt(pre)} | {first_text} | {settled} | "
-                         f"{s['heard_a']}, {s['heard_b']} of {s['sent']}{stray} | {run['xruns']} |")
+                every = r["b_minus_a_samples"]  # no fault: the figure is every event's
+                first_text = "–"
+                settled = f"{every['p50']:.0f} / {every['p99']:.0f} / {every['absmax']:.0f} (all {every['n']} events)" if every.get("n") else "–"
+            heard = (s["heard_a"], s["heard_b"], s["sent"])
+            if run["fault"]["kind"] == "none":
+                heard = (*(sum(1 for x in r["rows"] if x[f"onset_{k}"] is not None) for k in "ab"), len(r["rows"]))
+            stray = f"; B played {len(r['stray_b'])} in no event's window" if r["stray_b"] else ""
+            stray += f"; {len(r['not_judged'])} not judged (sender late or recording gap)" if r.get("not_judged") else ""
+            pairs = [x for x in r["rows"] if x.get("b_minus_a") is not None]
+            last = f"{pairs[-1]['b_minus_a']:+d} ({pairs[-1]['timetag'] - run['fault_log'].get('step_back_at', run['fault_log']['end']):.0f} s after)" if pairs else "–"
+            lines.append(f"| {label} | {r['recipe']} | {fmt(pre)} | {first_text} | {settled} | {last} | "
+                         f"{heard[0]}, {heard[1]} of {heard[2]}{stray} | {run.get('xruns_at_fault', '?')} of {run['xruns']} |")
     return lines
 
 
@@ -133,7 +141,12 @@ def main() -> int:
     p.add_argument("--build", default=str(HERE.parent / "build"))
     p.add_argument("--plot", default=str(HERE / "sync.png"), help="PNG to write ('' for none)")
     p.add_argument("--json", help="all figures as JSON")
+    p.add_argument("--table-from", help="print the fault table of an earlier --json file and stop")
     a = p.parse_args()
+    if a.table_from:
+        saved = json.loads(Path(a.table_from).read_text())
+        print("\n".join(fault_table({c: r for c, r in saved.items() if isinstance(r, dict) and "fault" in r})))
+        return 0
     conditions = [c for c in a.conditions.split(",") if c]
     bad = [c for c in conditions if c not in CONDITIONS and fault_of(c, a.fault_after) is None]
     if not conditions or bad or not 1 <= a.events <= 1000 or not 0 <= a.fault_after < a.fault_events <= 1000:

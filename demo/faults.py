@@ -49,6 +49,10 @@ LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 # Where to look for an event's click around its expected frame: the clicks are
 # `interval` apart, so this must stay well inside it.
 WINDOW_S = (0.1, 0.15)
+# A bundle that left this long after its timetag's "now" (sender descheduled) or whose
+# click falls where the recording has a gap says nothing about the sites: not judged.
+SEND_DELAY_LIMIT_MS = 50.0
+MAX_LINES = 200
 
 
 @dataclass
@@ -164,8 +168,12 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
                     time.sleep(ahead + 0.5)
                 to_wall, fit_rms_ms = rec.frame_to_wall()
                 signal_, sr, xruns = rec.buffer, rec.sr, rec.xruns
+                fault_log["xrun_times"], fault_log["recorder_gaps"] = rec.xrun_times, rec.gaps
             statuses = [site_a.status_counts(), site_b.status_counts()]
             stall_lines = [line for line in site_b.lines if line.startswith("stall: ")]
+            # What the sites said besides the routine (bounded): resets, late, errors.
+            routine = ("fsync~: scheduled", "fsync~: done", "stall: ")
+            site_lines = {n: [line for line in s.lines if not line.startswith(routine)][-MAX_LINES:] for n, s in (("A", site_a), ("B", site_b))}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     recipes = []
@@ -174,8 +182,9 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
         r.update(fit_rms_ms=fit_rms_ms, xruns=xruns, events=events, ahead_s=ahead,
                  status={"A": statuses[0], "B": statuses[1]} if recipe == "fsync" else {"A": {}, "B": {}})
         recipes.append(r)
+    near = [t for t in fault_log["xrun_times"] if fault_log["at"] - 0.1 <= t <= fault_log["end"] + 0.5]
     return {"fault": fault.__dict__ | {"label": fault.label()}, "fault_log": fault_log | {"pd_lines": stall_lines},
-            "xruns": xruns, "recipes": recipes}
+            "xruns": xruns, "xruns_at_fault": len(near), "site_lines": site_lines, "recipes": recipes}
 
 
 def _send(fault: Fault, events: int, interval: float, ahead: float, targets: list[int], site_b: PdSite,
@@ -189,6 +198,13 @@ def _send(fault: Fault, events: int, interval: float, ahead: float, targets: lis
         for i in range(events):
             _sleep_until(start + i * interval)
             tags.append(sender.play(CLICK).unix)
+            # How long after its timetag's "now" the bundle left: a sender descheduled
+            # on a busy machine makes a bundle late at every site alike (not the fault's doing).
+            log.setdefault("send_delay_ms", []).append((time.time() - (tags[-1] - ahead)) * 1000)
+            if "cpu_before_ms" in log and "main_thread_cpu_ms" not in log and time.time() > log["end"] + 0.05:
+                # The busy loop runs on Pd's main thread: its CPU time since just before
+                # the stall shows the scheduler really was held (less if the OS preempted it).
+                log["main_thread_cpu_ms"] = main_thread_cpu_ms(site_b.process.pid) - log["cpu_before_ms"]
             if i == fault.after_event:
                 _sleep_until(start + (i + 0.5) * interval)
                 _apply(fault, site_b, stall_port, control, clock_file, log)
@@ -209,10 +225,7 @@ def _apply(fault: Fault, site_b: PdSite, stall_port: int, control: socket.socket
         log["at"] = time.time()
         control.sendto(f"{fault.ms:g};\n".encode(), ("127.0.0.1", stall_port))  # [netreceive -u] needs the newline
         log["end"] = log["at"] + fault.ms / 1000
-        time.sleep(fault.ms / 1000 + 0.05)
-        # The busy loop runs on Pd's main thread: its CPU time over the window shows the
-        # scheduler really was held (less if the OS preempted it on a busy machine).
-        log["main_thread_cpu_ms"] = main_thread_cpu_ms(pid) - cpu0
+        log["cpu_before_ms"] = cpu0  # read again once the loop is over (_send): the bundles keep their cadence
     elif fault.kind == "sigstop":
         log["at"] = time.time()
         os.kill(pid, signal.SIGSTOP)
@@ -243,6 +256,10 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
         expected = int(round((tag - intercept) / slope))
         a, b = (onset(pair[k], expected, *window) for k in (0, 1))
         row = {"event": i, "timetag": tag, "onset_a": a, "onset_b": b}
+        row["send_delay_ms"] = log["send_delay_ms"][i]
+        lo, hi = expected - window[0], expected + window[1]
+        row["recorder_gap"] = any(g < hi and g + n > lo for g, n in log.get("recorder_gaps", []))
+        row["judged"] = row["send_delay_ms"] <= SEND_DELAY_LIMIT_MS and not row["recorder_gap"]
         if a is not None and b is not None:
             row["b_minus_a"] = b - a
         for k, o in enumerate((a, b)):
@@ -257,16 +274,21 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
     # S s ahead plays S s early).
     matched_b = {r["onset_b"] for r in rows if r["onset_b"] is not None}
     a_onsets = np.array(sorted(r["onset_a"] for r in rows if r["onset_a"] is not None) or [0])
-    predicted = -fault.step_s * sr if fault.kind == "wallstep" else 0.0
+    # A bundle that looks late (a clock S s ahead, S > ahead) can only play on arrival.
+    predicted = -min(fault.step_s, 0.2) * sr if fault.kind == "wallstep" else 0.0
+    a_events = [r["event"] for r in rows if r["onset_a"] is not None]
+    a_events = [e for _, e in sorted(zip([r["onset_a"] for r in rows if r["onset_a"] is not None], a_events))] or [None]
     stray_b = []
     for o in rising_edges(pair[1]):
         if o not in matched_b:
-            nearest = int(a_onsets[np.argmin(np.abs(a_onsets + predicted - o))])
-            stray_b.append(o - nearest)
+            k = int(np.argmin(np.abs(a_onsets + predicted - o)))
+            stray_b.append({"event": a_events[k], "b_minus_a": int(o - a_onsets[k]),
+                            "after_fault_s": round(float(np.polyval([slope, intercept], o)) - log.get("end", 0.0), 3)})
     end = log.get("step_back_at", log.get("end", 0.0))
-    before = [r for r in rows if r["timetag"] < log.get("at", 0.0)]
-    after = [r for r in rows if r["timetag"] > end]
-    settled = [r for r in rows if r["timetag"] >= end + SETTLED_AFTER_S]
+    judged = [r for r in rows if r["judged"]]
+    before = [r for r in judged if r["timetag"] < log.get("at", 0.0)]
+    after = [r for r in judged if r["timetag"] > end]
+    settled = [r for r in judged if r["timetag"] >= end + SETTLED_AFTER_S]
     diffs = lambda rs: [r["b_minus_a"] for r in rs if "b_minus_a" in r]  # noqa: E731
     heard = lambda rs, k: sum(1 for r in rs if r[f"onset_{k}"] is not None)  # noqa: E731
     first = after[0] if after else None
@@ -279,10 +301,12 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
         "onset_minus_timetag_ms": {"A": summary(lateness[0]), "B": summary(lateness[1])},
         "missing": sum(1 for r in rows for k in ("onset_a", "onset_b") if r[k] is None),
         "before_fault": summary(diffs(before)),
-        "first_after": {"event": first["event"], "b_minus_a": first.get("b_minus_a")} if first else None,
+        "first_after": {"event": first["event"], "b_minus_a": first.get("b_minus_a"),
+                        "heard_a": first["onset_a"] is not None, "heard_b": first["onset_b"] is not None} if first else None,
         "settled": summary(diffs(settled)) | {"sent": len(settled), "heard_a": heard(settled, "a"), "heard_b": heard(settled, "b")},
         "settled_from_event": settled[0]["event"] if settled else None,
         "stray_b": stray_b,
+        "not_judged": [r["event"] for r in rows if not r["judged"]],
     }
 
 
@@ -300,7 +324,11 @@ def report(result: dict) -> None:
     extra = ""
     if "main_thread_cpu_ms" in log:
         extra = f"; Pd main thread ran {log['main_thread_cpu_ms']:.1f} ms of CPU in the stall window"
-    print(f"-- {result['fault']['label']} (after event {result['fault']['after_event']}){extra}; JACK xruns {result['xruns']}")
+    print(f"-- {result['fault']['label']} (after event {result['fault']['after_event']}){extra}; "
+          f"JACK xruns {result['xruns']} in the run, {result['xruns_at_fault']} at the fault")
+    for site, lines in result["site_lines"].items():
+        for line in lines:
+            print(f"   site {site} printed: {line}")
     for line in log.get("pd_lines", []):
         print(f"   site B printed: {line}")
     for r in result["recipes"]:
@@ -313,14 +341,22 @@ def report(result: dict) -> None:
         print(summary_line(r))
 
 
+def first_after_text(first: dict) -> str:
+    if first["b_minus_a"] is not None:
+        return f"{first['b_minus_a']:+d}"
+    return "not heard at " + " and ".join(k for k in "AB" if not first.get(f"heard_{k.lower()}", False))
+
+
 def summary_line(r: dict) -> str:
     pre, s, first = r["before_fault"], r["settled"], r["first_after"]
     fmt = lambda d, k: f"{d[k]:.0f}" if d.get("n") else "-"  # noqa: E731
-    first_text = "-" if not first or first["b_minus_a"] is None else f"{first['b_minus_a']:+d} (event {first['event']})"
+    first_text = "-" if not first else first_after_text(first) + f" (event {first['event']})"
     return (f"{r['recipe']:>8} | before: p99 {fmt(pre, 'p99')} max {fmt(pre, 'absmax')} | first after: {first_text} | "
             f"due >= {SETTLED_AFTER_S} s after: p50 {fmt(s, 'p50')} p99 {fmt(s, 'p99')} max {fmt(s, 'absmax')} "
             f"heard A {s['heard_a']}/{s['sent']} B {s['heard_b']}/{s['sent']} | status B {r['status']['B']}"
-            + (f" | B clicks off every window (B − A): {r['stray_b']}" if r["stray_b"] else ""))
+            + (f" | not judged (sender late / recording gap): events {r['not_judged']}" if r["not_judged"] else "")
+            + ("".join(f" | a B click in no event's window: {x['after_fault_s']:+.3f} s after the fault's end, "
+                       f"{x['b_minus_a']:+d} samples from event {x['event']}'s click at A" for x in r["stray_b"])))
 
 
 def main() -> int:

@@ -48,8 +48,10 @@ def test_every_event_after_a_stall_is_within_3_samples(tmp_path, ms):
 
     fsync, mrpeach = result["recipes"]
     assert fsync["recipe"] == "fsync" and mrpeach["recipe"] == "mrpeach"
-    settled = [row for row in fsync["rows"] if row["timetag"] >= log["end"] + SETTLED_AFTER_S]
-    assert len(settled) >= 10, "too few events after the stall to judge"
+    # Events the machine spoiled for both sites alike (the sender descheduled past its
+    # timetag, a cycle the recorder missed) are left out, and must stay few.
+    settled = [row for row in fsync["rows"] if row["timetag"] >= log["end"] + SETTLED_AFTER_S and row["judged"]]
+    assert len(settled) >= 10, f"too few events after the stall to judge; not judged: {fsync['not_judged']}"
     print(f"mrpeach beside it: {mrpeach['settled']}")
     unheard = [row["event"] for row in settled if row["onset_a"] is None or row["onset_b"] is None]
     assert not unheard, f"events {unheard} not heard at both sites after a {ms} ms stall"
