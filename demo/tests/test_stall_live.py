@@ -54,6 +54,7 @@ def test_every_event_after_a_stall_is_within_3_samples(tmp_path, ms):
     assert len(settled) >= 10, f"too few events after the stall to judge; not judged: {fsync['not_judged']}"
     print(f"mrpeach beside it: {mrpeach['settled']}")
     unheard = [row["event"] for row in settled if row["onset_a"] is None or row["onset_b"] is None]
-    assert not unheard, f"events {unheard} not heard at both sites after a {ms} ms stall"
+    assert not unheard, (f"events {unheard} not heard at both sites after a {ms} ms stall; rows "
+                         f"{[row for row in settled if row['event'] in unheard]}; B's clicks in no event's window: {fsync['stray_b']}")
     off = {row["event"]: row["b_minus_a"] for row in settled if abs(row["b_minus_a"]) > TOLERANCE_SAMPLES}
     assert not off, f"after a {ms} ms stall of site B, B − A (samples) for events due >= 0.3 s after it: {off}"
