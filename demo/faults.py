@@ -105,6 +105,14 @@ class WallClockFile:
         tmp.write_text(f"{seconds:+.6f}\n")
         tmp.replace(self.path)  # atomic: the preloaded library never reads half a line
 
+    @staticmethod
+    def remove_leftovers(pid: int) -> None:
+        """libfaketime 0.9.10 preloaded without its `faketime` wrapper creates a shared
+        memory segment and a semaphore named after the process and never removes them."""
+        for path in (f"/dev/shm/faketime_shm_{pid}", f"/dev/shm/sem.faketime_sem_{pid}"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
     def env(self) -> dict[str, str]:
         return {
             "LD_PRELOAD": LIBFAKETIME,
@@ -151,6 +159,7 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
     chains = {"A": list(zip(RECIPES, ports[0:2])), "B": list(zip(RECIPES, ports[2:4]))}
     stall_port = ports[4]
     clock_file = WallClockFile(workdir) if fault.kind == "wallstep" else None
+    site_b: Optional[PdSite] = None
     duration = settle + events * interval + ahead + 1.5
     fault_log: dict = {}
     try:
@@ -176,6 +185,8 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
             site_lines = {n: [line for line in s.lines if not line.startswith(routine)][-MAX_LINES:] for n, s in (("A", site_a), ("B", site_b))}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        if clock_file and site_b.process:
+            clock_file.remove_leftovers(site_b.process.pid)
     recipes = []
     for k, recipe in enumerate(RECIPES):
         r = analyse(recipe, tags, signal_[2 * k: 2 * k + 2], sr, to_wall, fault, fault_log)
