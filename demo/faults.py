@@ -185,7 +185,7 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
             site_lines = {n: [line for line in s.lines if not line.startswith(routine)][-MAX_LINES:] for n, s in (("A", site_a), ("B", site_b))}
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if clock_file and site_b.process:
+        if clock_file and site_b is not None and site_b.process:
             clock_file.remove_leftovers(site_b.process.pid)
     recipes = []
     for k, recipe in enumerate(RECIPES):
@@ -388,6 +388,8 @@ def main() -> int:
         a.interval = 0.7 if a.fault == "wallstep" else 0.5
     if not 1 <= a.events <= 1000 or not 0.2 <= a.interval <= 5 or not 0 <= a.ms <= 2000 or abs(a.step) > 100:
         p.error("events 1..1000, interval 0.2..5 s, ms 0..2000, |step| <= 100 s")
+    if not 0 <= a.after < a.events - (Fault.step_events if a.fault == "wallstep" else 0):
+        p.error("the fault (and a wall step's step back, 6 events later) must come before the last event")
     if shutil.which("jackd") is None:
         print("faults: jackd not found: install jackd2 (scripts/setup.sh does)", file=sys.stderr)
         return 2
