@@ -300,6 +300,7 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
     before = [r for r in judged if r["timetag"] < log.get("at", 0.0)]
     after = [r for r in judged if r["timetag"] > end]
     settled = [r for r in judged if r["timetag"] >= end + SETTLED_AFTER_S]
+    during = [r for r in judged if log.get("at", 0.0) <= r["timetag"] <= end]  # a wall step lasts several events
     diffs = lambda rs: [r["b_minus_a"] for r in rs if "b_minus_a" in r]  # noqa: E731
     heard = lambda rs, k: sum(1 for r in rs if r[f"onset_{k}"] is not None)  # noqa: E731
     first = after[0] if after else None
@@ -318,6 +319,7 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
         "settled_from_event": settled[0]["event"] if settled else None,
         "stray_b": stray_b,
         "not_judged": [r["event"] for r in rows if not r["judged"]],
+        "during": {"sent": len(during), "heard_a": heard(during, "a"), "heard_b": heard(during, "b")},
     }
 
 
