@@ -101,7 +101,7 @@ def fault_table(results: dict) -> list[str]:
             if run["fault"]["kind"] == "none":
                 heard = (*(sum(1 for x in r["rows"] if x[f"onset_{k}"] is not None) for k in "ab"), len(r["rows"]))
             during = r.get("during", {"sent": 0})
-            stray = f"; while stepped B heard {during['heard_b']} of {during['sent']} in their windows" if during["sent"] else ""
+            stray = f"; during the fault B heard {during['heard_b']} of {during['sent']} in their windows" if during["sent"] else ""
             stray += f"; B played {len(r['stray_b'])} in no event's window" if r["stray_b"] else ""
             stray += f"; {len(r['not_judged'])} not judged (sender late or recording gap)" if r.get("not_judged") else ""
             # The "10 s later": the event due nearest 10 s after the fault's end.
