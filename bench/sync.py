@@ -103,7 +103,7 @@ def fault_table(results: dict) -> list[str]:
             during = r.get("during", {"sent": 0})
             stray = f"; during the fault B heard {during['heard_b']} of {during['sent']} in their windows" if during["sent"] else ""
             stray += f"; B played {len(r['stray_b'])} in no event's window" if r["stray_b"] else ""
-            stray += f"; {len(r['not_judged'])} not judged (sender late or recording gap)" if r.get("not_judged") else ""
+            stray += f"; {len(r['not_judged'])} not judged (sender late, recording gap or an xrun not the fault's)" if r.get("not_judged") else ""
             # The "10 s later": the event due nearest 10 s after the fault's end.
             end = run["fault_log"].get("step_back_at", run["fault_log"]["end"])
             pairs = [x for x in r["rows"] if x.get("b_minus_a") is not None and x["timetag"] > end]

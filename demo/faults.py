@@ -52,6 +52,9 @@ WINDOW_S = (0.1, 0.15)
 # A bundle that left this long after its timetag's "now" (sender descheduled) or whose
 # click falls where the recording has a gap says nothing about the sites: not judged.
 SEND_DELAY_LIMIT_MS = 50.0
+# Nor does an event due within this long after an xrun the fault did not cause (the
+# shared machine stalling the whole JACK server throws both sites at once).
+OTHER_XRUN_S = 1.0
 MAX_LINES = 200
 
 
@@ -263,6 +266,7 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
     slope, intercept = to_wall.coeffs
     window = (int(WINDOW_S[0] * sr), int(WINDOW_S[1] * sr))
     rows, lateness = [], ([], [])
+    other_xruns = [t for t in log.get("xrun_times", []) if not log["at"] - 0.1 <= t <= log["end"] + 0.5]
     for i, tag in enumerate(tags):
         expected = int(round((tag - intercept) / slope))
         a, b = (onset(pair[k], expected, *window) for k in (0, 1))
@@ -270,7 +274,8 @@ def analyse(recipe: str, tags: list[float], pair, sr: int, to_wall, fault: Fault
         row["send_delay_ms"] = log["send_delay_ms"][i]
         lo, hi = expected - window[0], expected + window[1]
         row["recorder_gap"] = any(g < hi and g + n > lo for g, n in log.get("recorder_gaps", []))
-        row["judged"] = row["send_delay_ms"] <= SEND_DELAY_LIMIT_MS and not row["recorder_gap"]
+        row["other_xrun"] = any(tag - OTHER_XRUN_S <= t <= tag + WINDOW_S[1] for t in other_xruns)
+        row["judged"] = row["send_delay_ms"] <= SEND_DELAY_LIMIT_MS and not row["recorder_gap"] and not row["other_xrun"]
         if a is not None and b is not None:
             row["b_minus_a"] = b - a
         for k, o in enumerate((a, b)):
@@ -367,7 +372,7 @@ def summary_line(r: dict) -> str:
     return (f"{r['recipe']:>8} | before: p99 {fmt(pre, 'p99')} max {fmt(pre, 'absmax')} | first after: {first_text} | "
             f"due >= {SETTLED_AFTER_S} s after: p50 {fmt(s, 'p50')} p99 {fmt(s, 'p99')} max {fmt(s, 'absmax')} "
             f"heard A {s['heard_a']}/{s['sent']} B {s['heard_b']}/{s['sent']} | status B {r['status']['B']}"
-            + (f" | not judged (sender late / recording gap): events {r['not_judged']}" if r["not_judged"] else "")
+            + (f" | not judged (sender late / recording gap / an xrun not the fault's): events {r['not_judged']}" if r["not_judged"] else "")
             + ("".join(f" | a B click in no event's window: {x['after_fault_s']:+.3f} s after the fault's end, "
                        f"{x['b_minus_a']:+d} samples from event {x['event']}'s click at A" for x in r["stray_b"])))
 
