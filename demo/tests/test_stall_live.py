@@ -1,12 +1,13 @@
 """Issue 12, live: one site's Pd blocked 40 ms / 60 ms by a busy loop in its own patch
-(what opening a big patch or a GUI burst does), and one JACK xrun on it (its Pd process
-stopped 10 ms: the server reports 2 xruns, the site loses one period). Two real-time Pd
+(what opening a big patch or a GUI burst does), and JACK xruns on it (its Pd process
+stopped 20 ms: the server reports 4 xruns at the stop, the site loses 3 periods; 10 ms
+gave 2 xruns in only 6 of 8 runs, depending on where in a period the stop fell). Two real-time Pd
 sites on JACK's dummy driver, each running [fsync~] and the mrpeach recipe; the fault hits
 site B once after event 3. Every [fsync~] event whose timetag is >= 0.3 s after the
 fault's end must be heard at both sites and within 3 samples of each other.
 
 fsync~ 0.2 fails this (measured: 40 ms → the next event 1281 samples off, −351 six seconds
-later and still drifting; the xrun → +257, then −60 and drifting); it passes once the
+later and still drifting; the xruns → +768, then −271 ten seconds later); it passes once the
 clock filter treats a stall or an xrun as a step. The mrpeach recipe's figures are printed
 beside it, not asserted.
 
@@ -52,10 +53,10 @@ def test_every_event_after_a_stall_is_within_3_samples(tmp_path, ms):
 
 
 def test_every_event_after_an_xrun_is_within_3_samples(tmp_path):
-    result = run_fault(tmp_path, "sigstop", 10)
+    result = run_fault(tmp_path, "sigstop", 20)
     # The fault really happened: the server reported its xruns at the stop.
     assert result["xruns_at_fault"] >= 1, result["fault_log"]["xrun_times"]
-    assert_settled_within_tolerance(result, "an xrun (site B stopped 10 ms)")
+    assert_settled_within_tolerance(result, "xruns (site B stopped 20 ms)")
 
 
 def assert_settled_within_tolerance(result: dict, what: str) -> None:
