@@ -90,6 +90,16 @@ def free_udp_ports(count: int) -> list[int]:
             s.close()
 
 
+def child_pids(pid: int) -> list[int]:
+    """The direct children of a process (from /proc; empty if it is gone)."""
+    children: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children += [int(c) for c in f.read().split()]
+    return children
+
+
 def main_thread_cpu_ms(pid: int) -> float:
     """CPU time the process's main thread (Pd's scheduler) has run, from schedstat (ns)."""
     with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
@@ -163,6 +173,7 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
     stall_port = ports[4]
     clock_file = WallClockFile(workdir) if fault.kind == "wallstep" else None
     site_b: Optional[PdSite] = None
+    faked: list[int] = []
     duration = settle + events * interval + ahead + 1.5
     fault_log: dict = {}
     try:
@@ -181,6 +192,8 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
                 to_wall, fit_rms_ms = rec.frame_to_wall()
                 signal_, sr, xruns = rec.buffer, rec.sr, rec.xruns
                 fault_log["xrun_times"], fault_log["recorder_gaps"] = rec.xrun_times, rec.gaps
+                # Pd's watchdog is a child that inherits libfaketime too (see remove_leftovers).
+                faked = [site_b.process.pid, *child_pids(site_b.process.pid)]
             statuses = [site_a.status_counts(), site_b.status_counts()]
             stall_lines = [line for line in site_b.lines if line.startswith("stall: ")]
             # What the sites said besides the routine (bounded): resets, late, errors.
@@ -189,7 +202,8 @@ def run(fault: Fault, events: int = 40, interval: float = 0.5, ahead: float = 0.
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         if clock_file and site_b is not None and site_b.process:
-            clock_file.remove_leftovers(site_b.process.pid)
+            for pid in {site_b.process.pid, *faked}:
+                clock_file.remove_leftovers(pid)
     recipes = []
     for k, recipe in enumerate(RECIPES):
         r = analyse(recipe, tags, signal_[2 * k: 2 * k + 2], sr, to_wall, fault, fault_log)
