@@ -21,17 +21,30 @@ class Recorder:
         self.first_frame: int | None = None
         self.clock_pairs: list[tuple[float, int]] = []
         self._stop = threading.Event()
+        self.xruns = 0  # as the server reports them while we record (a missed cycle of any client)
+        self.xrun_times: list[float] = []  # time.time() of each
+        self.gaps: list[tuple[int, int]] = []  # (first frame, count) the recording lacks: cycles this client missed
+        self._next_frame: int | None = None
         self.client.set_process_callback(self._process)
+        self.client.set_xrun_callback(self._xrun)
 
     def _process(self, blocksize: int) -> None:
         frame = self.client.last_frame_time
         if self.first_frame is None:
             self.first_frame = frame
         at = frame - self.first_frame
+        if self._next_frame is not None and at != self._next_frame and len(self.gaps) < 10_000:
+            self.gaps.append((self._next_frame, at - self._next_frame))
+        self._next_frame = at + blocksize
         if at + blocksize > self.frames:
             return
         for i, port in enumerate(self.ports):
             self.buffer[i, at : at + blocksize] = port.get_array()
+
+    def _xrun(self, _delayed_usecs: float) -> None:
+        self.xruns += 1
+        if len(self.xrun_times) < 10_000:
+            self.xrun_times.append(time.time())
 
     def _sample_clock(self) -> None:
         while not self._stop.wait(0.01):

@@ -30,3 +30,17 @@ def test_cost_bench_smoke():
     print(r.stdout)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "ratio fsync~/tabplay~" in r.stdout
+
+
+def test_sync_bench_fault_table_smoke(tmp_path):
+    """The fault conditions' path (demo/faults.py, both recipes in one Pd per site) and
+    the Markdown table the README takes."""
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "sync.py"), "--conditions", "nofault", "--fault-events", "4", "--fault-after", "1",
+         "--build", str(ROOT / "build"), "--plot", "", "--json", str(tmp_path / "faults.json")],
+        capture_output=True, text=True, timeout=120,
+    )
+    print(r.stdout)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "| site B's fault | recipe |" in r.stdout
+    assert r.stdout.count("| no fault | fsync |") == 1 and r.stdout.count("| no fault | mrpeach |") == 1, r.stdout
