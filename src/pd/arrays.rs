@@ -1,7 +1,7 @@
 //! Pd arrays as the core's sample store. Looked up by name every block, never
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
-use super::ffi::garray_class;
+use super::ffi;
 use crate::core::array_sets::ArraySets;
 use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
 use crate::core::sound_bank::SoundBank;
@@ -37,13 +37,14 @@ impl SampleView for WordView<'_> {
     }
     fn at(&self, index: usize) -> f32 {
         // SAFETY: a float array's words all hold floats (garray_getfloatwords checked the template).
-        unsafe { self.0[index].w_float }
+        // (pd64: words are f64; the core mixes in f32.)
+        unsafe { self.0[index].w_float as f32 }
     }
     fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
         let source = &self.0[from..from + out.len()];
         for (sample, word) in out.iter_mut().zip(source) {
             // SAFETY: as in `at`.
-            *sample += unsafe { word.w_float } * gain;
+            *sample += unsafe { word.w_float } as f32 * gain;
         }
     }
 }
@@ -58,7 +59,7 @@ fn pd_array<'a>(key: Key) -> Option<WordView<'a>> {
         // is freed while we read.
         unsafe {
             let thing = (*key.0).s_thing;
-            if thing.is_null() || *thing != garray_class {
+            if thing.is_null() || *thing != ffi::garray_class() {
                 return None;
             }
             let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());

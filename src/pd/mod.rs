@@ -4,6 +4,7 @@
 
 mod arrays;
 mod atoms;
+mod bindings;
 mod class;
 mod ffi;
 mod loader;

@@ -12,13 +12,15 @@ use crate::core::settings;
 use crate::core::array_sets::ArraySets;
 use crate::core::sound_bank::SoundBank;
 use super::loader::{self, Loader};
-use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_object, t_symbol};
+use super::bindings::t_object;
+use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_symbol};
 use std::os::raw::c_int;
 
 /// Pd allocates this (zeroed) with the size given to class_new; Rust state
 /// lives behind `state`, created in `new` and dropped in `free`.
 #[repr(C)]
 pub struct FsyncTilde {
+    /// The target's own t_object (its size differs under mingw's bitfield layout).
     pub obj: t_object,
     pub state: *mut State,
 }
@@ -40,6 +42,9 @@ pub struct State {
     /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
     pub tick_samples: f64,
     pub owner: *mut FsyncTilde,
+    /// pd64: the core renders f32 here, then it is widened into Pd's f64 vectors
+    /// (sized in `dsp`; empty in the 32-bit build).
+    pub render_scratch: Vec<f32>,
 }
 
 impl FsyncTilde {
@@ -65,7 +70,7 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
     }
     // SAFETY: called from Pd's constructor on a freshly allocated object.
     unsafe {
-        let obj = &raw mut (*this).obj;
+        let obj = (&raw mut (*this).obj).cast::<pd_sys::t_object>();
         for _ in 0..settings.channels {
             pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
         }
@@ -88,6 +93,7 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
             load_clock,
             tick_samples: ffi::TICK_SAMPLES,
             owner: this,
+            render_scratch: Vec::new(),
         };
         (*this).state = Box::into_raw(Box::new(state));
     }
