@@ -103,6 +103,26 @@ case $cmd in
         rm -f "$log"
       done
     done
+    # A build of the other float size must be refused with a message, not crash Pd:
+    # Pd's class_new/class_new64 stubs return NULL and setup says why.
+    for run in "${runs[@]}"; do
+      read -r name dir bin version <<<"$run"
+      other=(--features pd64); file="fsync~.pd_linux"; other_dir=target/chroot-pd64
+      if [ "$bin" = pd64 ]; then other=(); file="fsync~.linux-amd64-64.so"; other_dir=target/chroot-pd; fi
+      cargo build --release -q "${other[@]}" --target-dir "$other_dir" 2>/dev/null
+      scratch="$dir/tmp/fsync-wrong-float-$$"
+      mkdir -p "$scratch"
+      cp "$other_dir/release/libfsync.so" "$scratch/$file"
+      printf '#N canvas 0 0 400 300 12;\n#X obj 10 10 fsync~;\n#X obj 10 50 loadbang;\n#X msg 10 80 \\; pd quit;\n#X connect 1 0 2 0;\n' >"$scratch/t.pd"
+      out=$(timeout 60 chroot "$dir" "$bin" -batch -nosound -nogui -noprefs -stderr -path "/tmp/fsync-wrong-float-$$" -open "/tmp/fsync-wrong-float-$$/t.pd" 2>&1) && code=0 || code=$?
+      rm -rf "$scratch"
+      if [ $code = 0 ] && grep -q "float size differs" <<<"$out"; then
+        summary+=("Pd $version $bin ($name chroot) the other float size's build: ok (refused with a message, Pd exits cleanly)")
+      else
+        summary+=("Pd $version $bin ($name chroot) the other float size's build: FAILED (exit $code): $(tr '\n' ' ' <<<"$out" | cut -c1-300)")
+        failed=1
+      fi
+    done
     printf '%s\n' "--- real-Pd tests in chroots:" "${summary[@]}"
     ;;
   *) echo "usage: $0 make|test [test names]" >&2; exit 2 ;;
