@@ -96,6 +96,15 @@ fn pd_include_dir() -> Option<PathBuf> {
 /// Only what pd-sys lacks or gets wrong; pd-sys's own types are reused by name
 /// (`use pd_sys::…` in src/pd/bindings.rs) so the two fit together.
 fn generate(headers: &Path, c_dir: &Path, target: &str, float_size: u32) -> Result<String, String> {
+    // The bindings are made freestanding (own stdio.h stub, clang's builtin
+    // headers): extra include paths, e.g. cargo-zigbuild's zig headers meant for a
+    // newer clang, would only make them depend on the build machine.
+    for (name, _) in env::vars_os() {
+        if name.to_string_lossy().starts_with("BINDGEN_EXTRA_CLANG_ARGS") {
+            // SAFETY: the build script is single-threaded here; nothing else reads the environment.
+            unsafe { env::remove_var(&name) };
+        }
+    }
     let mut builder = bindgen::Builder::default()
         .header(c_dir.join("bindings.h").display().to_string())
         .clang_arg(format!("--target={}", clang_target(target)))
@@ -111,7 +120,7 @@ fn generate(headers: &Path, c_dir: &Path, target: &str, float_size: u32) -> Resu
         .derive_debug(false)
         .generate_comments(false)
         .allowlist_type("t_int|t_float|t_floatarg|t_sample|t_object|t_signal|t_atom|t_perfroutine")
-        .allowlist_function("class_new|class_new64|get_sys_schedadvance|dsp_addv|fsync_class_new_gimme|fsync_class_addfloat|fsync_garray_class")
+        .allowlist_function("class_new|class_new64|get_sys_schedadvance|dsp_addv|fsync_class_new_gimme|fsync_class_addfloat|fsync_garray_class|fsync_signal_symbol")
         .allowlist_var("garray_class")
         // pd-sys's types where they are right on every target (opaque or
         // pointer-only): the generated functions take and return them.

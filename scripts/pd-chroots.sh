@@ -7,6 +7,9 @@
 #   scripts/pd-chroots.sh make          make (or reuse) every chroot, print "name dir pd-binary"
 #   scripts/pd-chroots.sh test [TESTS]  run the real-Pd timing tests in each (needs root)
 #
+# FSYNC_TEST_EXTERNAL_32 / _64: test these binaries (e.g. the packaged ones)
+# instead of the ones cargo builds for the tests.
+#
 # Chroots:  trixie: Pd 0.55.2, puredata-core (pd, 32-bit) and puredata64-core (pd64)
 #           sid:    Pd 0.57.0 (whatever sid serves today; the version is printed)
 # Exit status: 0 all ran and passed; 1 a test failed; 3 a chroot could not be made
@@ -89,7 +92,9 @@ case $cmd in
       for t in "${tests[@]}"; do
         # Each float size in its own target dir: the harness copies target/…/libfsync.so.
         log=$(mktemp)
-        if FSYNC_PD_CHROOT="$dir" FSYNC_PD_BINARY="$bin" cargo test --release "${features[@]}" \
+        external_var=FSYNC_TEST_EXTERNAL_32
+        [ "$bin" = pd64 ] && external_var=FSYNC_TEST_EXTERNAL_64
+        if FSYNC_TEST_EXTERNAL="${!external_var:-}" FSYNC_PD_CHROOT="$dir" FSYNC_PD_BINARY="$bin" cargo test --release "${features[@]}" \
             --target-dir "target/chroot-$bin" --test "$t" >"$log" 2>&1; then
           outcome="ok"
         else
@@ -98,7 +103,8 @@ case $cmd in
           grep -E 'panicked|FAILED|error' "$log" | head -20 || true
         fi
         result=$(grep -E '^test result' "$log" | tail -1 | sed 's/^test result: //; s/; finished.*//')
-        summary+=("Pd $version $bin ($name chroot) $t: $outcome ${result:-(no test result: build failed?)}")
+        tested=${!external_var:-libfsync.so (cargo build)}
+        summary+=("Pd $version $bin ($name chroot) $t [$(basename "$tested")]: $outcome ${result:-(no test result: build failed?)}")
         echo "pd-chroots: ${summary[-1]}"
         rm -f "$log"
       done

@@ -59,7 +59,7 @@ fn pd_array<'a>(key: Key) -> Option<WordView<'a>> {
         // is freed while we read.
         unsafe {
             let thing = (*key.0).s_thing;
-            if thing.is_null() || *thing != ffi::garray_class() {
+            if thing.is_null() || *thing != ffi::array_class() {
                 return None;
             }
             let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());

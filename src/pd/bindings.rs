@@ -14,3 +14,33 @@ const _: () = assert!(size_of::<pd_sys::t_atom>() == size_of::<t_atom>());
 const _: () = assert!(align_of::<pd_sys::t_atom>() == align_of::<t_atom>());
 const _: () = assert!(size_of::<pd_sys::t_word>() == size_of::<t_word>());
 const _: () = assert!(size_of::<t_int>() == size_of::<*const u8>(), "t_int holds pointers in the DSP chain");
+
+/// m_pd.h's `garray_class`: the class of arrays, to tell an array from other
+/// things bound to a name. Read through the C shim (a data import: on Windows
+/// only C's dllimport reads it right).
+pub fn array_class() -> *mut _class {
+    // SAFETY: Pd sets garray_class once at startup, before any external loads;
+    // reading a pointer-sized global in Pd's thread.
+    #[cfg(fsync_c_shim)]
+    unsafe {
+        fsync_garray_class()
+    }
+    // SAFETY: as above (no shim: built without Pd's headers).
+    #[cfg(not(fsync_c_shim))]
+    unsafe {
+        garray_class
+    }
+}
+
+/// `&s_signal`, the selector signal outlets are made with (a data import too).
+pub fn signal_symbol() -> *mut t_symbol {
+    // SAFETY: the address of one of Pd's static symbols; no read or write.
+    #[cfg(fsync_c_shim)]
+    unsafe {
+        fsync_signal_symbol()
+    }
+    #[cfg(not(fsync_c_shim))]
+    {
+        &raw mut pd_sys::s_signal
+    }
+}

@@ -72,7 +72,7 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
     unsafe {
         let obj = (&raw mut (*this).obj).cast::<pd_sys::t_object>();
         for _ in 0..settings.channels {
-            pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
+            pd_sys::outlet_new(obj, ffi::signal_symbol());
         }
         let status_out = pd_sys::outlet_new(obj, std::ptr::null_mut());
         let report_clock = pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(super::class::on_report_clock));

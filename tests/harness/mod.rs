@@ -296,8 +296,13 @@ pub fn external_file_name() -> &'static str {
     if cfg!(feature = "pd64") { "fsync~.linux-amd64-64.so" } else { "fsync~.pd_linux" }
 }
 
-/// The built external, copied into `dir` under the name Pd looks for.
+/// The built external, copied into `dir` under the name Pd looks for; or
+/// `FSYNC_TEST_EXTERNAL` (a packaged binary: scripts/package.sh tests those).
 pub fn install_external(dir: &Path) {
+    if let Some(external) = std::env::var_os("FSYNC_TEST_EXTERNAL").filter(|e| !e.is_empty()) {
+        std::fs::copy(&external, dir.join(external_file_name())).expect("FSYNC_TEST_EXTERNAL must name a readable file");
+        return;
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/<test>: `cargo test` writes the cdylib next to it in deps/
     // (only `cargo build` copies it up to target/<profile>/), so take the newer one.

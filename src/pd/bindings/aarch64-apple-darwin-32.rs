@@ -449,3 +449,6 @@ unsafe extern "C" {
 unsafe extern "C" {
     pub fn fsync_garray_class() -> *mut _class;
 }
+unsafe extern "C" {
+    pub fn fsync_signal_symbol() -> *mut t_symbol;
+}

@@ -35,3 +35,9 @@ t_class *fsync_garray_class(void)
 {
     return garray_class;
 }
+
+/* &s_signal, likewise a data import (the symbol signal outlets are made with). */
+t_symbol *fsync_signal_symbol(void)
+{
+    return &s_signal;
+}
