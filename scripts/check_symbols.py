@@ -107,7 +107,52 @@ def check_macho(path, exports):
     headers = run(tool("llvm-objdump"), "--macho", "--private-headers", str(path))
     loads = re.findall(r"cmd LC_LOAD(?:_WEAK)?_DYLIB\n\s+cmdsize \d+\n\s+name (\S+)", headers)
     problems += [f"links {lib}" for lib in loads if lib not in MACHO_SYSTEM_DYLIBS]
-    return problems, pd_used, "undefined Pd symbols: dynamic_lookup"
+    problem, signature = macho_signature(path)
+    if problem:
+        problems.append(problem)
+    if signature == "unsigned" and "arm64" in run(tool("llvm-objdump"), "--macho", "--private-header", str(path)).lower():
+        problems.append("arm64 code must be signed (ad-hoc at least) or macOS will not load it")
+    return problems, pd_used, f"undefined Pd symbols: dynamic_lookup; {signature}"
+
+
+def macho_signature(path):
+    """Checks the linker's ad-hoc code signature page by page: an arm64 Mac refuses
+    to load code whose signature does not match (e.g. after a post-link strip).
+    Returns (problem or None, note)."""
+    import hashlib
+    import struct
+    data = path.read_bytes()
+    magic, _, _, _, ncmds, _, _, _ = struct.unpack_from("<8I", data, 0)
+    if magic != 0xFEEDFACF:
+        return "not a 64-bit Mach-O", ""
+    at = 32
+    for _ in range(ncmds):
+        cmd, size = struct.unpack_from("<2I", data, at)
+        if cmd == 0x1D:  # LC_CODE_SIGNATURE
+            dataoff, _ = struct.unpack_from("<2I", data, at + 8)
+            sb_magic, _, count = struct.unpack_from(">3I", data, dataoff)
+            if sb_magic != 0xFADE0CC0:
+                return "code signature: not a SuperBlob", ""
+            for i in range(count):
+                slot, offset = struct.unpack_from(">2I", data, dataoff + 12 + 8 * i)
+                cd = dataoff + offset
+                if slot != 0 or struct.unpack_from(">I", data, cd)[0] != 0xFADE0C02:
+                    continue
+                (hash_offset, _, _, code_slots, code_limit) = struct.unpack_from(">IIIII", data, cd + 16)
+                hash_size, hash_type, _, page_log2 = struct.unpack_from(">4B", data, cd + 36)
+                algorithm = {1: "sha1", 2: "sha256"}.get(hash_type)
+                if not algorithm:
+                    return f"code signature: unknown hash type {hash_type}", ""
+                page = 1 << page_log2
+                for n in range(code_slots):
+                    chunk = data[n * page:min((n + 1) * page, code_limit)]
+                    want = data[cd + hash_offset + n * hash_size: cd + hash_offset + (n + 1) * hash_size]
+                    if hashlib.new(algorithm, chunk).digest()[:hash_size] != want:
+                        return f"code signature does not match page {n} (modified after linking?)", ""
+                return None, f"ad-hoc signature valid ({code_slots} pages)"
+            return "code signature without a code directory", ""
+        at += size
+    return None, "unsigned"
 
 
 def check_pe(path, exports, pd_dll):
