@@ -78,12 +78,15 @@ for p in "${PLATFORMS[@]}"; do
   done
 done
 
-# The Linux x86-64 packages' own binaries in real Pd: the timing tests.
+# The Linux x86-64 packages' own binaries in real Pd (pipefail + set -e: a failure stops here).
 amd64_32="$PWD/build/package/linux-amd64-32/fsync/fsync~.linux-amd64-32.so"
 amd64_64="$PWD/build/package/linux-amd64-64/fsync/fsync~.linux-amd64-64.so"
 echo "package: real-Pd tests of the packaged linux-amd64 binaries"
-FSYNC_TEST_EXTERNAL="$amd64_32" cargo test -q --release --test pd_timing 2>&1 | grep -E '^test result|FAILED|panicked' | sed "s|^|package: Pd $(pd -version 2>&1 | sed -n 's/^Pd-\([0-9.]*\).*/\1/p') (host) pd_timing [fsync~.linux-amd64-32.so]: |"
-[ "${PIPESTATUS[0]}" = 0 ]
+host_pd=$(pd -version 2>&1 | sed -n 's/^Pd-\([0-9.]*\).*/\1/p')
+for t in pd_timing pd_channels pd_robustness; do
+  FSYNC_TEST_EXTERNAL="$amd64_32" cargo test -q --release --test "$t" 2>&1 | grep -E '^test result|FAILED|panicked' |
+    sed "s|^|package: Pd $host_pd (host) $t [fsync~.linux-amd64-32.so]: |"
+done
 # Each Pd finds the packaged file under the name it is packed as (only that
 # file in the folder): Pd 0.53.1 the .l_amd64, 0.55+ the .linux-amd64-32.so,
 # pd64 the .linux-amd64-64.so.
@@ -103,6 +106,9 @@ loads() { # root pd-binary file
   fi
 }
 loads "" pd "$PWD/build/package/linux-amd64-32/fsync/fsync~.l_amd64"
+if [ "$(id -u)" = 0 ] && [ -f "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/bullseye/.fsync-complete" ]; then
+  loads "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/bullseye" pd "$PWD/build/package/linux-amd64-32/fsync/fsync~.l_amd64"
+fi
 if [ "$(id -u)" = 0 ] && [ -d "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/trixie" ]; then
   for root in "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}"/{trixie,sid}; do
     [ -f "$root/.fsync-complete" ] && loads "$root" pd "$amd64_32"
@@ -111,7 +117,7 @@ if [ "$(id -u)" = 0 ] && [ -d "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/trixie
 fi
 if [ "$(id -u)" = 0 ]; then
   rc=0
-  FSYNC_TEST_EXTERNAL_32="$amd64_32" FSYNC_TEST_EXTERNAL_64="$amd64_64" bash scripts/pd-chroots.sh test pd_timing || rc=$?
+  FSYNC_TEST_EXTERNAL_32="$amd64_32" FSYNC_TEST_EXTERNAL_64="$amd64_64" bash scripts/pd-chroots.sh test pd_timing pd_channels pd_robustness || rc=$?
   [ $rc = 0 ] || [ $rc = 3 ] || exit $rc
 fi
 echo "package: built"

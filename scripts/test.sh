@@ -9,7 +9,8 @@ cargo test --release 2>&1
 cargo test --lib 2>&1 | grep -E '^test result|FAILED|panicked'  # pipefail: a failure stops here
 # The real-Pd tests once more on other Pd versions: Debian's Pd 0.55.2 (pd and the
 # double-precision pd64, trixie) and 0.57.0 (sid) in cached chroots (~2.5 min; the
-# first run makes the chroots, ~40 s each). An unreachable archive skips, loudly.
+# first run makes the chroots, ~40 s each; Debian 11 too, used by package.sh below).
+# An unreachable archive skips, loudly.
 if [ "$(id -u)" = 0 ]; then
   rc=0
   bash scripts/pd-chroots.sh test pd_timing pd_channels pd_robustness || rc=$?
