@@ -11,7 +11,7 @@
 #
 # Checks: every packaged binary passes scripts/check_symbols.py; the Linux x86-64
 # ones (the very files in the packages) also pass the real-Pd timing tests in Pd
-# 0.53.1 here and, as root, in the Pd 0.55.2 / pd64 / 0.57.0 chroots. The macOS,
+# 0.53.1 here and, as root, in the Pd 0.51.4 (glibc 2.31), 0.55.2 and 0.57.0 (pd, pd64) chroots. The macOS,
 # Windows and arm64 binaries are symbol-checked only: nothing here can load them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,7 +113,9 @@ if [ "$(id -u)" = 0 ] && [ -d "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/trixie
   for root in "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}"/{trixie,sid}; do
     [ -f "$root/.fsync-complete" ] && loads "$root" pd "$amd64_32"
   done
-  loads "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}/trixie" pd64 "$amd64_64"
+  for root in "${FSYNC_CHROOTS:-/var/cache/fsync-chroots}"/{trixie,sid}; do
+    [ -f "$root/.fsync-complete" ] && loads "$root" pd64 "$amd64_64"
+  done
 fi
 if [ "$(id -u)" = 0 ]; then
   rc=0

@@ -14,7 +14,7 @@
 #
 # Chroots:  bullseye: Pd 0.51.4 on glibc 2.31 (Debian 11): the old-glibc build loads there
 #           trixie:   Pd 0.55.2, puredata-core (pd, 32-bit) and puredata64-core (pd64)
-#           sid:      Pd 0.57.0 (whatever sid serves today; the version is printed)
+#           sid:      Pd 0.57.0, pd and pd64 (whatever sid serves today; the version is printed)
 # Exit status: 0 all ran and passed; 1 a test failed; 3 a chroot could not be made
 # (archive unreachable: SKIPPED is printed, the others still run). Nothing is
 # reported as passed that did not run.
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 ROOT=${FSYNC_CHROOTS:-/var/cache/fsync-chroots}
 MIRROR=${FSYNC_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # name suite packages
-CHROOTS=("bullseye bullseye puredata-core" "trixie trixie puredata-core,puredata64-core" "sid sid puredata-core")
+CHROOTS=("bullseye bullseye puredata-core" "trixie trixie puredata-core,puredata64-core" "sid sid puredata-core,puredata64-core")
 
 need_root() {
   if [ "$(id -u)" != 0 ]; then echo "pd-chroots: needs root (debootstrap, chroot)" >&2; exit 2; fi
@@ -33,7 +33,8 @@ need_root() {
 # make_one NAME SUITE PACKAGES: the chroot's directory on stdout, or fails.
 make_one() {
   local name=$1 suite=$2 packages=$3 dir="$ROOT/$1"
-  if [ -f "$dir/.fsync-complete" ]; then echo "$dir"; return 0; fi
+  # Reused while it was made with the same packages.
+  if [ "$(cat "$dir/.fsync-complete" 2>/dev/null)" = "$suite $packages" ]; then echo "$dir"; return 0; fi
   mkdir -p "$ROOT"
   local tmp="$dir.partial.$$"
   rm -rf "$tmp"
@@ -47,7 +48,7 @@ make_one() {
   rm -f "$tmp.log"
   # Keep only what running Pd needs: no package caches or docs.
   rm -rf "$tmp/var/cache/apt/archives/"*.deb "$tmp/usr/share/doc" "$tmp/usr/share/man" "$tmp/usr/share/locale"
-  touch "$tmp/.fsync-complete"
+  echo "$suite $packages" >"$tmp/.fsync-complete"
   rm -rf "$dir"
   mv "$tmp" "$dir"
   echo "$dir"

@@ -7,8 +7,8 @@ bash scripts/setup.sh
 cargo test --release 2>&1
 # The core's tests once more with debug assertions: arithmetic overflow panics there.
 cargo test --lib 2>&1 | grep -E '^test result|FAILED|panicked'  # pipefail: a failure stops here
-# The real-Pd tests once more on other Pd versions: Debian's Pd 0.55.2 (pd and the
-# double-precision pd64, trixie) and 0.57.0 (sid) in cached chroots (~2.5 min; the
+# The real-Pd tests once more on other Pd versions: Debian's Pd 0.55.2 (trixie) and
+# 0.57.0 (sid), each as pd and the double-precision pd64, in cached chroots (~2.5 min; the
 # first run makes the chroots, ~40 s each; Debian 11 too, used by package.sh below).
 # An unreachable archive skips, loudly.
 if [ "$(id -u)" = 0 ]; then
