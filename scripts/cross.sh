@@ -13,7 +13,7 @@
 #   windows-amd64  mingw-w64 gcc from Debian (what Pd for Windows is built with:
 #                  same ms-bitfields layout, same C runtime), linked against an import
 #                  library made with dlltool from Pd's exported symbols (pd.dll, pd64.dll)
-# Tools (installed if missing): zig (PyPI ziglang), cargo-zigbuild, gcc-mingw-w64-x86-64,
+# Tools (installed if missing): zig (PyPI ziglang), cargo-zigbuild (PyPI), gcc-mingw-w64-x86-64,
 # llvm (llvm-nm, llvm-objdump, llvm-strip), the rustup targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +48,8 @@ ensure_tools() {
   fi
   if [ $need_zig = 1 ]; then
     python3 -m ziglang version >/dev/null 2>&1 || python3 -m pip install -q ziglang
-    command -v cargo-zigbuild >/dev/null || cargo install -q cargo-zigbuild
+    # (cargo-zigbuild's PyPI wheel: a prebuilt binary, seconds instead of a cargo install)
+    command -v cargo-zigbuild >/dev/null || python3 -m pip install -q cargo-zigbuild
   fi
   for p in "${platforms[@]}"; do
     t=$(rust_target "$p")

@@ -98,12 +98,14 @@ case $cmd in
       features=()
       [ "$bin" = pd64 ] && features=(--features pd64)
       for t in "${tests[@]}"; do
-        # Each float size in its own target dir: the harness copies target/…/libfsync.so.
+        # pd64 in its own target dir (the harness copies target/…/libfsync.so); the
+        # 32-bit tests share cargo's default one with `cargo test` (nothing to rebuild).
+        target_dir=target; [ "$bin" = pd64 ] && target_dir=target/chroot-pd64
         log=$(mktemp)
         external_var=FSYNC_TEST_EXTERNAL_32
         [ "$bin" = pd64 ] && external_var=FSYNC_TEST_EXTERNAL_64
         if FSYNC_TEST_EXTERNAL="${!external_var:-}" FSYNC_PD_CHROOT="$dir" FSYNC_PD_BINARY="$bin" cargo test --release "${features[@]}" \
-            --target-dir "target/chroot-$bin" --test "$t" >"$log" 2>&1; then
+            --target-dir "$target_dir" --test "$t" >"$log" 2>&1; then
           outcome="ok"
         else
           outcome="FAILED"
@@ -123,7 +125,7 @@ case $cmd in
       read -r name dir bin version <<<"$run"
       [ "$name" = bullseye ] && continue  # (no pd64 there; cargo's build needs a newer glibc)
       other=(--features pd64); file="fsync~.pd_linux"; other_dir=target/chroot-pd64
-      if [ "$bin" = pd64 ]; then other=(); file="fsync~.linux-amd64-64.so"; other_dir=target/chroot-pd; fi
+      if [ "$bin" = pd64 ]; then other=(); file="fsync~.linux-amd64-64.so"; other_dir=target; fi
       cargo build --release -q "${other[@]}" --target-dir "$other_dir" 2>/dev/null
       scratch="$dir/tmp/fsync-wrong-float-$$"
       mkdir -p "$scratch"
