@@ -1,8 +1,10 @@
 # Convenience targets; the README's two commands are scripts/demo.sh and scripts/test.sh.
 PD_EXTRA ?= $(HOME)/.local/lib/pd/extra
 EXTERNAL  = build/fsync~.pd_linux
+# Double-precision Pd (pd64, Pd 0.55+) loads only this name.
+EXTERNAL64 = build/fsync~.linux-amd64-64.so
 
-.PHONY: build install uninstall package test demo bench clean
+.PHONY: build build64 install uninstall package cross test demo bench clean
 
 build:
 	cargo build --release
@@ -10,21 +12,27 @@ build:
 	cp target/release/libfsync.so $(EXTERNAL)
 	cp pd-help/fsync~-help.pd build/
 
+# The same source for double-precision Pd (t_float/t_sample f64, class_new64).
+build64:
+	cargo build --release --features pd64 --target-dir target/pd64
+	mkdir -p build
+	cp target/pd64/release/libfsync.so $(EXTERNAL64)
+
 # Puts fsync~ where Pd finds it: $(PD_EXTRA)/fsync/ (Pd searches ~/.local/lib/pd/extra).
 # Then [declare -path fsync] or -path ~/.local/lib/pd/extra/fsync, or add it in Preferences.
-install: build
+install: build build64
 	mkdir -p $(PD_EXTRA)/fsync
-	cp $(EXTERNAL) build/fsync~-help.pd README.md LICENSE $(PD_EXTRA)/fsync/
+	cp $(EXTERNAL) $(EXTERNAL64) build/fsync~-help.pd README.md LICENSE $(PD_EXTRA)/fsync/
 
-# A deken-style archive (zip named with version and platform, one folder inside),
-# for upload with `deken upload` or unpacking into a Pd externals folder.
-VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-DEK = build/fsync[v$(VERSION)](Linux-amd64-32).dek
-package: build
-	rm -rf build/package && mkdir -p build/package/fsync
-	cp $(EXTERNAL) pd-help/fsync~-help.pd LICENSE README.md build/package/fsync/
-	rm -f "$(DEK)" && cd build/package && python3 -m zipfile -c "../fsync[v$(VERSION)](Linux-amd64-32).dek" fsync
-	@echo "$(DEK)"
+# Deken packages for every platform and float size (build/fsync[v…](OS-cpu-32|64).dek
+# + .sha256): cross-built, stripped, symbol-checked; the Linux x86-64 ones also
+# pass the real-Pd timing tests. See scripts/package.sh.
+package:
+	bash scripts/package.sh
+
+# Cross-built binaries only (build/cross/<platform>-<floatsize>/), symbol-checked.
+cross:
+	bash scripts/cross.sh
 
 uninstall:
 	rm -rf $(PD_EXTRA)/fsync

@@ -1,7 +1,7 @@
 //! Pd arrays as the core's sample store. Looked up by name every block, never
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
-use super::ffi::{garray_class, BindList, ClassHead};
+use super::ffi::{array_class, BindList, ClassHead};
 use crate::core::array_sets::ArraySets;
 use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
 use crate::core::sound_bank::SoundBank;
@@ -37,13 +37,14 @@ impl SampleView for WordView<'_> {
     }
     fn at(&self, index: usize) -> f32 {
         // SAFETY: a float array's words all hold floats (garray_getfloatwords checked the template).
-        unsafe { self.0[index].w_float }
+        // (pd64: words are f64; the core mixes in f32.)
+        unsafe { self.0[index].w_float as f32 }
     }
     fn mix_into(&self, from: usize, out: &mut [f32], gain: f32) {
         let source = &self.0[from..from + out.len()];
         for (sample, word) in out.iter_mut().zip(source) {
             // SAFETY: as in `at`.
-            *sample += unsafe { word.w_float } * gain;
+            *sample += unsafe { word.w_float } as f32 * gain;
         }
     }
 }
@@ -72,7 +73,7 @@ fn bound_array(key: Key) -> Option<*mut t_pd> {
         if thing.is_null() {
             return None;
         }
-        if *thing == garray_class {
+        if *thing == array_class() {
             return Some(thing);
         }
         let class = *thing as *const ClassHead;
@@ -85,7 +86,7 @@ fn bound_array(key: Key) -> Option<*mut t_pd> {
         let mut steps = 0;
         while !element.is_null() && steps < 100_000 {
             let who = (*element).e_who;
-            if !who.is_null() && *who == garray_class {
+            if !who.is_null() && *who == array_class() {
                 found = Some(who);
             }
             element = (*element).e_next;

@@ -17,7 +17,8 @@ pub fn from_pd<'a>(argc: std::os::raw::c_int, argv: *const t_atom) -> Vec<Atom<'
         .iter()
         .map(|a| match a.a_type {
             // SAFETY: the union field read matches the tag Pd set.
-            t_atomtype::A_FLOAT => Atom::Float(unsafe { a.a_w.w_float }),
+            // (pd64: t_float is f64; the core's atoms are f32.)
+            t_atomtype::A_FLOAT => Atom::Float(unsafe { a.a_w.w_float } as f32),
             t_atomtype::A_SYMBOL => Atom::Symbol(symbol_name(unsafe { a.a_w.w_symbol })),
             _ => Atom::Other,
         })
@@ -39,8 +40,9 @@ pub fn gensym(name: &str) -> *mut t_symbol {
     unsafe { pd_sys::gensym(c.as_ptr()) }
 }
 
-pub fn float(f: f32) -> t_atom {
-    t_atom { a_type: t_atomtype::A_FLOAT, a_w: word { w_float: f } }
+/// A float atom (t_float is f32, or f64 in pd64).
+pub fn float(f: impl Into<f64>) -> t_atom {
+    t_atom { a_type: t_atomtype::A_FLOAT, a_w: word { w_float: f.into() as pd_sys::t_float } }
 }
 
 pub fn symbol(s: *mut t_symbol) -> t_atom {

@@ -7,12 +7,14 @@
 //! messages.
 
 use super::atoms;
+use super::ffi;
 use super::emit::{self, Life, Out, Refusal};
 use super::object::{self, PdParts};
 use super::perform;
 use super::reports;
 use super::state::{FsyncTilde, State};
 use super::worker;
+use super::bindings::t_signal;
 use pd_sys::{_class as t_class, t_atom, t_atomtype, t_object, t_symbol};
 use std::os::raw::c_int;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -101,9 +103,9 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
         // SAFETY: a freshly allocated object of our class: outlets and clocks are ours;
         // the clock callbacks take the object pointer they were given here.
         let parts = unsafe {
-            let obj = &raw mut (*this).obj;
+            let obj = (&raw mut (*this).obj).cast::<t_object>();
             for _ in 0..settings.channels {
-                pd_sys::outlet_new(obj, &raw mut pd_sys::s_signal);
+                pd_sys::outlet_new(obj, ffi::signal_symbol());
             }
             let clock = |f: unsafe extern "C" fn(*mut FsyncTilde)| pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(f));
             PdParts {
@@ -174,7 +176,7 @@ unsafe extern "C" fn anything(this: *mut FsyncTilde, s: *mut t_symbol, argc: c_i
     with_state(this, "message", |state| object::control(state, s, argc, argv));
 }
 
-unsafe extern "C" fn dsp(this: *mut FsyncTilde, sp: *mut *mut pd_sys::t_signal) {
+unsafe extern "C" fn dsp(this: *mut FsyncTilde, sp: *mut *mut t_signal) {
     enter(this, "dsp", false, |state| {
         perform::dsp(state, sp);
         Vec::new()
@@ -206,6 +208,23 @@ type Gimme = unsafe extern "C" fn(*mut FsyncTilde, *mut t_symbol, c_int, *mut t_
 type New = unsafe extern "C" fn(*mut t_symbol, c_int, *mut t_atom) -> *mut std::ffi::c_void;
 type NewAsPd = unsafe extern "C" fn() -> *mut std::ffi::c_void;
 
+// class_new (class_new64 in pd64) and class_addfloat are macros in m_pd.h: the C
+// shim applies them; without Pd's headers (no shim) the same choice in Rust.
+#[cfg(fsync_c_shim)]
+use super::bindings::{fsync_class_addfloat as class_addfloat, fsync_class_new_gimme as class_new_gimme};
+#[cfg(not(fsync_c_shim))]
+use pd_sys::class_doaddfloat as class_addfloat;
+
+#[cfg(not(fsync_c_shim))]
+unsafe fn class_new_gimme(name: *mut t_symbol, new: pd_sys::t_newmethod, free: pd_sys::t_method, size: usize, flags: c_int) -> *mut t_class {
+    #[cfg(feature = "pd64")]
+    use super::bindings::class_new64 as class_new;
+    #[cfg(not(feature = "pd64"))]
+    use super::bindings::class_new;
+    // SAFETY: the caller's arguments, with the A_GIMME argument list C externals pass.
+    unsafe { class_new(name, new, free, size, flags, pd_sys::t_atomtype::A_GIMME as _, pd_sys::t_atomtype::A_NULL as c_int) }
+}
+
 pub fn setup() {
     super::arrays::setup();
     if !worker::start() {
@@ -214,26 +233,26 @@ pub fn setup() {
     // SAFETY: called once by Pd at load time, in Pd's thread; all pointers are
     // Pd's own statics or our functions with the declared signatures.
     unsafe {
-        let class = pd_sys::class_new(
+        let class = class_new_gimme(
             atoms::gensym("fsync~"),
             Some(std::mem::transmute::<New, NewAsPd>(new)),
             method!(free, unsafe extern "C" fn(*mut FsyncTilde)),
             std::mem::size_of::<FsyncTilde>(),
             pd_sys::CLASS_DEFAULT as c_int,
-            t_atomtype::A_GIMME,
-            t_atomtype::A_NULL,
         );
         if class.is_null() {
-            return; // (Pd refused the class, e.g. a double-precision Pd: it said why.)
+            // A Pd of the other float size refuses the class (and says so).
+            emit::post(concat!("fsync~ ", env!("CARGO_PKG_VERSION"), ": not loaded (this Pd's float size differs from this build's)"));
+            return;
         }
         CLASS = class;
         pd_sys::class_addlist(class, method!(list, Gimme));
-        pd_sys::class_doaddfloat(class, method!(float, unsafe extern "C" fn(*mut FsyncTilde, pd_sys::t_float)));
+        class_addfloat(class, method!(float, unsafe extern "C" fn(*mut FsyncTilde, pd_sys::t_float)));
         pd_sys::class_addbang(class, method!(bang, unsafe extern "C" fn(*mut FsyncTilde)));
         pd_sys::class_addanything(class, method!(anything, Gimme));
         pd_sys::class_addmethod(
             class,
-            method!(dsp, unsafe extern "C" fn(*mut FsyncTilde, *mut *mut pd_sys::t_signal)),
+            method!(dsp, unsafe extern "C" fn(*mut FsyncTilde, *mut *mut t_signal)),
             atoms::gensym("dsp"),
             t_atomtype::A_CANT,
             t_atomtype::A_NULL,

@@ -1,6 +1,6 @@
 //! What pd-sys lacks but Pd 0.53 exports (checked with `nm -D /usr/bin/pd`).
 
-use pd_sys::{_class as t_class, t_pd, t_symbol};
+use pd_sys::{t_pd, t_symbol};
 
 /// The start of Pd's `struct _class` (m_imp.h; unchanged since Pd 0.3x): only
 /// the name is read, to tell a bindlist from other things bound to a symbol.
@@ -25,13 +25,9 @@ pub struct BindList {
     pub b_list: *mut BindElem,
 }
 
-unsafe extern "C" {
-    /// m_pd.h: the class of arrays, needed to tell an array from other things bound to a name.
-    pub static mut garray_class: *mut t_class;
-    /// s_stuff.h: a pointer to Pd's scheduler advance in microseconds (how far
-    /// audio is computed ahead of the sound card).
-    pub fn get_sys_schedadvance() -> *mut std::os::raw::c_int;
-}
+// What pd-sys lacks or gets wrong (garray_class, get_sys_schedadvance, &s_signal, …)
+// comes from build.rs's bindings for the target and float size being built.
+pub use super::bindings::{array_class, get_sys_schedadvance, signal_symbol};
 
 /// Pd's time unit: 1 ms = 32·441 units (m_sched.c, TIMEUNITPERMSEC).
 pub const TIME_UNITS_PER_MS: f64 = 32.0 * 441.0;

@@ -12,6 +12,7 @@
 
 mod arrays;
 mod atoms;
+mod bindings;
 mod clock;
 mod emit;
 mod entry;

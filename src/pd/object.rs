@@ -48,6 +48,7 @@ pub fn new(settings: Settings, parts: PdParts) -> State {
         load_clock: parts.load_clock,
         tick_samples: ffi::TICK_SAMPLES,
         fault: Fault::None,
+        render_scratch: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@ use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
 use crate::core::samples::MAX_CHANNELS;
-use pd_sys::{t_int, t_sample, t_signal};
+use super::bindings::{dsp_addv, t_int, t_sample, t_signal};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.
@@ -23,6 +23,10 @@ pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
         // A reblocked or resampled subpatch runs at another rate than Pd's tick.
         state.tick_samples = ffi::TICK_SAMPLES * sr / pd_sys::sys_getsr() as f64;
         state.blocks.reset();
+        // pd64: room for every outlet's block in f32 (allocated here, not in perform).
+        if cfg!(feature = "pd64") {
+            state.render_scratch = vec![0.0; channels * (*first).s_n.max(0) as usize];
+        }
         let mut words = [0 as t_int; HEADER_WORDS + MAX_CHANNELS];
         words[0] = state as *mut State as t_int;
         words[1] = (*first).s_n as t_int;
@@ -30,7 +34,7 @@ pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
             words[HEADER_WORDS + c] = (**sp.add(c)).s_vec as t_int;
         }
         // dsp_addv copies the words into the chain.
-        pd_sys::dsp_addv(Some(perform), (HEADER_WORDS + channels) as i32, words.as_mut_ptr());
+        dsp_addv(Some(perform), (HEADER_WORDS + channels) as i32, words.as_mut_ptr());
     }
 }
 
@@ -44,6 +48,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     let channels = state.engine.settings.channels;
     // SAFETY: as above; `c` < channels.
     let outlet = |c: usize| unsafe { std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n) };
+    #[cfg(not(feature = "pd64"))]
     if channels == 1 {
         render(state, &mut [outlet(0)]);
     } else {
@@ -51,6 +56,8 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
         let mut outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
         render(state, &mut outs[..channels]);
     }
+    #[cfg(feature = "pd64")]
+    render_widened(state, channels, n, outlet);
     if state.engine.has_reports() || state.fault == Fault::Unreported {
         // SAFETY: our clock; clock_delay only relinks Pd's clock list (no allocation).
         unsafe { pd_sys::clock_delay(state.report_clock, 0.0) };
@@ -62,7 +69,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
 /// One block into `outs`. A panic latches the object silent (the engine may be
 /// half-updated): no more rendering, so no panic message every block; the
 /// report clock says it once on the console.
-fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
+fn render(state: &mut State, outs: &mut [&mut [f32]]) {
     let mut fault = state.fault;
     latched(&mut fault, outs, |outs| {
         let tick_end_ms = ffi::logical_ms();
@@ -82,13 +89,35 @@ fn render(state: &mut State, outs: &mut [&mut [t_sample]]) {
 
 /// Runs `body` unless `fault` is latched; a panic in it latches `fault`.
 /// Silence whenever nothing was rendered.
-fn latched(fault: &mut Fault, outs: &mut [&mut [t_sample]], body: impl FnOnce(&mut [&mut [t_sample]])) {
+fn latched(fault: &mut Fault, outs: &mut [&mut [f32]], body: impl FnOnce(&mut [&mut [f32]])) {
     if *fault == Fault::None && catch_unwind(AssertUnwindSafe(|| body(&mut *outs))).is_err() {
         *fault = Fault::Unreported;
     }
     if *fault != Fault::None {
         outs.iter_mut().for_each(|o| o.fill(0.0));
     }
+}
+
+/// pd64: the core renders f32 into the scratch `dsp` sized, then each sample is
+/// widened into Pd's f64 vector (no allocation: the scratch is moved out and back).
+#[cfg(feature = "pd64")]
+fn render_widened<'a>(state: &mut State, channels: usize, n: usize, outlet: impl Fn(usize) -> &'a mut [t_sample]) {
+    let mut scratch = std::mem::take(&mut state.render_scratch);
+    if n == 0 || scratch.len() < channels * n {
+        (0..channels).for_each(|c| outlet(c).fill(0.0));
+    } else {
+        {
+            let mut blocks = scratch.chunks_exact_mut(n);
+            let mut outs: [&mut [f32]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { blocks.next().unwrap_or(&mut [][..]) } else { &mut [][..] });
+            render(state, &mut outs[..channels]);
+        }
+        for (c, block) in scratch.chunks_exact(n).take(channels).enumerate() {
+            for (out, &sample) in outlet(c).iter_mut().zip(block) {
+                *out = sample as t_sample;
+            }
+        }
+    }
+    state.render_scratch = scratch;
 }
 
 #[cfg(test)]

@@ -7,13 +7,15 @@ use crate::core::array_sets::ArraySets;
 use crate::core::block_clock::BlockClock;
 use crate::core::engine::Engine;
 use crate::core::sound_bank::SoundBank;
-use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_object};
+use super::bindings::t_object;
+use pd_sys::{_clock as t_clock, _outlet as t_outlet};
 
 /// Pd allocates this (zeroed) with the size given to class_new; Rust state
 /// lives behind `state`, created in `new` and dropped in `free`. `life` is
 /// `Rc::into_raw` of the object's [`Life`] (see `emit.rs`).
 #[repr(C)]
 pub struct FsyncTilde {
+    /// The target's own t_object (its size differs under mingw's bitfield layout).
     pub obj: t_object,
     pub state: *mut State,
     pub life: *const Life,
@@ -37,6 +39,9 @@ pub struct State {
     pub tick_samples: f64,
     /// Set by the perform routine after a panic: silence from then on.
     pub fault: Fault,
+    /// pd64: the core renders f32 here, then it is widened into Pd's f64 vectors
+    /// (sized in `dsp`; empty in the 32-bit build).
+    pub render_scratch: Vec<f32>,
 }
 
 /// A panic in the perform routine latches the object silent (the engine may be

@@ -6,6 +6,10 @@
 //! goes to `[print fsync-status]` and `[s status-bus]`; `[s fsync-in]` also reaches fsync~. Packets and control
 //! messages reach fsync~ from `[delay t]` → message box at logical time t.
 //! DSP and recording start at logical 0, so recorded sample n ↔ time n/sr.
+//!
+//! Other Pd versions: with `FSYNC_PD_CHROOT=DIR` Pd runs as `chroot DIR pd` (or
+//! `FSYNC_PD_BINARY`, e.g. `pd64`), the external and patch copied inside DIR
+//! (scripts/pd-chroots.sh makes the chroots and runs the tests that way).
 
 #![allow(dead_code)] // each test file uses a different part
 
@@ -210,7 +214,7 @@ impl Patch {
         let dir = scratch_dir();
         let wav = dir.join("rec.wav");
         let patch = dir.join("test.pd");
-        std::fs::write(&patch, self.text(&wav)).unwrap();
+        std::fs::write(&patch, self.text(&pd_path(&wav))).unwrap();
         let out = if self.realtime {
             run_pd_realtime(&dir, &patch, self.sr, Duration::from_secs(30))
         } else {
@@ -261,8 +265,49 @@ pub struct PdOutput {
     pub exit_ok: bool,
 }
 
-/// The built external, copied as `fsync~.pd_linux` into `dir`.
+/// `FSYNC_PD_CHROOT`: the root of a chroot holding the Pd to test, if any.
+pub fn pd_chroot() -> Option<PathBuf> {
+    std::env::var_os("FSYNC_PD_CHROOT").filter(|d| !d.is_empty()).map(PathBuf::from)
+}
+
+/// The Pd program: `pd`, or `FSYNC_PD_BINARY` (e.g. `pd64`).
+pub fn pd_binary() -> String {
+    std::env::var("FSYNC_PD_BINARY").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| "pd".into())
+}
+
+/// A host path as Pd sees it (inside the chroot, if there is one).
+pub fn pd_path(path: &Path) -> PathBuf {
+    match pd_chroot() {
+        Some(root) => Path::new("/").join(path.strip_prefix(&root).expect("files Pd reads must be inside FSYNC_PD_CHROOT")),
+        None => path.to_path_buf(),
+    }
+}
+
+/// `pd …`, or `chroot DIR pd …` with `FSYNC_PD_CHROOT`.
+fn pd_command() -> Command {
+    match pd_chroot() {
+        Some(root) => {
+            let mut command = Command::new("chroot");
+            command.arg(root).arg(pd_binary());
+            command
+        }
+        None => Command::new(pd_binary()),
+    }
+}
+
+/// The file name Pd looks for: `.pd_linux` (any 32-bit Pd), or the
+/// `NAME.linux-amd64-64.so` a double-precision Pd (0.55+) requires.
+pub fn external_file_name() -> &'static str {
+    if cfg!(feature = "pd64") { "fsync~.linux-amd64-64.so" } else { "fsync~.pd_linux" }
+}
+
+/// The built external, copied into `dir` under the name Pd looks for; or
+/// `FSYNC_TEST_EXTERNAL` (a packaged binary: scripts/package.sh tests those).
 pub fn install_external(dir: &Path) {
+    if let Some(external) = std::env::var_os("FSYNC_TEST_EXTERNAL").filter(|e| !e.is_empty()) {
+        std::fs::copy(&external, dir.join(external_file_name())).expect("FSYNC_TEST_EXTERNAL must name a readable file");
+        return;
+    }
     let exe = std::env::current_exe().unwrap();
     // target/<profile>/deps/<test>: `cargo test` writes the cdylib next to it in deps/
     // (only `cargo build` copies it up to target/<profile>/), so take the newer one.
@@ -274,13 +319,14 @@ pub fn install_external(dir: &Path) {
         .max()
         .map(|(_, p)| p.clone())
         .expect("libfsync.so not built");
-    std::fs::copy(&lib, dir.join("fsync~.pd_linux")).unwrap();
+    std::fs::copy(&lib, dir.join(external_file_name())).unwrap();
 }
 
-/// A fresh directory with the external in it.
+/// A fresh directory with the external in it (inside the chroot, if testing one).
 pub fn scratch_dir() -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("fsync-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
+    let base = pd_chroot().map_or_else(std::env::temp_dir, |root| root.join("tmp"));
+    let dir = base.join(format!("fsync-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&dir).unwrap();
     install_external(&dir);
     dir
@@ -292,19 +338,18 @@ pub fn run_pd(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
 }
 
 pub fn run_pd_realtime(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
-    run_pd_command(Command::new("pd"), &["-nosound"], dir, patch, sr, limit)
+    run_pd_command(pd_command(), &["-nosound"], dir, patch, sr, limit)
 }
 
 pub fn run_pd_under(wrapper: &[&str], dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
-    let (program, wrapper_args) = match wrapper {
-        [first, rest @ ..] => (*first, rest),
-        [] => ("pd", &[][..]),
+    let mut command = match wrapper {
+        [first, rest @ ..] => {
+            let mut command = Command::new(first);
+            command.args(rest).arg("pd");
+            command
+        }
+        [] => pd_command(),
     };
-    let mut command = Command::new(program);
-    command.args(wrapper_args);
-    if !wrapper.is_empty() {
-        command.arg("pd");
-    }
     run_pd_command(command, &["-batch", "-nosound"], dir, patch, sr, limit)
 }
 
@@ -312,9 +357,9 @@ fn run_pd_command(mut command: Command, mode: &[&str], dir: &Path, patch: &Path,
     let mut child = command
         .args(mode)
         .args(["-nogui", "-stderr", "-noprefs", "-r", &sr.to_string(), "-path"])
-        .arg(dir)
+        .arg(pd_path(dir))
         .arg("-open")
-        .arg(patch)
+        .arg(pd_path(patch))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
