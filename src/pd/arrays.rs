@@ -1,7 +1,7 @@
 //! Pd arrays as the core's sample store. Looked up by name every block, never
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
-use super::ffi::{array_class, BindList, ClassHead};
+use super::ffi::{array_class, BindList, BindVector, ClassHead};
 use crate::core::array_sets::ArraySets;
 use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
 use crate::core::sound_bank::SoundBank;
@@ -53,9 +53,25 @@ impl SampleView for WordView<'_> {
 /// (the class itself is static in m_pd.c), interned once in `setup`.
 static mut BINDLIST_NAME: *mut t_symbol = std::ptr::null_mut();
 
+/// How this Pd keeps the objects bound to one name: a linked list up to 0.56,
+/// a vector from 0.57 on (m_pd.c copies it before messaging). Read once in `setup`.
+static mut BIND_LAYOUT: BindLayout = BindLayout::List;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BindLayout {
+    List,
+    Vector,
+}
+
 pub fn setup() {
-    // SAFETY: called once from the class setup in Pd's thread, before any perform routine.
-    unsafe { BINDLIST_NAME = super::atoms::gensym("bindlist") };
+    let (mut major, mut minor, mut bugfix) = (0, 0, 0);
+    // SAFETY: called once from the class setup in Pd's thread, before any perform
+    // routine; sys_getversion writes three ints.
+    unsafe {
+        BINDLIST_NAME = super::atoms::gensym("bindlist");
+        pd_sys::sys_getversion(&mut major, &mut minor, &mut bugfix);
+        BIND_LAYOUT = if (major, minor) >= (0, 57) { BindLayout::Vector } else { BindLayout::List };
+    }
 }
 
 /// The array bound to `key`'s name: `s_thing` itself, or the last array in its
@@ -66,8 +82,9 @@ pub fn setup() {
 fn bound_array(key: Key) -> Option<*mut t_pd> {
     // Symbols are never freed; s_thing is null or points at a live t_pd whose
     // first word is its class, and a class starts with its name (ClassHead).
-    // SAFETY: (above) a bindlist is a BindList whose elements are live until unbound;
-    // Pd runs DSP and messages in one thread: nothing is unbound or freed as we read.
+    // SAFETY: (above) a bindlist is a BindList (≤ 0.56) or BindVector (0.57)
+    // whose elements are live until unbound; Pd runs DSP and messages in one
+    // thread: nothing is unbound or freed as we read.
     unsafe {
         let thing = (*key.0).s_thing;
         if thing.is_null() {
@@ -80,19 +97,32 @@ fn bound_array(key: Key) -> Option<*mut t_pd> {
         if class.is_null() || BINDLIST_NAME.is_null() || (*class).c_name != BINDLIST_NAME {
             return None;
         }
-        let mut found = None;
-        let mut element = (*(thing as *const BindList)).b_list;
+        let is_array = |who: *mut t_pd| !who.is_null() && *who == array_class();
         // (Bounded by the list, which Pd keeps finite; the cap guards against a cycle.)
-        let mut steps = 0;
-        while !element.is_null() && steps < 100_000 {
-            let who = (*element).e_who;
-            if !who.is_null() && *who == array_class() {
-                found = Some(who);
+        const MAX_BOUND: usize = 100_000;
+        match BIND_LAYOUT {
+            BindLayout::List => {
+                let mut found = None;
+                let mut element = (*(thing as *const BindList)).b_list;
+                let mut steps = 0;
+                while !element.is_null() && steps < MAX_BOUND {
+                    if is_array((*element).e_who) {
+                        found = Some((*element).e_who);
+                    }
+                    element = (*element).e_next;
+                    steps += 1;
+                }
+                found
             }
-            element = (*element).e_next;
-            steps += 1;
+            BindLayout::Vector => {
+                let list = &*(thing as *const BindVector);
+                if list.b_vec.is_null() || list.b_n <= 0 {
+                    return None;
+                }
+                let bound = std::slice::from_raw_parts(list.b_vec, (list.b_n as usize).min(MAX_BOUND));
+                bound.iter().rev().copied().find(|&who| is_array(who))
+            }
         }
-        found
     }
 }
 

@@ -17,12 +17,21 @@ pub struct BindElem {
     pub e_next: *mut BindElem,
 }
 
-/// m_pd.c's `t_bindlist`: what a symbol's `s_thing` is when several objects are
+/// m_pd.c's `t_bindlist` up to Pd 0.56: what a symbol's `s_thing` is when several objects are
 /// bound to it (an array and a `[r name]`, say).
 #[repr(C)]
 pub struct BindList {
     pub b_pd: t_pd,
     pub b_list: *mut BindElem,
+}
+
+/// m_pd.c's `t_bindlist` from Pd 0.57 on: the bound objects as a vector, newest
+/// first (pd_findbyclass takes the last array found, as with the list).
+#[repr(C)]
+pub struct BindVector {
+    pub b_pd: t_pd,
+    pub b_vec: *mut *mut t_pd,
+    pub b_n: std::os::raw::c_int,
 }
 
 // What pd-sys lacks or gets wrong (garray_class, get_sys_schedadvance, &s_signal, …)
