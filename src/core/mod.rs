@@ -13,6 +13,7 @@ pub mod osc;
 pub mod osc_pattern;
 pub mod packet;
 pub mod path_policy;
+pub mod peers;
 pub mod queue;
 pub mod report;
 pub mod samples;

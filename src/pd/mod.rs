@@ -8,6 +8,7 @@ mod class;
 mod clock;
 mod ffi;
 mod loader;
+mod net;
 mod object;
 mod output;
 mod perform;

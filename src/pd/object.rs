@@ -41,6 +41,8 @@ pub struct State {
     /// The signal's rate relative to Pd's (reblocked/upsampled subpatches).
     pub tick_samples: f64,
     pub owner: *mut FsyncTilde,
+    /// Answers to `/fsync/ping`, the clock correction (src/pd/net.rs).
+    pub net: super::net::Net,
 }
 
 impl FsyncTilde {
@@ -60,7 +62,9 @@ impl FsyncTilde {
 
 /// `[fsync~ flags…]`
 pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
-    let (settings, errors) = settings::parse_flags(args);
+    let (net, args, mut errors) = super::net::Net::from_flags(args);
+    let (settings, more) = settings::parse_flags(&args);
+    errors.extend(more);
     for e in &errors {
         FsyncTilde::error(this, e);
     }
@@ -89,8 +93,11 @@ pub fn new(this: *mut FsyncTilde, args: &[Atom]) {
             load_clock,
             tick_samples: ffi::TICK_SAMPLES,
             owner: this,
+            net,
         };
-        (*this).state = Box::into_raw(Box::new(state));
+        let state = Box::into_raw(Box::new(state));
+        super::net::init(&mut *state);
+        (*this).state = state;
     }
 }
 
@@ -118,6 +125,9 @@ fn intern(name: &str) -> Key {
 pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) {
     let atoms = atoms::from_pd(argc, argv);
     let now = reading();
+    if super::net::packet(state, &atoms, now) {
+        return;
+    }
     let outputs = with_clock(|clock| {
         clock.note(now);
         state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
@@ -130,6 +140,9 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) {
 pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *const t_atom) {
     let name = atoms::symbol_name(selector);
     let args = atoms::from_pd(argc, argv);
+    if super::net::control(state, name, &args) {
+        return;
+    }
     let control = match control::parse_control(name, &args) {
         Ok(c) => c,
         Err(e) => return FsyncTilde::error(state.owner, &e),

@@ -1,0 +1,280 @@
+"""fsync-check: are the sites' clocks together? An NTP-style exchange with each
+[fsync~] (or fsync-play --listen): several pings, the one with the shortest round
+trip kept; the offset of each site's clock from this machine's, its latency
+compensation and jitter, and the error to expect between sites. --apply sends
+each site the correction that aligns it (with this machine, or --reference: with
+the first site).
+
+    fsync-check --to 192.168.1.11:9000 --to 192.168.1.12:9000
+    fsync-check --to 192.168.1.11:9000 --to 192.168.1.12:9000 --apply --reference
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import socket
+import struct
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Tuple
+
+from pythonosc.osc_message import OscMessage
+
+from . import peers
+from .cli import parse_target
+
+Address = Tuple[str, int]
+# Linux: the kernel's receive time of each datagram (the checker's t4 without
+# the wake-up delay of this process). Falls back to time.time() after recv.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+MAX_ROUNDS = 200
+
+
+@dataclass
+class Round:
+    t1: float  # checker sends
+    t2: float  # site receives (site clock)
+    t3: float  # site replies (site clock)
+    t4: float  # checker receives
+
+    @property
+    def rtt(self) -> float:
+        return (self.t4 - self.t1) - (self.t3 - self.t2)
+
+    @property
+    def offset(self) -> float:
+        """Site clock minus checker clock (s), assuming equal delays both ways."""
+        return ((self.t2 - self.t1) + (self.t3 - self.t4)) / 2
+
+
+@dataclass
+class SiteResult:
+    to: str
+    rounds: int
+    answered: int = 0
+    best: Optional[Round] = None
+    latency_ms: float = float("nan")
+    jitter_ms: float = float("nan")
+    rate_ppm: float = float("nan")
+    site_offset_ms: float = 0.0
+    has_estimate: bool = False
+    extra: Dict[str, object] = field(default_factory=dict)
+
+    def as_json(self) -> Dict[str, object]:
+        out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered}
+        if self.best:
+            out.update(
+                offset_ms=self.best.offset * 1000,
+                rtt_ms=self.best.rtt * 1000,
+                # Equal delays both ways is the exchange's only assumption: the
+                # truth lies within half the round trip.
+                bound_ms=self.best.rtt * 1000 / 2,
+                latency_ms=self.latency_ms,
+                jitter_ms=self.jitter_ms,
+                rate_ppm=self.rate_ppm,
+                site_offset_ms=self.site_offset_ms,
+                has_estimate=self.has_estimate,
+            )
+        else:
+            out.update(offset_ms=None, rtt_ms=None, error="no answer")
+        out.update(self.extra)
+        return out
+
+
+class Checker:
+    def __init__(self, bind: Address = ("0.0.0.0", 0), family: int = socket.AF_INET):
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        self.sock.bind(bind)
+        self.kernel_times = True
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:
+            self.kernel_times = False
+        self.port = self.sock.getsockname()[1]
+        self.next_id = random.randrange(1, 2**30)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _id(self) -> int:
+        self.next_id = (self.next_id + 1) % 2**31
+        return self.next_id
+
+    def reply_host_for(self, to: Address) -> str:
+        """This machine's address as seen from `to` (the route's source address)."""
+        probe = socket.socket(self.sock.family, socket.SOCK_DGRAM)
+        try:
+            probe.connect(to)
+            return probe.getsockname()[0]
+        finally:
+            probe.close()
+
+    def _receive(self, deadline: float) -> Optional[Tuple[bytes, float]]:
+        """One datagram and its receive time, or None at the deadline."""
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                data, ancillary, _flags, _addr = self.sock.recvmsg(65536, 64)
+            except socket.timeout:
+                return None
+            received = time.time()
+            for level, kind, payload in ancillary:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+                    sec, nsec = struct.unpack("@qq", payload[:16])
+                    received = sec + nsec / 1e9
+            return data, received
+
+    def _await(self, address: str, ident: int, deadline: float) -> Optional[Tuple[OscMessage, float]]:
+        while True:
+            got = self._receive(deadline)
+            if got is None:
+                return None
+            data, received = got
+            try:
+                msg = OscMessage(data)
+            except Exception:  # noqa: BLE001 - anything from the network
+                continue
+            if msg.address == address and msg.params and msg.params[0] == ident:
+                return msg, received
+
+    def check(self, to: Address, reply: Optional[Address], rounds: int = 16, interval: float = 0.06, timeout: float = 0.5) -> SiteResult:
+        reply_host, reply_port = reply if reply else (self.reply_host_for(to), self.port)
+        result = SiteResult(to=f"{to[0]}:{to[1]}", rounds=rounds)
+        for _ in range(rounds):
+            ident = self._id()
+            packet = peers.ping(ident, reply_port, reply_host)
+            t1 = time.time()
+            self.sock.sendto(packet, to)
+            got = self._await(peers.PONG, ident, t1 + timeout)
+            if got is not None:
+                msg, t4 = got
+                p = msg.params
+                r = Round(t1, float(p[1]), float(p[2]), t4)
+                result.answered += 1
+                if result.best is None or r.rtt < result.best.rtt:
+                    result.best = r
+                    result.latency_ms, result.jitter_ms, result.rate_ppm, result.site_offset_ms = (float(x) for x in p[3:7])
+                    result.has_estimate = bool(p[7])
+            # ≤ 20 answers a second per site: stay under it.
+            time.sleep(max(0.0, interval - (time.time() - t1)))
+        return result
+
+    def set_offset(self, to: Address, reply: Optional[Address], ms: float, timeout: float = 1.0) -> Optional[Tuple[float, bool]]:
+        """Sends the correction; the site's answer (offset in force, applied), or None."""
+        reply_host, reply_port = reply if reply else (self.reply_host_for(to), self.port)
+        for _attempt in range(3):
+            ident = self._id()
+            self.sock.sendto(peers.offset(ms, ident, reply_port, reply_host), to)
+            got = self._await(peers.OFFSET_SET, ident, time.time() + timeout)
+            if got is not None:
+                p = got[0].params
+                return float(p[1]), bool(p[2])
+        return None
+
+
+def predicted_error_ms(site: SiteResult, reference: Optional[SiteResult]) -> Tuple[float, float]:
+    """How far this site plays from the reference (checker: offset 0): |offset
+    difference|, and the uncertainty (half round trips plus the sites' jitter)."""
+    if site.best is None:
+        return float("nan"), float("nan")
+    ref_offset = reference.best.offset * 1000 if reference and reference.best else 0.0
+    ref_bound = (reference.best.rtt * 1000 / 2 + reference.jitter_ms) if reference and reference.best else 0.0
+    return abs(site.best.offset * 1000 - ref_offset), site.best.rtt * 1000 / 2 + site.jitter_ms + ref_bound
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fsync-check", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--to", action="append", required=True, type=parse_target, metavar="HOST:PORT", help="a site's [fsync~] port (repeatable)")
+    p.add_argument("--reply", action="append", type=parse_target, metavar="HOST:PORT",
+                   help="where answers reach this checker, as the sites must address it (behind a relay or NAT): once for all sites or once per --to; default: this machine's address toward each site and the checker's port")
+    p.add_argument("--bind", type=parse_target, metavar="HOST:PORT", help="the checker's socket (default 0.0.0.0, any port)")
+    p.add_argument("--rounds", type=int, default=16, help="pings per site; the one with the shortest round trip counts (default 16)")
+    p.add_argument("--interval", type=float, default=0.06, help="seconds between pings (sites answer at most 20 a second)")
+    p.add_argument("--timeout", type=float, default=0.5, help="seconds to wait for each answer")
+    p.add_argument("--warn-ms", type=float, default=1.0, help="warn when a site is further than this from the reference (default 1 ms)")
+    p.add_argument("--apply", action="store_true", help="send each site the correction that aligns it (via /fsync/offset), then check again")
+    p.add_argument("--reference", action="store_true", help="align with the first site instead of this machine")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per --to in order")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    a = parser.parse_args(argv)
+    if not 1 <= a.rounds <= MAX_ROUNDS or not 0 < a.timeout <= 10 or not 0 <= a.interval <= 10:
+        parser.error(f"--rounds 1..{MAX_ROUNDS}, --timeout 0..10 s, --interval 0..10 s")
+    if a.reply and len(a.reply) not in (1, len(a.to)):
+        parser.error("--reply: once for all sites, or once per --to")
+    replies: List[Optional[Address]] = [None] * len(a.to) if not a.reply else (a.reply * len(a.to) if len(a.reply) == 1 else a.reply)
+    family = socket.AF_INET6 if ":" in a.to[0][0] else socket.AF_INET
+    bind = a.bind or (("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
+    try:
+        checker = Checker(bind, family)
+    except OSError as e:
+        print(f"fsync-check: cannot open a socket on {bind}: {e}", file=sys.stderr)
+        return 2
+    warnings: List[str] = []
+    try:
+        results = [checker.check(to, reply, a.rounds, a.interval, a.timeout) for to, reply in zip(a.to, replies)]
+        reference = results[0] if a.reference else None
+        for r in results:
+            err, bound = predicted_error_ms(r, reference)
+            r.extra.update(predicted_error_ms=err, predicted_error_bound_ms=bound)
+            if r.best is None:
+                warnings.append(f"{r.to}: no answer to {r.rounds} pings (is [fsync~] there, -ping on, and this machine allowed?)")
+            elif err > a.warn_ms:
+                warnings.append(f"{r.to}: {err:.3f} ms from the {'first site' if reference else 'checker'} (threshold {a.warn_ms} ms)")
+            elif not r.has_estimate:
+                warnings.append(f"{r.to}: DSP is off: the site cannot map timetags yet")
+        if a.apply:
+            ref_offset_ms = reference.best.offset * 1000 if reference and reference.best else 0.0
+            for r, to, reply in zip(results, a.to, replies):
+                if r.best is None or (reference is r):
+                    continue
+                correction = r.site_offset_ms - (r.best.offset * 1000 - ref_offset_ms)
+                if abs(correction) > peers.MAX_OFFSET_MS:
+                    warnings.append(f"{r.to}: correction {correction:.3f} ms is beyond ±{peers.MAX_OFFSET_MS} ms: fix the machine's clock (NTP)")
+                    continue
+                answer = checker.set_offset(to, reply, correction)
+                r.extra["applied_offset_ms"] = correction
+                r.extra["applied"] = bool(answer and answer[1])
+                if not r.extra["applied"]:
+                    warnings.append(f"{r.to}: correction not applied ({'refused: -remote-offset off' if answer else 'no answer'})")
+            after = [checker.check(to, reply, a.rounds, a.interval, a.timeout) for to, reply in zip(a.to, replies)]
+            ref_after = after[0] if a.reference else None
+            for r, r2 in zip(results, after):
+                if r2.best is not None:
+                    r.extra["after_offset_ms"] = r2.best.offset * 1000
+                    r.extra["after_rtt_ms"] = r2.best.rtt * 1000
+                    r.extra["after_predicted_error_ms"] = predicted_error_ms(r2, ref_after)[0]
+    finally:
+        checker.close()
+    if a.json:
+        print(json.dumps([r.as_json() for r in results], indent=1))
+    else:
+        print(f"{'site':<24} {'offset ms':>10} {'±':>7} {'rtt ms':>8} {'latency':>8} {'jitter':>7} {'ppm':>7} {'corr ms':>8} {'error ms':>9}")
+        for r in results:
+            j = r.as_json()
+            if r.best is None:
+                print(f"{r.to:<24} no answer")
+                continue
+            print(f"{r.to:<24} {j['offset_ms']:>10.3f} {j['bound_ms']:>7.3f} {j['rtt_ms']:>8.3f} {r.latency_ms:>8.2f} {r.jitter_ms:>7.3f} {r.rate_ppm:>7.1f} "
+                  f"{r.site_offset_ms:>8.3f} {j['predicted_error_ms']:>9.3f}")
+            if "applied_offset_ms" in j:
+                after = j.get("after_offset_ms")
+                print(f"{'':<24} correction {j['applied_offset_ms']:.3f} ms {'applied' if j['applied'] else 'NOT applied'}"
+                      + (f"; offset now {after:.3f} ms" if after is not None else ""))
+        print("offset: site clock minus " + ("the first site's" if a.reference else "this machine's") + "; error: how far its sound will be from the reference's")
+    for w in warnings:
+        print(f"fsync-check: WARNING {w}", file=sys.stderr)
+    return 1 if any("no answer" in w or "not applied" in w for w in warnings) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

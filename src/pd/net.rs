@@ -1,0 +1,249 @@
+//! The object's own UDP socket: it answers `/fsync/ping` (fsync-check's clock
+//! check) and takes `/fsync/offset` (its correction), so the plain receiver
+//! patch `[netreceive -u -b PORT] → [fsync~]` needs nothing else. Rules and
+//! parsing are in `core::peers`; here are the socket, the interface list and
+//! the clock readings. Everything runs on Pd's thread (never in perform): the
+//! socket is made on the first answer, non-blocking; a send that would block
+//! is dropped.
+
+use super::atoms::{float, gensym};
+use super::clock::with_clock;
+use super::ffi;
+use super::object::{FsyncTilde, State};
+use crate::core::atom::Atom;
+use crate::core::osc;
+use crate::core::packet;
+use crate::core::peers::{self, Cidr, PeerControl, PeerRequest, PeerSettings, Pong, RateLimit, Refusal};
+use crate::core::time::clock::ClockReading;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+
+/// How long the list of attached networks is trusted before it is read again.
+const INTERFACES_MAX_AGE_S: f64 = 10.0;
+/// At most one console line about refused pings in this many seconds.
+const REFUSAL_NOTE_EVERY_S: f64 = 5.0;
+
+pub struct Net {
+    pub settings: PeerSettings,
+    limit: RateLimit,
+    /// Networks of this machine's interfaces (getifaddrs), and when they were read (mono s).
+    attached: Vec<Cidr>,
+    attached_at_s: Option<f64>,
+    v4: Option<UdpSocket>,
+    v6: Option<UdpSocket>,
+    refusal_noted_at_s: Option<f64>,
+}
+
+impl Net {
+    /// Takes the peers' flags out of the creation arguments (the rest are the core's).
+    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
+        let (settings, rest, errors) = peers::take_flags(args);
+        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: None };
+        (net, rest, errors)
+    }
+
+    fn attached_networks(&mut self, now_s: f64) -> &[Cidr] {
+        if self.attached_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
+            self.attached = interface_networks();
+            self.attached_at_s = Some(now_s);
+        }
+        &self.attached
+    }
+
+    fn socket(&mut self, to: IpAddr) -> std::io::Result<&UdpSocket> {
+        let (slot, any) = match to {
+            IpAddr::V4(_) => (&mut self.v4, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            IpAddr::V6(_) => (&mut self.v6, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        };
+        if slot.is_none() {
+            let s = UdpSocket::bind(SocketAddr::new(any, 0))?;
+            s.set_nonblocking(true)?;
+            *slot = Some(s);
+        }
+        Ok(slot.as_ref().expect("just made"))
+    }
+
+    /// Sends `bytes` to `to` if the rules allow; the reason when not.
+    fn answer(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
+        let now_s = ffi::mono_s();
+        let attached = self.attached_networks(now_s).to_vec();
+        peers::may_answer(&self.settings, &attached, &mut self.limit, to.ip(), now_s).map_err(|r| match r {
+            Refusal::Off => "ping is off".to_string(),
+            Refusal::NotAllowed => format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip()),
+            Refusal::RateLimited => format!("more than {} answers a second", peers::ANSWERS_PER_S),
+        })?;
+        self.send(to, bytes)
+    }
+
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
+        let socket = self.socket(to.ip()).map_err(|e| format!("no socket: {e}"))?;
+        // Non-blocking: a full buffer drops this answer, never stalls Pd.
+        socket.send_to(bytes, to).map(|_| ()).map_err(|e| format!("send to {to}: {e}"))
+    }
+
+    /// A console line about a refusal, at most every few seconds (pings can come in floods).
+    fn note_refusal(&mut self, owner: *mut FsyncTilde, text: &str) {
+        let now_s = ffi::mono_s();
+        if self.refusal_noted_at_s.is_none_or(|at| now_s - at > REFUSAL_NOTE_EVERY_S) {
+            self.refusal_noted_at_s = Some(now_s);
+            FsyncTilde::error(owner, &format!("{text} (further refusals quiet for {REFUSAL_NOTE_EVERY_S} s)"));
+        }
+    }
+}
+
+/// Hook for the packet path: handles a bare message under `/fsync/` and
+/// returns true; any other packet is left to the engine. `now`: the clocks
+/// read when the packet reached the object.
+pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> bool {
+    // Cheap test on the first bytes before anything is converted.
+    let head: Vec<u8> = atoms.iter().take(peers::RESERVED_PREFIX.len()).map_while(|a| match a {
+        Atom::Float(f) if (0.0..=255.0).contains(f) && f.fract() == 0.0 => Some(*f as u8),
+        _ => None,
+    }).collect();
+    if !peers::is_reserved(&head) {
+        return false;
+    }
+    let request = packet::bytes_from_atoms(atoms)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| osc::decode(&bytes).map_err(|e| e.to_string()))
+        .and_then(|messages| match messages.as_slice() {
+            [one] => peers::parse_request(&one.message),
+            _ => Err("a reserved message must be a bare message".into()),
+        });
+    match request {
+        Ok(PeerRequest::Ping { id, reply }) => ping(state, id, reply, now),
+        Ok(PeerRequest::Offset { ms, reply }) => remote_offset(state, ms, reply),
+        Err(e) => {
+            let owner = state.owner;
+            state.net.note_refusal(owner, &format!("reserved message refused: {e}"));
+        }
+    }
+    true
+}
+
+/// Answers a ping. The receipt time is the wall clock read when the packet
+/// reached the object (the same CLOCK_REALTIME reading the timetag mapping
+/// uses, wall − mono being exact), not Pd's logical time of arrival mapped
+/// through the filter: that logical time is the last tick's, which under JACK
+/// runs up to a period ahead of the moment, and would bias the offset.
+fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading) {
+    let offset_s = state.net.settings.offset_ms / 1000.0;
+    let logical = ffi::logical_ms();
+    let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {
+        clock.note(now);
+        let f = clock.filter();
+        (f.jitter_ms(), (f.rate() - 1.0) * 1e6, clock.wall_of_logical(logical).is_some())
+    });
+    let mut pong = Pong {
+        id,
+        receipt_s: now.wall_s + offset_s,
+        reply_s: 0.0,
+        latency_ms: state.engine.time.latency_ms,
+        jitter_ms,
+        rate_ppm,
+        offset_ms: state.net.settings.offset_ms,
+        has_estimate,
+    };
+    pong.reply_s = ffi::wall_s() + offset_s;
+    let bytes = pong.encode();
+    if let Err(e) = state.net.answer(reply, &bytes) {
+        let owner = state.owner;
+        state.net.note_refusal(owner, &format!("ping {id} not answered: {e}"));
+    }
+}
+
+fn remote_offset(state: &mut State, ms: f64, reply: Option<(i32, SocketAddr)>) {
+    let applied = state.net.settings.remote_offset;
+    if applied {
+        set_offset(state, ms, "from the network");
+    } else {
+        let owner = state.owner;
+        state.net.note_refusal(owner, &format!("/fsync/offset {ms} refused (-remote-offset off)"));
+    }
+    if let Some((id, to)) = reply {
+        let bytes = peers::offset_set(id, state.net.settings.offset_ms, applied);
+        if let Err(e) = state.net.answer(to, &bytes) {
+            let owner = state.owner;
+            state.net.note_refusal(owner, &format!("/fsync/offset not acknowledged: {e}"));
+        }
+    }
+}
+
+fn set_offset(state: &mut State, ms: f64, source: &str) {
+    state.net.settings.offset_ms = ms;
+    state.engine.set_clock_offset(ms);
+    super::output::refresh_forwards(state);
+    FsyncTilde::post(&format!("fsync~: clock offset {ms:.3} ms ({source}): plays as if this machine's clock read {ms:.3} ms more"));
+    let mut args = [float(ms as f32)];
+    // SAFETY: our outlet, atoms valid for the call; on Pd's thread.
+    unsafe { pd_sys::outlet_anything(state.status_out, gensym("offset"), 1, args.as_mut_ptr()) };
+}
+
+/// Applies the creation flag `-offset` (after the engine exists).
+pub fn init(state: &mut State) {
+    let ms = state.net.settings.offset_ms;
+    if ms != 0.0 {
+        state.engine.set_clock_offset(ms);
+    }
+}
+
+/// Hook for control messages: `ping on|off`, `allow <host|CIDR>`, `offset <ms>`,
+/// `remote-offset on|off`. True when the selector was one of these.
+pub fn control(state: &mut State, selector: &str, args: &[Atom]) -> bool {
+    let Some(parsed) = peers::parse_control(selector, args) else { return false };
+    let result = parsed.and_then(|c| {
+        state.net.settings.apply(&c)?;
+        if let PeerControl::Offset(ms) = c {
+            set_offset(state, ms, "from the patch");
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        FsyncTilde::error(state.owner, &e);
+    }
+    true
+}
+
+/// The networks of this machine's interfaces that are up (getifaddrs).
+fn interface_networks() -> Vec<Cidr> {
+    let mut out = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list we own until freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return out;
+    }
+    let mut at = list;
+    while !at.is_null() && out.len() < 256 {
+        // SAFETY: `at` is a node of the list getifaddrs returned, not yet freed.
+        let node = unsafe { &*at };
+        at = node.ifa_next;
+        if node.ifa_flags & libc::IFF_UP as u32 == 0 {
+            continue;
+        }
+        if let (Some(addr), Some(mask)) = (sockaddr_ip(node.ifa_addr), sockaddr_ip(node.ifa_netmask)) {
+            out.push(Cidr::of_interface(addr, mask));
+        }
+    }
+    // SAFETY: the list from getifaddrs above, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    out
+}
+
+fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null sockaddr from getifaddrs; its family says which struct it is.
+    unsafe {
+        match (*sa).sa_family as i32 {
+            libc::AF_INET => {
+                let v4 = &*(sa as *const libc::sockaddr_in);
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr))))
+            }
+            libc::AF_INET6 => {
+                let v6 = &*(sa as *const libc::sockaddr_in6);
+                Some(IpAddr::V6(Ipv6Addr::from(v6.sin6_addr.s6_addr)))
+            }
+            _ => None,
+        }
+    }
+}
