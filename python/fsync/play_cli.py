@@ -30,6 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--at", type=float, metavar="UNIX_TIME", help="wall-clock time of the first sample")
     when.add_argument("--ahead", type=float, default=0.5, metavar="SECONDS")
     p.add_argument("--listen", type=int, metavar="PORT", help="receive bundles on 127.0.0.1:PORT")
+    p.add_argument("--group", metavar="GROUP", help="with --listen: join this IPv4 multicast group (e.g. 239.255.0.1) on PORT")
+    p.add_argument("--offset", type=float, default=0.0, metavar="MS", help="clock correction: play as if this machine's clock read MS more (fsync-check --apply sets it)")
+    p.add_argument("--allow", action="append", default=[], metavar="HOST|CIDR", help="also answer pings to here (default: loopback and attached networks)")
+    p.add_argument("--no-remote-offset", action="store_true", help="refuse /fsync/offset from the network")
     p.add_argument("--sound", action="append", default=[], metavar="NAME=FILE", help="a sound for /play NAME")
     p.add_argument("--map", action="append", nargs="+", default=[], metavar="ADDRESS [ARG] FILE", help="e.g. --map /py tick tick.wav")
     p.add_argument("--seconds", type=float, default=3600, help="how long to listen")
@@ -45,6 +49,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error("give a FILE to play, or --listen PORT")
     if a.listen is not None and not 0 < a.listen < 65536:
         p.error("--listen port out of range")
+    if not -1000 <= a.offset <= 1000:
+        p.error("--offset must be -1000..1000 ms (beyond that, fix the machine's clock)")
+    if a.group and a.listen is None:
+        p.error("--group needs --listen PORT")
     maps = []
     for m in a.map:
         if len(m) not in (2, 3) or not m[0].startswith("/"):
@@ -71,7 +79,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error(f"cannot read sound: {e}")
     with player:
         if a.file:
-            at = a.at if a.at is not None else time.time() + a.ahead
+            at = a.at - a.offset / 1000 if a.at is not None else time.time() + a.ahead
             player.play_at(loaded[a.file], at)
             print(f"fsync-play: {a.file} at {at:.6f}")
         if a.listen is not None:
@@ -87,8 +95,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                 print(f"fsync-play: {name} at {due:.6f}", flush=True)
 
             mapping = {(addr, arg): f for addr, arg, f in maps}
-            print(f"fsync-play: listening on 127.0.0.1:{a.listen}", flush=True)
-            Receiver(a.listen, play, mapping).serve(a.seconds)
+            print(f"fsync-play: listening on {a.group or '127.0.0.1'}:{a.listen}", flush=True)
+            from .peers import Answers
+
+            answers = Answers(a.offset, a.allow, not a.no_remote_offset)
+            Receiver(a.listen, play, mapping, answers=answers, group=a.group).serve(a.seconds)
         deadline = time.time() + 600
         while player.busy() and time.time() < deadline:
             time.sleep(0.05)

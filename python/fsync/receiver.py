@@ -39,14 +39,24 @@ def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMess
 
 
 class Receiver:
-    def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str], dedupe_s: float = 1.0):
+    def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str], dedupe_s: float = 1.0,
+                 answers=None, group: Optional[str] = None):
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.socket.bind(("127.0.0.1", port))
+        if group:
+            from .multicast import join
+
+            join(self.socket, group, port)
+        else:
+            self.socket.bind(("127.0.0.1", port))
+        # fsync.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
+        self.answers = answers
         self.socket.settimeout(0.2)
         self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
         self.recent: Dict[bytes, float] = {}
 
     def handle(self, data: bytes, now: float) -> None:
+        if self.answers is not None and self.answers.handle(data, now, self.socket):
+            return
         if self.recent.get(data, -1e9) > now - self.dedupe_s:
             return  # the same datagram again: a redundant send
         self.recent = {k: t for k, t in self.recent.items() if t > now - self.dedupe_s}
@@ -59,6 +69,8 @@ class Receiver:
         for due, msg in messages:
             first = msg.params[0] if msg.params else None
             name = self.mapping.get((msg.address, str(first))) or self.mapping.get((msg.address, None))
+            if self.answers is not None:
+                due = self.answers.local_time(due)  # the clock correction (--offset)
             if name is not None:
                 self.play(name, 1.0, 0.0, due)
             elif msg.address == "/play" and isinstance(first, str):

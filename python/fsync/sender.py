@@ -25,6 +25,7 @@ class Sender:
         targets: Iterable[Target] = (("127.0.0.1", 9000),),
         ahead: Optional[float] = 0.5,
         redundancy: int = 1,
+        ttl: Optional[int] = None,
     ):
         self.targets = [(str(h), int(p)) for h, p in targets]
         if not self.targets:
@@ -39,6 +40,10 @@ class Sender:
         self.ahead = ahead
         self.redundancy = redundancy
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        if ttl is not None:  # multicast targets: how many router hops (1: this network)
+            from .multicast import set_sender
+
+            set_sender(self._socket, ttl)
 
     def close(self) -> None:
         self._socket.close()
