@@ -61,16 +61,41 @@ class SiteResult:
     rate_ppm: float = float("nan")
     site_offset_ms: float = 0.0
     has_estimate: bool = False
+    all_rounds: List[Round] = field(default_factory=list)
     extra: Dict[str, object] = field(default_factory=dict)
+
+    def best_rounds(self) -> List[Round]:
+        """The quarter of the rounds with the shortest round trips (at least one)."""
+        ordered = sorted(self.all_rounds, key=lambda r: r.rtt)
+        return ordered[: max(1, len(ordered) // 4)]
+
+    @property
+    def offset_ms(self) -> float:
+        """The mean offset of the best quarter: the best round alone carries the
+        asymmetry of its two delays (up to half its round trip), which the rounds
+        near it spread around zero when the path's jitter is the same both ways."""
+        best = self.best_rounds()
+        return sum(r.offset for r in best) / len(best) * 1000
+
+    @property
+    def spread_ms(self) -> float:
+        """The standard error of `offset_ms` (0 with one round)."""
+        best = self.best_rounds()
+        if len(best) < 2:
+            return 0.0
+        mean = sum(r.offset for r in best) / len(best)
+        return (sum((r.offset - mean) ** 2 for r in best) / (len(best) - 1) / len(best)) ** 0.5 * 1000
 
     def as_json(self) -> Dict[str, object]:
         out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered}
         if self.best:
             out.update(
-                offset_ms=self.best.offset * 1000,
+                offset_ms=self.offset_ms,
                 rtt_ms=self.best.rtt * 1000,
-                # Equal delays both ways is the exchange's only assumption: the
-                # truth lies within half the round trip.
+                best_round_offset_ms=self.best.offset * 1000,
+                spread_ms=self.spread_ms,
+                # Equal delays both ways is the exchange's only assumption: whatever
+                # the path, the truth lies within half the shortest round trip.
                 bound_ms=self.best.rtt * 1000 / 2,
                 latency_ms=self.latency_ms,
                 jitter_ms=self.jitter_ms,
@@ -157,6 +182,7 @@ class Checker:
                 p = msg.params
                 r = Round(t1, float(p[1]), float(p[2]), t4)
                 result.answered += 1
+                result.all_rounds.append(r)
                 if result.best is None or r.rtt < result.best.rtt:
                     result.best = r
                     result.latency_ms, result.jitter_ms, result.rate_ppm, result.site_offset_ms = (float(x) for x in p[3:7])
@@ -179,13 +205,15 @@ class Checker:
 
 
 def predicted_error_ms(site: SiteResult, reference: Optional[SiteResult]) -> Tuple[float, float]:
-    """How far this site plays from the reference (checker: offset 0): |offset
-    difference|, and the uncertainty (half round trips plus the sites' jitter)."""
+    """How far this site's sound will be from the reference's (the checker: offset
+    0): |offset difference|, and its standard error from the two measurements.
+    (The sites' `jitter` is how late Pd reads its clock, which the filter removes:
+    it is shown, not added.)"""
     if site.best is None:
         return float("nan"), float("nan")
-    ref_offset = reference.best.offset * 1000 if reference and reference.best else 0.0
-    ref_bound = (reference.best.rtt * 1000 / 2 + reference.jitter_ms) if reference and reference.best else 0.0
-    return abs(site.best.offset * 1000 - ref_offset), site.best.rtt * 1000 / 2 + site.jitter_ms + ref_bound
+    ref_offset = reference.offset_ms if reference and reference.best else 0.0
+    ref_spread = reference.spread_ms if reference and reference.best else 0.0
+    return abs(site.offset_ms - ref_offset), (site.spread_ms**2 + ref_spread**2) ** 0.5
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -225,7 +253,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         reference = results[0] if a.reference else None
         for r in results:
             err, bound = predicted_error_ms(r, reference)
-            r.extra.update(predicted_error_ms=err, predicted_error_bound_ms=bound)
+            r.extra.update(predicted_error_ms=err, predicted_error_spread_ms=bound)
             if r.best is None:
                 warnings.append(f"{r.to}: no answer to {r.rounds} pings (is [fsync~] there, -ping on, and this machine allowed?)")
             elif err > a.warn_ms:
@@ -233,11 +261,11 @@ def main(argv: Optional[List[str]] = None) -> int:
             elif not r.has_estimate:
                 warnings.append(f"{r.to}: DSP is off: the site cannot map timetags yet")
         if a.apply:
-            ref_offset_ms = reference.best.offset * 1000 if reference and reference.best else 0.0
+            ref_offset_ms = reference.offset_ms if reference and reference.best else 0.0
             for r, to, reply in zip(results, a.to, replies):
                 if r.best is None or (reference is r):
                     continue
-                correction = r.site_offset_ms - (r.best.offset * 1000 - ref_offset_ms)
+                correction = r.site_offset_ms - (r.offset_ms - ref_offset_ms)
                 if abs(correction) > peers.MAX_OFFSET_MS:
                     warnings.append(f"{r.to}: correction {correction:.3f} ms is beyond ±{peers.MAX_OFFSET_MS} ms: fix the machine's clock (NTP)")
                     continue
@@ -250,7 +278,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             ref_after = after[0] if a.reference else None
             for r, r2 in zip(results, after):
                 if r2.best is not None:
-                    r.extra["after_offset_ms"] = r2.best.offset * 1000
+                    r.extra["after_offset_ms"] = r2.offset_ms
                     r.extra["after_rtt_ms"] = r2.best.rtt * 1000
                     r.extra["after_predicted_error_ms"] = predicted_error_ms(r2, ref_after)[0]
     finally:
@@ -264,13 +292,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             if r.best is None:
                 print(f"{r.to:<24} no answer")
                 continue
-            print(f"{r.to:<24} {j['offset_ms']:>10.3f} {j['bound_ms']:>7.3f} {j['rtt_ms']:>8.3f} {r.latency_ms:>8.2f} {r.jitter_ms:>7.3f} {r.rate_ppm:>7.1f} "
+            print(f"{r.to:<24} {j['offset_ms']:>10.3f} {j['spread_ms']:>7.3f} {j['rtt_ms']:>8.3f} {r.latency_ms:>8.2f} {r.jitter_ms:>7.3f} {r.rate_ppm:>7.1f} "
                   f"{r.site_offset_ms:>8.3f} {j['predicted_error_ms']:>9.3f}")
             if "applied_offset_ms" in j:
                 after = j.get("after_offset_ms")
                 print(f"{'':<24} correction {j['applied_offset_ms']:.3f} ms {'applied' if j['applied'] else 'NOT applied'}"
                       + (f"; offset now {after:.3f} ms" if after is not None else ""))
-        print("offset: site clock minus " + ("the first site's" if a.reference else "this machine's") + "; error: how far its sound will be from the reference's")
+        print("offset: site clock minus " + ("the first site's" if a.reference else "this machine's")
+              + " (± its standard error); rtt: the shortest round trip; latency: the site's latency compensation; jitter: how late its Pd reads the clock"
+              + " (filtered out); corr: the correction in force; error: how far its sound will be from the reference's")
     for w in warnings:
         print(f"fsync-check: WARNING {w}", file=sys.stderr)
     return 1 if any("no answer" in w or "not applied" in w for w in warnings) else 0
