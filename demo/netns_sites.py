@@ -214,7 +214,7 @@ def run(args) -> dict:
             phases["before"] = send(ns.checker, unicast, n1, args.interval, args.ahead)
             check = in_ns(ns.checker, sys.executable, "-m", "fsync.check", "--to", f"{HUB}:{RELAY_TO_A}", "--to", f"{HUB}:{RELAY_TO_B}",
                           "--reply", f"{HUB}:{RELAY_TO_CHECKER}", "--bind", f"{CHECKER}:{CHECKER_PORT}",
-                          "--rounds", str(args.rounds), "--json", "--apply")
+                          "--rounds", str(args.rounds), "--json", "--raw", "--apply")
             if check.returncode not in (0, 1) or not check.stdout.strip().startswith("["):
                 raise RuntimeError(f"fsync-check: {check.returncode} {check.stdout[-500:]} {check.stderr[-800:]}")
             checked = json.loads(check.stdout)
@@ -233,7 +233,7 @@ def run(args) -> dict:
         rows = onsets_of(tags, signal, sr, to_wall)
         diffs = [b - a for a, b in rows if a is not None and b is not None]
         result[phase] = {"events": len(tags), "missing": sum(x is None for r in rows for x in r), "b_minus_a_samples": summary(diffs), "diffs": diffs}
-    result["logs"] = {k: [line for line in v if "error" in line or "offset" in line][:20] for k, v in logs.items()}
+    result["logs"] = {k: [line for line in v if "error" in line or "offset" in line or "clock" in line or "xrun" in line.lower()][:20] for k, v in logs.items()}
     return result
 
 

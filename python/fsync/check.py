@@ -55,6 +55,8 @@ class SiteResult:
     to: str
     rounds: int
     answered: int = 0
+    # Answers whose receipt time is the kernel's arrival stamp (see docs/peers.md).
+    stamped: int = 0
     best: Optional[Round] = None
     latency_ms: float = float("nan")
     jitter_ms: float = float("nan")
@@ -87,7 +89,7 @@ class SiteResult:
         return (sum((r.offset - mean) ** 2 for r in best) / (len(best) - 1) / len(best)) ** 0.5 * 1000
 
     def as_json(self) -> Dict[str, object]:
-        out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered}
+        out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered, "stamped": self.stamped}
         if self.best:
             out.update(
                 offset_ms=self.offset_ms,
@@ -182,6 +184,7 @@ class Checker:
                 p = msg.params
                 r = Round(t1, float(p[1]), float(p[2]), t4)
                 result.answered += 1
+                result.stamped += int(len(p) > 8 and bool(p[8]))
                 result.all_rounds.append(r)
                 if result.best is None or r.rtt < result.best.rtt:
                     result.best = r
@@ -222,13 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reply", action="append", type=parse_target, metavar="HOST:PORT",
                    help="where answers reach this checker, as the sites must address it (behind a relay or NAT): once for all sites or once per --to; default: this machine's address toward each site and the checker's port")
     p.add_argument("--bind", type=parse_target, metavar="HOST:PORT", help="the checker's socket (default 0.0.0.0, any port)")
-    p.add_argument("--rounds", type=int, default=16, help="pings per site; the one with the shortest round trip counts (default 16)")
+    p.add_argument("--rounds", type=int, default=32, help="pings per site (default 32); the offset is the mean of the quarter with the shortest round trips")
     p.add_argument("--interval", type=float, default=0.06, help="seconds between pings (sites answer at most 20 a second)")
     p.add_argument("--timeout", type=float, default=0.5, help="seconds to wait for each answer")
     p.add_argument("--warn-ms", type=float, default=1.0, help="warn when a site is further than this from the reference (default 1 ms)")
     p.add_argument("--apply", action="store_true", help="send each site the correction that aligns it (via /fsync/offset), then check again")
     p.add_argument("--reference", action="store_true", help="align with the first site instead of this machine")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per --to in order")
+    p.add_argument("--raw", action="store_true", help="with --json: every round's four timestamps too")
     return p
 
 
@@ -284,7 +288,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     finally:
         checker.close()
     if a.json:
-        print(json.dumps([r.as_json() for r in results], indent=1))
+        rows = [r.as_json() for r in results]
+        if a.raw:
+            for row, r in zip(rows, results):
+                row["raw"] = [[x.t1, x.t2, x.t3, x.t4] for x in r.all_rounds]
+        print(json.dumps(rows, indent=1))
     else:
         print(f"{'site':<24} {'offset ms':>10} {'±':>7} {'rtt ms':>8} {'latency':>8} {'jitter':>7} {'ppm':>7} {'corr ms':>8} {'error ms':>9}")
         for r in results:

@@ -2,7 +2,7 @@
 fsync-check (which asks) and fsync-play --listen (which answers like [fsync~]).
 
     /fsync/ping <id:i> <reply_port:i> [reply_host:s]
-    /fsync/pong <id:i> <receipt:d> <reply:d> <latency_ms:d> <jitter_ms:d> <rate_ppm:d> <offset_ms:d> <estimate:i>
+    /fsync/pong <id:i> <receipt:d> <reply:d> <latency_ms:d> <jitter_ms:d> <rate_ppm:d> <offset_ms:d> <estimate:i> <stamped:i>
     /fsync/offset <ms:d> [<id:i> <reply_port:i> [reply_host:s]]
     /fsync/offset/set <id:i> <ms:d> <applied:i>
 
@@ -51,8 +51,10 @@ def offset(ms: float, ident: int, reply_port: int, reply_host: Optional[str]) ->
     return build(OFFSET, args)
 
 
-def pong(ident: int, receipt: float, reply: float, latency_ms: float, jitter_ms: float, rate_ppm: float, offset_ms: float, estimate: bool) -> bytes:
-    return build(PONG, [("i", ident), ("d", receipt), ("d", reply), ("d", latency_ms), ("d", jitter_ms), ("d", rate_ppm), ("d", offset_ms), ("i", int(estimate))])
+def pong(ident: int, receipt: float, reply: float, latency_ms: float, jitter_ms: float, rate_ppm: float, offset_ms: float, estimate: bool,
+         stamped: bool = False) -> bytes:
+    return build(PONG, [("i", ident), ("d", receipt), ("d", reply), ("d", latency_ms), ("d", jitter_ms), ("d", rate_ppm), ("d", offset_ms),
+                        ("i", int(estimate)), ("i", int(stamped))])
 
 
 def attached_networks() -> List[ipaddress._BaseNetwork]:

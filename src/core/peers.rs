@@ -184,10 +184,13 @@ pub struct Pong {
     pub offset_ms: f64,
     /// False before the first DSP tick: the site cannot map timetags yet.
     pub has_estimate: bool,
+    /// The receipt is the kernel's arrival stamp (else: the clock read when Pd
+    /// handled the packet, late by however long Pd took to read its socket).
+    pub stamped: bool,
 }
 
 impl Pong {
-    /// `/fsync/pong <id:i> <receipt:d> <reply:d> <latency_ms:d> <jitter_ms:d> <rate_ppm:d> <offset_ms:d> <estimate:i>`.
+    /// `/fsync/pong <id:i> <receipt:d> <reply:d> <latency_ms:d> <jitter_ms:d> <rate_ppm:d> <offset_ms:d> <estimate:i> <stamped:i>`.
     pub fn encode(&self) -> Vec<u8> {
         let args = vec![
             OscType::Int(self.id),
@@ -198,6 +201,7 @@ impl Pong {
             OscType::Double(self.rate_ppm),
             OscType::Double(self.offset_ms),
             OscType::Int(self.has_estimate as i32),
+            OscType::Int(self.stamped as i32),
         ];
         encode(PONG_ADDRESS, args)
     }
@@ -506,14 +510,14 @@ mod tests {
 
     #[test]
     fn pong_round_trips_through_osc() {
-        let pong = Pong { id: 9, receipt_s: 1.7e9 + 0.123456, reply_s: 1.7e9 + 0.123470, latency_ms: 25.0, jitter_ms: 0.01, rate_ppm: -3.0, offset_ms: -5.0, has_estimate: true };
+        let pong = Pong { id: 9, receipt_s: 1.7e9 + 0.123456, reply_s: 1.7e9 + 0.123470, latency_ms: 25.0, jitter_ms: 0.01, rate_ppm: -3.0, offset_ms: -5.0, has_estimate: true, stamped: true };
         let bytes = pong.encode();
         assert!(is_reserved(&bytes));
         let (_, packet) = rosc::decoder::decode_udp(&bytes).unwrap();
         let OscPacket::Message(m) = packet else { panic!() };
         assert_eq!(m.addr, PONG_ADDRESS);
         assert_eq!(m.args[1], OscType::Double(1.7e9 + 0.123456));
-        assert_eq!(m.args.len(), 8);
+        assert_eq!(m.args.len(), 9);
         assert!(!is_reserved(b"#bundle\0"));
         assert!(!is_reserved(b"/fsyncx\0"));
     }

@@ -19,6 +19,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 /// How long the list of attached networks is trusted before it is read again.
 const INTERFACES_MAX_AGE_S: f64 = 10.0;
+/// A stamp older than this is not the packet being handled (a quiet socket's last one).
+const MAX_STAMP_AGE_S: f64 = 0.1;
+/// linux/sockios.h: the arrival time (struct timespec) of the last datagram read from a socket.
+const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+/// Pd polls its sockets with select(): every fd it reads is below FD_SETSIZE.
+const MAX_FD: i32 = 1024;
+
 /// At most one console line about refused pings in this many seconds.
 const REFUSAL_NOTE_EVERY_S: f64 = 5.0;
 
@@ -31,13 +38,16 @@ pub struct Net {
     v4: Option<UdpSocket>,
     v6: Option<UdpSocket>,
     refusal_noted_at_s: Option<f64>,
+    /// This process's UDP sockets (Pd's [netreceive]s among them), and when listed (mono s).
+    udp_fds: Vec<i32>,
+    udp_fds_at_s: Option<f64>,
 }
 
 impl Net {
     /// Takes the peers' flags out of the creation arguments (the rest are the core's).
     pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
         let (settings, rest, errors) = peers::take_flags(args);
-        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: None };
+        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: None, udp_fds: Vec::new(), udp_fds_at_s: None };
         (net, rest, errors)
     }
 
@@ -47,6 +57,22 @@ impl Net {
             self.attached_at_s = Some(now_s);
         }
         &self.attached
+    }
+
+    /// The kernel's arrival time of the datagram Pd just read, in this machine's
+    /// wall-clock terms (see `ping`); None when no socket has a fresh stamp.
+    fn arrival_wall_s(&mut self, wall_now_s: f64) -> Option<f64> {
+        let now_s = ffi::mono_s();
+        if self.udp_fds_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
+            let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(|s| std::os::fd::AsRawFd::as_raw_fd(s)).collect();
+            self.udp_fds = udp_sockets().into_iter().filter(|fd| !own.contains(fd)).collect();
+            self.udp_fds_at_s = Some(now_s);
+        }
+        let latest = self.udp_fds.iter().filter_map(|&fd| last_arrival_s(fd)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))?;
+        // The kernel stamps in the real CLOCK_REALTIME; Pd reads its own (which
+        // libfaketime may shift in tests): carry over the age, not the reading.
+        let age_s = kernel_realtime_s() - latest;
+        (0.0..MAX_STAMP_AGE_S).contains(&age_s).then_some(wall_now_s - age_s)
     }
 
     fn socket(&mut self, to: IpAddr) -> std::io::Result<&UdpSocket> {
@@ -120,13 +146,21 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> bool {
     true
 }
 
-/// Answers a ping. The receipt time is the wall clock read when the packet
-/// reached the object (the same CLOCK_REALTIME reading the timetag mapping
-/// uses, wall − mono being exact), not Pd's logical time of arrival mapped
-/// through the filter: that logical time is the last tick's, which under JACK
-/// runs up to a period ahead of the moment, and would bias the offset.
+/// Answers a ping. The receipt time is when the datagram reached this machine:
+/// the kernel's arrival stamp of the packet [netreceive] just read (SIOCGSTAMPNS
+/// on Pd's UDP sockets), in this machine's wall clock, the one the timetag
+/// mapping uses (wall − mono is exact there). Not the wall clock read when the
+/// packet reaches the object, nor Pd's logical time of arrival mapped through
+/// the filter: under JACK, Pd sleeps until the next period before it reads its
+/// sockets, so both are late by 0..one period (5.3 ms at 256/48 kHz), on the
+/// way in only, and half of that would show as clock offset. Without a stamp
+/// (the first ping enables them; another OS) the read at arrival stands in.
 fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading) {
     let offset_s = state.net.settings.offset_ms / 1000.0;
+    let (receipt_s, stamped) = match state.net.arrival_wall_s(now.wall_s) {
+        Some(t) => (t, true),
+        None => (now.wall_s, false),
+    };
     let logical = ffi::logical_ms();
     let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {
         clock.note(now);
@@ -135,13 +169,14 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading) {
     });
     let mut pong = Pong {
         id,
-        receipt_s: now.wall_s + offset_s,
+        receipt_s: receipt_s + offset_s,
         reply_s: 0.0,
         latency_ms: state.engine.time.latency_ms,
         jitter_ms,
         rate_ppm,
         offset_ms: state.net.settings.offset_ms,
         has_estimate,
+        stamped,
     };
     pong.reply_s = ffi::wall_s() + offset_s;
     let bytes = pong.encode();
@@ -246,4 +281,46 @@ fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
             _ => None,
         }
     }
+}
+
+/// File descriptors of this process's UDP sockets (IPv4 and IPv6).
+fn udp_sockets() -> Vec<i32> {
+    (0..MAX_FD)
+        .filter(|&fd| {
+            let mut kind: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: getsockopt writes at most `len` bytes into `kind`; on a
+            // descriptor that is not a socket (or not open) it fails and writes nothing.
+            let ok = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut kind).cast(), &mut len) } == 0;
+            if !ok || kind != libc::SOCK_DGRAM {
+                return false;
+            }
+            // SAFETY: sockaddr_storage is large enough for any address getsockname writes.
+            let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            let mut alen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            // SAFETY: as above, getsockname writes at most `alen` bytes.
+            let named = unsafe { libc::getsockname(fd, (&raw mut addr).cast(), &mut alen) } == 0;
+            named && matches!(addr.ss_family as i32, libc::AF_INET | libc::AF_INET6)
+        })
+        .collect()
+}
+
+/// The kernel's arrival time (unix s, real CLOCK_REALTIME) of the last datagram
+/// read from `fd`. The first call on a socket switches its stamps on (ENOENT).
+fn last_arrival_s(fd: i32) -> Option<f64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: SIOCGSTAMPNS writes one struct timespec at the pointer; on any
+    // failure (no stamp yet, not a socket) it writes nothing.
+    let ok = unsafe { libc::ioctl(fd, SIOCGSTAMPNS as _, &raw mut ts) } == 0;
+    (ok && ts.tv_sec > 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+}
+
+/// CLOCK_REALTIME straight from the kernel (a system call, not the vDSO):
+/// what the kernel's stamps are in, even where a preloaded library (libfaketime
+/// in the two-machine test) shifts what Pd reads.
+fn kernel_realtime_s() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one struct timespec at the pointer.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &raw mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
 }
