@@ -37,7 +37,8 @@ pub struct Net {
     attached_at_s: Option<f64>,
     v4: Option<UdpSocket>,
     v6: Option<UdpSocket>,
-    refusal_noted_at_s: Option<f64>,
+    /// When each kind of refusal was last put on the console (mono s).
+    refusal_noted_at_s: [Option<f64>; 4],
     /// This process's UDP sockets (Pd's [netreceive]s among them), and when listed (mono s).
     udp_fds: Vec<i32>,
     udp_fds_at_s: Option<f64>,
@@ -47,7 +48,7 @@ impl Net {
     /// Takes the peers' flags out of the creation arguments (the rest are the core's).
     pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
         let (settings, rest, errors) = peers::take_flags(args);
-        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: None, udp_fds: Vec::new(), udp_fds_at_s: None };
+        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: [None; 4], udp_fds: Vec::new(), udp_fds_at_s: None };
         (net, rest, errors)
     }
 
@@ -88,16 +89,16 @@ impl Net {
         Ok(slot.as_ref().expect("just made"))
     }
 
-    /// Sends `bytes` to `to` if the rules allow; the reason when not.
-    fn answer(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
+    /// Sends `bytes` to `to` if the rules allow; the reason (and its kind) when not.
+    fn answer(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), (Quiet, String)> {
         let now_s = ffi::mono_s();
         let attached = self.attached_networks(now_s).to_vec();
         peers::may_answer(&self.settings, &attached, &mut self.limit, to.ip(), now_s).map_err(|r| match r {
-            Refusal::Off => "ping is off".to_string(),
-            Refusal::NotAllowed => format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip()),
-            Refusal::RateLimited => format!("more than {} answers a second", peers::ANSWERS_PER_S),
+            Refusal::Off => (Quiet::Off, "ping is off".to_string()),
+            Refusal::NotAllowed => (Quiet::NotAllowed, format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip())),
+            Refusal::RateLimited => (Quiet::RateLimited, format!("more than {} answers a second", peers::ANSWERS_PER_S)),
         })?;
-        self.send(to, bytes)
+        self.send(to, bytes).map_err(|e| (Quiet::RateLimited, e))
     }
 
     fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
@@ -106,14 +107,25 @@ impl Net {
         socket.send_to(bytes, to).map(|_| ()).map_err(|e| format!("send to {to}: {e}"))
     }
 
-    /// A console line about a refusal, at most every few seconds (pings can come in floods).
-    fn note_refusal(&mut self, owner: *mut FsyncTilde, text: &str) {
+    /// A console line about a refusal, at most every few seconds for each kind
+    /// (pings can come in floods).
+    fn note_refusal(&mut self, owner: *mut FsyncTilde, kind: Quiet, text: &str) {
         let now_s = ffi::mono_s();
-        if self.refusal_noted_at_s.is_none_or(|at| now_s - at > REFUSAL_NOTE_EVERY_S) {
-            self.refusal_noted_at_s = Some(now_s);
+        let last = &mut self.refusal_noted_at_s[kind as usize];
+        if last.is_none_or(|at| now_s - at > REFUSAL_NOTE_EVERY_S) {
+            *last = Some(now_s);
             FsyncTilde::error(owner, &format!("{text} (further refusals quiet for {REFUSAL_NOTE_EVERY_S} s)"));
         }
     }
+}
+
+/// Kinds of refusal, each quieted on its own.
+#[derive(Clone, Copy)]
+enum Quiet {
+    BadMessage = 0,
+    NotAllowed = 1,
+    RateLimited = 2,
+    Off = 3,
 }
 
 /// Hook for the packet path: handles a bare message under `/fsync/` and
@@ -140,7 +152,7 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> bool {
         Ok(PeerRequest::Offset { ms, reply }) => remote_offset(state, ms, reply),
         Err(e) => {
             let owner = state.owner;
-            state.net.note_refusal(owner, &format!("reserved message refused: {e}"));
+            state.net.note_refusal(owner, Quiet::BadMessage, &format!("reserved message refused: {e}"));
         }
     }
     true
@@ -180,9 +192,9 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading) {
     };
     pong.reply_s = ffi::wall_s() + offset_s;
     let bytes = pong.encode();
-    if let Err(e) = state.net.answer(reply, &bytes) {
+    if let Err((kind, e)) = state.net.answer(reply, &bytes) {
         let owner = state.owner;
-        state.net.note_refusal(owner, &format!("ping {id} not answered: {e}"));
+        state.net.note_refusal(owner, kind, &format!("ping {id} not answered: {e}"));
     }
 }
 
@@ -192,13 +204,13 @@ fn remote_offset(state: &mut State, ms: f64, reply: Option<(i32, SocketAddr)>) {
         set_offset(state, ms, "from the network");
     } else {
         let owner = state.owner;
-        state.net.note_refusal(owner, &format!("/fsync/offset {ms} refused (-remote-offset off)"));
+        state.net.note_refusal(owner, Quiet::Off, &format!("/fsync/offset {ms} refused (-remote-offset off)"));
     }
     if let Some((id, to)) = reply {
         let bytes = peers::offset_set(id, state.net.settings.offset_ms, applied);
-        if let Err(e) = state.net.answer(to, &bytes) {
+        if let Err((kind, e)) = state.net.answer(to, &bytes) {
             let owner = state.owner;
-            state.net.note_refusal(owner, &format!("/fsync/offset not acknowledged: {e}"));
+            state.net.note_refusal(owner, kind, &format!("/fsync/offset not acknowledged: {e}"));
         }
     }
 }
