@@ -59,7 +59,9 @@ def main() -> int:
             _, _, data, target = heapq.heappop(pending)
             out.sendto(data, target)
             forwarded += 1
-        timeout = min(0.05, max(0.0, pending[0][0] - now)) if pending else 0.05
+        # Never asleep for long: a process woken from a long sleep forwards its first
+        # datagram ~0.1 ms later than the next ones (measured), on one leg only.
+        timeout = min(0.001, max(0.0, pending[0][0] - now)) if pending else 0.001
         ready, _, _ = select.select(list(sockets), [], [], timeout)
         for s in ready:
             try:

@@ -189,7 +189,7 @@ def run(args) -> dict:
     names = [f"nsA{os.getpid()}", f"nsB{os.getpid()}"]
     phases = {}
     try:
-        with Namespaces() as ns, JackServer(f"fsyncns{os.getpid()}", period=256), contextlib.ExitStack() as stack:
+        with Namespaces() as ns, JackServer("fsyncnetns", period=256), contextlib.ExitStack() as stack:
             patch = workdir / "site.pd"
             patch.write_text(patch_text(SITE_PORT, MCAST_PORT, GROUP))
             relay_cmd = ["ip", "netns", "exec", ns.hub, sys.executable, str(HERE / "netns_relay.py"),
@@ -265,7 +265,7 @@ def main() -> int:
     p.add_argument("--fake-ms", type=float, default=5.0, help="site B's wall clock is this far ahead (libfaketime)")
     p.add_argument("--base-ms", type=float, default=2.0, help="the relay's fixed delay each way")
     p.add_argument("--jitter-ms", type=float, default=1.0, help="the relay's mean exponential extra delay each way")
-    p.add_argument("--rounds", type=int, default=40)
+    p.add_argument("--rounds", type=int, default=60)
     p.add_argument("--json")
     a = p.parse_args()
     if not (1 <= a.events <= 200 and 0.05 <= a.interval <= 5 and 0.05 <= a.ahead <= 5 and abs(a.fake_ms) <= 1000):
