@@ -44,6 +44,7 @@ FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 NET = "198.18.0"
 HUB, CHECKER, SITE_A, SITE_B = f"{NET}.1", f"{NET}.2", f"{NET}.3", f"{NET}.4"
 SITE_PORT, MCAST_PORT, CHECKER_PORT = 9001, 9002, 9300
+PY_MCAST_PORT = 9003  # fsync-play's receiver (fsync.receiver.Receiver, as --listen --group uses it)
 RELAY_TO_A, RELAY_TO_B, RELAY_TO_CHECKER = 9101, 9102, 9200
 GROUP = "239.255.18.1"
 CLICK_SAMPLES = 48
@@ -151,6 +152,16 @@ print(json.dumps(tags))
 """
 
 
+LISTEN = """
+import json, sys, time
+from fsync.receiver import Receiver
+group, port, seconds = json.loads(sys.argv[1])
+r = Receiver(port, lambda name, gain, offset, due: print(json.dumps([name, due]), flush=True), {}, group=group)
+print("listening", flush=True)
+r.serve(seconds)
+"""
+
+
 def send(ns: str, targets, n: int, interval: float, ahead: float, ttl=None) -> list[float]:
     r = in_ns(ns, sys.executable, "-c", SEND, json.dumps([targets, n, interval, ahead, ttl]), timeout=n * interval + 30)
     if r.returncode != 0:
@@ -202,6 +213,10 @@ def run(args) -> dict:
             stack.callback(relay.stop)
             site_a = stack.enter_context(NsPd(ns.a, names[0], patch, build))
             site_b = stack.enter_context(NsPd(ns.b, names[1], patch, build, fake_ms=args.fake_ms))
+            # fsync-play's receiver joined to the group in site A's namespace.
+            listener = SiteProcess()
+            listener.start(["ip", "netns", "exec", ns.a, sys.executable, "-c", LISTEN, json.dumps([GROUP, PY_MCAST_PORT, 120])], PACKAGE_ENV)
+            stack.callback(listener.stop)
             sources = [f"{n}:output_1" for n in names]
             wait_for_ports(sources)
             from recorder import Recorder
@@ -220,8 +235,9 @@ def run(args) -> dict:
             checked = json.loads(check.stdout)
             time.sleep(0.3)
             phases["after"] = send(ns.checker, unicast, n2, args.interval, args.ahead)
-            phases["multicast"] = send(ns.checker, [(GROUP, MCAST_PORT)], n3, args.interval, args.ahead, ttl=1)
+            phases["multicast"] = send(ns.checker, [(GROUP, MCAST_PORT), (GROUP, PY_MCAST_PORT)], n3, args.interval, args.ahead, ttl=1)
             time.sleep(args.ahead + 0.5)
+            heard = [json.loads(line)[1] for line in listener.lines if line.startswith("[")]
             to_wall, fit_rms_ms = rec.frame_to_wall()
             signal, sr = rec.buffer.copy(), rec.sr
             logs = {"A": list(site_a.lines), "B": list(site_b.lines), "relay": list(relay.lines)}
@@ -233,6 +249,8 @@ def run(args) -> dict:
         rows = onsets_of(tags, signal, sr, to_wall)
         diffs = [b - a for a, b in rows if a is not None and b is not None]
         result[phase] = {"events": len(tags), "missing": sum(x is None for r in rows for x in r), "b_minus_a_samples": summary(diffs), "diffs": diffs}
+    result["python_multicast"] = {"sent": len(phases["multicast"]), "received": len(heard),
+                                  "same_timetags": all(abs(a - b) < 1e-6 for a, b in zip(heard, phases["multicast"]))}
     result["logs"] = {k: [line for line in v if "error" in line or "offset" in line or "clock" in line or "xrun" in line.lower()][:20] for k, v in logs.items()}
     return result
 
@@ -253,6 +271,8 @@ def report(r: dict) -> None:
                   f"n {d['n']}, missing {r[phase]['missing']}")
         else:
             print(f"{phase:>9}: no onsets (missing {r[phase]['missing']})")
+    pm = r["python_multicast"]
+    print(f"fsync-play's receiver (--listen --group) in site A's namespace: {pm['received']} of {pm['sent']} multicast bundles, timetags {'equal' if pm['same_timetags'] else 'DIFFERENT'}")
     print(f"wall-clock fit residual {r['fit_rms_ms']:.3f} ms RMS")
 
 

@@ -3,9 +3,12 @@ namespace of its own, a relay adding delay and jitter both ways, site B's clock 
 ahead (libfaketime). fsync-check must see the 5 ms, --apply must remove it, and a
 multicast send must reach both sites. Skips where namespaces are not allowed.
 
-The bounds are twice the figures measured here (offset within 0.05 ms, |B−A| p99 3
-samples after the correction), so that only a real fault fails: without the
-correction B plays 240 samples early, with the sign wrong 480."""
+Measured here: offsets within 0.03 ms, |B−A| p99 1–3 samples after the correction on a
+quiet machine. The bounds are looser so that only a real fault fails (without the
+correction B plays 240 samples early, with the sign wrong 480): on a loaded machine the
+dummy JACK server xruns, and for the ~0.2 s a site's clock filter takes to confirm the
+step (docs/clock.md) an event may land a period off; so the median must be within 3
+samples and three quarters of the events within 6."""
 
 import json
 import subprocess
@@ -39,4 +42,8 @@ def test_clock_check_and_correction_across_namespaces(tmp_path):
     assert f["before"]["missing"] == 0 and 230 <= -f["before"]["b_minus_a_samples"]["mean"] <= 250, f["before"]
     for phase in ("after", "multicast"):
         assert f[phase]["missing"] == 0, f[phase]
-        assert f[phase]["b_minus_a_samples"]["p99"] <= 6, f[phase]["b_minus_a_samples"]
+        diffs = [abs(d) for d in f[phase]["diffs"]]
+        assert f[phase]["b_minus_a_samples"]["p50"] <= 3, (phase, diffs)
+        assert sum(d <= 6 for d in diffs) >= 0.75 * len(diffs), (phase, diffs)
+    # fsync-play's receiver joined the group too (another namespace than the sender's).
+    assert f["python_multicast"] == {"sent": 10, "received": 10, "same_timetags": True}, f["python_multicast"]
