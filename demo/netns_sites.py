@@ -316,8 +316,7 @@ def main() -> int:
         print(f"netns_sites: {a.build}/fsync~.pd_linux not found: run `make build`", file=sys.stderr)
         return 2
     try:
-        with Namespaces.probe():
-            pass
+        Namespaces.probe().__exit__()
         r = run(a)
     except PermissionError as e:
         print(f"netns_sites: network namespaces are not allowed here ({e}); needs root or CAP_NET_ADMIN + CAP_SYS_ADMIN", file=sys.stderr)
