@@ -65,7 +65,7 @@ impl Net {
     fn arrival_wall_s(&mut self, wall_now_s: f64) -> Option<f64> {
         let now_s = ffi::mono_s();
         if self.udp_fds_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
-            let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(|s| std::os::fd::AsRawFd::as_raw_fd(s)).collect();
+            let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(std::os::fd::AsRawFd::as_raw_fd).collect();
             self.udp_fds = udp_sockets().into_iter().filter(|fd| !own.contains(fd)).collect();
             self.udp_fds_at_s = Some(now_s);
         }
@@ -324,7 +324,7 @@ fn last_arrival_s(fd: i32) -> Option<f64> {
     // SAFETY: SIOCGSTAMPNS writes one struct timespec at the pointer; on any
     // failure (no stamp yet, not a socket) it writes nothing.
     let ok = unsafe { libc::ioctl(fd, SIOCGSTAMPNS as _, &raw mut ts) } == 0;
-    (ok && ts.tv_sec > 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    (ok && ts.tv_sec > 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
 }
 
 /// CLOCK_REALTIME straight from the kernel (a system call, not the vDSO):
