@@ -104,6 +104,8 @@ ref = [
  ('-map <address> [<first-arg>] <array>: make an address play an array (repeatable)', None),
  ('-sounds <folder>: /load may read files inside it (repeatable \\, relative to the patch)', None),
  ('-channels <n> (default 1 \\, at most 64): n signal outlets \\; see [pd channels]', None),
+ ('-offset <ms> (default 0): clock correction - play as if this machine\'s clock read <ms> more (a clock 5 ms ahead: -5) - fsync-check --apply sets it', None),
+ ('-ping on|off (default on) - -allow <host|CIDR>: answers to /fsync/ping also go there (always: loopback and this machine\'s networks) - -remote-offset on|off (default on)', None),
  ('Left inlet:', None),
  ('list <bytes...>: one OSC packet (bundle or message)', None),
  ('clock logical|system - clock alone reports: clock <mode> <wall-logical offset ms> <jitter ms> <latency ms>', None),
@@ -113,14 +115,16 @@ ref = [
  ('load <name> <path>: read a WAV/AIFF/FLAC file into the object (worker thread \\, resampled \\, all channels) - sounds <folder>: allow /load from it', None),
  ('arrays <name> <array1> <array2> ...: /play <name> plays array1 on outlet 1 \\, array2 on outlet 2 ... (arrays <name> alone forgets it)', None),
  ('stop: silence now and clear the queues - print: queue and voices to the Pd window', None),
+ ('offset <ms> - ping on|off - allow <host|CIDR> - remote-offset on|off: as the flags', None),
  ('OSC address space:', None),
  ('/play <array> [gain] [offset_ms]: at the timetag start a voice playing the array', None),
  ('/stop [array]: at the timetag stop all voices (or those playing the array) - sample exact', None),
  ('/load <name> <path>: read a sound file now from a -sounds folder (plain relative path only)', None),
+ ('/fsync/ping <id> <port> [host]: answered over the object\'s own UDP socket (fsync-check: the clock offset between machines) - /fsync/offset <ms>: the correction (see docs/peers.md)', None),
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock step <step-ms> / packet <bytes> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|names / clock step <step-ms> / packet <bytes> / offset <ms> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:
@@ -134,7 +138,7 @@ tips = [
  'Logical time: inside a DSP tick Pd\'s "now" is the END of the block being computed. An event due at time t plays at output sample round(t*sr) - inside the block \\, not at its edge (like vline~ \\, unlike tabplay~ banged from a clock).',
  '-clock logical: timetag seconds (NTP seconds + fraction/2^32) are Pd logical seconds since Pd started. With DSP on from time 0 an event at t starts at sample round(t*sr): exact and repeatable \\, e.g. for offline rendering with pd -batch.',
  '-clock system: the timetag is wall-clock NTP time. Once per DSP tick fsync~ reads the monotonic clock against logical time and keeps a filtered estimate (the earliest readings of each half second \\, fitted by a line: offset and drift \\; jumps found within 0.2 s) shared by every fsync~ in this Pd \\, and adds the exact wall-clock difference. Unlike unpackOSC it never reads the wall clock at control time \\, which jitters by milliseconds.',
- 'Latency: Pd computes audio ahead of the sound card by its scheduler advance (-audiobuf). fsync~ starts the sound that much earlier (default) so it leaves the DAC at the timetag. Add the device\'s own latency with the latency message. Sites must also agree on wall-clock time: use NTP (chrony) or PTP.',
+ 'Latency: Pd computes audio ahead of the sound card by its scheduler advance (-audiobuf). fsync~ starts the sound that much earlier (default) so it leaves the DAC at the timetag. Add the device\'s own latency with the latency message. Sites must also agree on wall-clock time: use NTP (chrony) or PTP \\; check with fsync-check --to HOST:PORT (every [fsync~] answers) and correct with --apply.',
  'Late events (due before they can be handled): join = start at the arrival sample at the position the sound would have reached (sites stay aligned) \\; play = start from the beginning \\; drop = nothing. All report late <ms> <address>.',
  'Reblocked subpatches: in [block~ N] with N > 64 an event plays at its sample within the block as vline~ would \\; the subpatch itself delays by N-64 samples.',
 ]

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 libportaudio2 libsndfile1 python3-pip valgrind sox)
+packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 libportaudio2 libsndfile1 python3-pip valgrind sox faketime iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
