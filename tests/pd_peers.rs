@@ -163,8 +163,15 @@ fn pings_corrections_and_their_rules() {
 
     // An answer address that is not loopback, attached or allowed: no answer, a console line.
     send(&ping(15, my_port, Some("203.0.113.1")), pa);
-    // A reserved address fsync~ does not know: refused, not forwarded.
+    // A reserved address fsync~ does not know: refused, not forwarded; nor one in a bundle.
     send(&message("/fsync/other", vec![]), pa);
+    let bundled = rosc::encoder::encode(&OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime { seconds: 0, fractional: 1 },
+        content: vec![OscPacket::Message(OscMessage { addr: "/fsync/ping".into(), args: vec![OscType::Int(16), OscType::Int(my_port as i32)] })],
+    }))
+    .unwrap();
+    send(&bundled, pa);
+    assert!(receive_all(&me, Duration::from_millis(300)).is_empty(), "a bundled ping is not answered");
     std::thread::sleep(Duration::from_millis(1100)); // the token bucket refills
 
     // A flood: at most 20 answers a second.
@@ -181,6 +188,7 @@ fn pings_corrections_and_their_rules() {
     assert!(err.contains("statusA: offset 2.5"), "status outlet reports the correction:\n{err}");
     assert!(err.contains("is not loopback"), "refusal explained:\n{err}");
     assert!(!err.contains("statusA: /fsync"), "reserved messages are never forwarded:\n{err}");
+    assert!(err.contains("only come as bare messages") && err.contains("statusA: error reserved"), "a bundled reserved address is refused:\n{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

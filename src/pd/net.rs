@@ -138,6 +138,16 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> bool {
         _ => None,
     }).collect();
     if !peers::is_reserved(&head) {
+        // A reserved address inside a bundle would be forwarded to the patch as
+        // if it were the patch's: refuse the packet (a byte scan; decoded only on a hit).
+        if head.starts_with(b"#bundle") && contains_reserved(atoms) && bundle_has_reserved(atoms) {
+            // As any rejected packet (engine: `error args`): a console line and `error reserved`.
+            FsyncTilde::error(state.owner, "packet dropped: /fsync/… addresses only come as bare messages, not in bundles");
+            let mut args = [super::atoms::symbol(gensym("reserved"))];
+            // SAFETY: our outlet, atoms valid for the call; on Pd's thread.
+            unsafe { pd_sys::outlet_anything(state.status_out, gensym("error"), 1, args.as_mut_ptr()) };
+            return true;
+        }
         return false;
     }
     let request = packet::bytes_from_atoms(atoms)
@@ -156,6 +166,17 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> bool {
         }
     }
     true
+}
+
+/// Does the byte list hold "/fsync/" anywhere?
+fn contains_reserved(atoms: &[Atom]) -> bool {
+    let needle = peers::RESERVED_PREFIX;
+    atoms.windows(needle.len()).any(|w| w.iter().zip(needle).all(|(a, &b)| matches!(a, Atom::Float(f) if *f == b as f32)))
+}
+
+fn bundle_has_reserved(atoms: &[Atom]) -> bool {
+    let Ok(bytes) = packet::bytes_from_atoms(atoms) else { return false };
+    osc::decode(&bytes).is_ok_and(|messages| messages.iter().any(|m| peers::is_reserved(m.message.addr.as_bytes())))
 }
 
 /// Answers a ping. The receipt time is when the datagram reached this machine:
