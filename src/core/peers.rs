@@ -545,3 +545,45 @@ mod offset_tests {
         assert!((tag.to_unix_near(1.7e9) - (1.7e9 + 1.0)).abs() < 1e-6);
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arg() -> impl Strategy<Value = OscType> {
+        prop_oneof![
+            any::<i32>().prop_map(OscType::Int),
+            any::<i64>().prop_map(OscType::Long),
+            any::<f32>().prop_map(OscType::Float),
+            any::<f64>().prop_map(OscType::Double),
+            "[0-9a-f:.x]{0,40}".prop_map(OscType::String),
+        ]
+    }
+
+    proptest! {
+        /// Whatever a reserved message holds: a clear answer, never a panic, and
+        /// a correction only within bounds, an answer only to a real port.
+        #[test]
+        fn requests_are_parsed_or_refused(addr in prop_oneof![Just(PING_ADDRESS), Just(OFFSET_ADDRESS), Just("/fsync/x")], args in proptest::collection::vec(arg(), 0..6)) {
+            match parse_request(&OscMessage { addr: addr.to_string(), args }) {
+                Ok(PeerRequest::Ping { reply, .. }) => prop_assert!(reply.port() > 0),
+                Ok(PeerRequest::Offset { ms, reply }) => {
+                    prop_assert!(ms.is_finite() && ms.abs() <= MAX_OFFSET_MS);
+                    prop_assert!(reply.is_none_or(|(_, r)| r.port() > 0));
+                }
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+        }
+
+        #[test]
+        fn control_words_never_panic(selector in "[a-z-]{1,14}", words in proptest::collection::vec("[-0-9a-z./:]{0,20}", 0..3)) {
+            let atoms: Vec<Atom> = words.iter().map(|w| w.parse::<f32>().map(Atom::Float).unwrap_or(Atom::Symbol(w))).collect();
+            if let Some(Ok(c)) = parse_control(&selector, &atoms) {
+                let mut s = PeerSettings::default();
+                let _ = s.apply(&c);
+                prop_assert!(s.offset_ms.abs() <= MAX_OFFSET_MS);
+            }
+        }
+    }
+}
