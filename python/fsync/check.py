@@ -328,7 +328,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if "applied_offset_ms" in j:
                 after = j.get("after_offset_ms")
                 print(f"{'':<24} correction {j['applied_offset_ms']:.3f} ms {'applied' if j['applied'] else 'NOT applied'}"
-                      + (f"; offset now {after:.3f} ms" if after is not None else ""))
+                      + (f"; offset now {after:.3f} ms, error {j['after_predicted_error_ms']:.3f} ms" if after is not None else ""))
         print("offset: site clock minus " + ("the first site's" if a.reference else "this machine's")
               + " (± its standard error); rtt: the shortest round trip; latency: the site's latency compensation; jitter: how late its Pd reads the clock"
               + " (filtered out); corr: the correction in force; error: how far its sound will be from the reference's")

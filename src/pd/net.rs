@@ -62,7 +62,7 @@ impl Net {
 
     /// The kernel's arrival time of the datagram Pd just read, in this machine's
     /// wall-clock terms (see `ping`); None when no socket has a fresh stamp.
-    fn arrival_wall_s(&mut self, wall_now_s: f64) -> Option<f64> {
+    fn arrival_wall_s(&mut self) -> Option<f64> {
         let now_s = ffi::mono_s();
         if self.udp_fds_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
             let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(std::os::fd::AsRawFd::as_raw_fd).collect();
@@ -71,8 +71,11 @@ impl Net {
         }
         let latest = self.udp_fds.iter().filter_map(|&fd| last_arrival_s(fd)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))?;
         // The kernel stamps in the real CLOCK_REALTIME; Pd reads its own (which
-        // libfaketime may shift in tests): carry over the age, not the reading.
-        let age_s = kernel_realtime_s() - latest;
+        // libfaketime may shift in tests): carry over the age, not the reading,
+        // with both clocks read side by side (not the reading at arrival: the
+        // decode and the fd scan lie between).
+        let (wall_now_s, kernel_now_s) = (ffi::wall_s(), kernel_realtime_s());
+        let age_s = kernel_now_s - latest;
         (0.0..MAX_STAMP_AGE_S).contains(&age_s).then_some(wall_now_s - age_s)
     }
 
@@ -190,7 +193,7 @@ fn bundle_has_reserved(atoms: &[Atom]) -> bool {
 /// (the first ping enables them; another OS) the read at arrival stands in.
 fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading) {
     let offset_s = state.net.settings.offset_ms / 1000.0;
-    let (receipt_s, stamped) = match state.net.arrival_wall_s(now.wall_s) {
+    let (receipt_s, stamped) = match state.net.arrival_wall_s() {
         Some(t) => (t, true),
         None => (now.wall_s, false),
     };
