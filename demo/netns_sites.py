@@ -25,6 +25,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -292,6 +293,13 @@ def report(r: dict) -> None:
 
 
 def main() -> int:
+    # SIGTERM (a test's timeout) unwinds like an exception, so every `finally` runs:
+    # processes stopped, namespaces deleted.
+    def on_term(*_):
+        print("netns_sites: SIGTERM, cleaning up", file=sys.stderr, flush=True)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, on_term)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build", default=str(ROOT / "build"))
     p.add_argument("--events", type=int, default=10)

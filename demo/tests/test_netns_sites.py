@@ -23,14 +23,27 @@ SKIP = 77
 
 def test_clock_check_and_correction_across_namespaces(tmp_path):
     out = tmp_path / "figures.json"
-    r = subprocess.run(
+    run = subprocess.Popen(
         [sys.executable, str(ROOT / "demo" / "netns_sites.py"), "--build", str(ROOT / "build"), "--json", str(out)],
-        capture_output=True, text=True, timeout=240,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    print(r.stdout, r.stderr)
-    if r.returncode == SKIP:
-        pytest.skip(r.stderr.strip())
-    assert r.returncode == 0, r.stdout + r.stderr
+    try:
+        stdout, stderr = run.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        run.terminate()  # SIGTERM: the script deletes its namespaces on the way out
+        stdout, stderr = run.communicate(timeout=30)
+        pytest.fail(f"netns_sites.py took more than 240 s:\n{stdout}\n{stderr}")
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
+        # Whatever happened: no namespace of that run stays behind.
+        for kind in "hcab":
+            subprocess.run(["ip", "netns", "del", f"fs{kind}{run.pid}"], capture_output=True, timeout=10)
+    print(stdout, stderr)
+    if run.returncode == SKIP:
+        pytest.skip(stderr.strip())
+    assert run.returncode == 0, stdout + stderr
     f = json.loads(out.read_text())
     a, b = f["check"]
     # What fsync-check reports: offsets of the sites' clocks from the checker's.
