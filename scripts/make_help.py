@@ -106,6 +106,8 @@ ref = [
  ('-sounds <folder>: /load may read files inside it (repeatable \\, relative to the patch)', None),
  ('-channels <n> (default 1 \\, at most 64): n signal outlets \\; see [pd channels]', None),
  ('-sound-memory <MiB> (default 512): most memory all sounds loaded into the object may take', None),
+ ('-offset <ms> (default 0): clock correction - play as if this machine\'s clock read <ms> more (a clock 5 ms ahead: -5) - fsync-check --apply sets it', None),
+ ('-ping on|off (default on) - -allow <host|CIDR>: answers to /fsync/ping also go there (always: loopback and this machine\'s networks) - -remote-offset on|off (default on)', None),
  ('Left inlet:', None),
  ('list <bytes...>: one OSC packet (bundle or message)', None),
  ('clock logical|system - clock alone reports: clock <mode> <wall-logical offset ms> <jitter ms> <latency ms>', None),
@@ -115,14 +117,16 @@ ref = [
  ('load <name> <path>: read a WAV/AIFF/FLAC file into the object (worker thread \\, resampled \\, all channels) - sounds <folder>: allow /load from it - sound-memory <MiB>', None),
  ('arrays <name> <array1> <array2> ...: /play <name> plays array1 on outlet 1 \\, array2 on outlet 2 ... (arrays <name> alone forgets it)', None),
  ('stop: silence now and clear the queues - print: queue and voices to the Pd window', None),
+ ('offset <ms> - ping on|off - allow <host|CIDR> - remote-offset on|off: as the flags', None),
  ('OSC address space:', None),
  ('/play <array> [gain] [offset_ms]: at the timetag start a voice playing the array', None),
  ('/stop [array]: at the timetag stop all voices (or those playing the array) - sample exact', None),
  ('/load <name> <path>: read a sound file now from a -sounds folder (plain relative path only \\, no symlinks)', None),
+ ('/fsync/ping <id> <port> [host]: answered over the object\'s own UDP socket (fsync-check: the clock offset between machines) - /fsync/offset <ms>: the correction (see docs/peers.md)', None),
  ('any other address: forwarded out the right outlet at its due time as <address> <args...>', None),
  ('Outlets:', None),
  ('left: signal - the mix of all voices (with -channels n: n signal outlets)', None),
- ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|queue-bytes|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|pattern|names / clock step <step-ms> / packet <bytes> / utc <year> <month> <day> <hour> <minute> <second> <ms> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
+ ('rightmost: scheduled <ms-ahead> <address> / late <ms-late> <address> / done <array> / stolen <array> / dropped queue-full|queue-bytes|too-far|duplicate|late|no-clock <address> / missing <array> / error bytes|decode|args|pattern|reserved|names / clock step <step-ms> / packet <bytes> / offset <ms> / utc <year> <month> <day> <hour> <minute> <second> <ms> / loaded <name> <frames> <channels> / lost <n> / forwarded OSC messages', None),
 ]
 y = 15
 for text, _ in ref:

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # libclang-dev: bindgen in build.rs (without it the pre-generated bindings are used).
 # debootstrap: the chroots with other Pd versions (scripts/pd-chroots.sh).
-packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 libportaudio2 libsndfile1 python3-pip valgrind sox faketime libclang-dev debootstrap)
+packages=(puredata-core puredata-dev pd-mrpeach jackd2 libjack-jackd2-0 libportaudio2 libsndfile1 python3-pip valgrind sox faketime iproute2 libclang-dev debootstrap)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--logical", type=float, metavar="SECONDS", help="timetag in the receivers' Pd logical seconds (-clock logical)")
     when.add_argument("--immediately", action="store_true", help="OSC timetag 1: play on arrival")
     p.add_argument("--redundancy", type=int, default=1, metavar="N", help="send each datagram N times (default 1)")
+    p.add_argument("--ttl", type=int, metavar="N", help="multicast TTL when a --to is a group (224.0.0.0/4); default 1: this network only")
     p.add_argument("--local", metavar="FILE", help="also play FILE here at the same timetag (forward synchronization in one command)")
     sub = p.add_subparsers(dest="command", required=True)
     play = sub.add_parser("play", help="start ARRAY at the timetag")
@@ -70,7 +71,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         parser.error("--offset must be >= 0")
     targets = a.to or [("127.0.0.1", 9000)]
     try:
-        sender = Sender(targets, ahead=None if a.immediately else a.ahead, redundancy=a.redundancy)
+        from .multicast import is_multicast
+
+        ttl = a.ttl if a.ttl is not None else (1 if any(is_multicast(h) for h, _ in targets) else None)
+        sender = Sender(targets, ahead=None if a.immediately else a.ahead, redundancy=a.redundancy, ttl=ttl)
     except (ValueError, OSError) as e:
         parser.error(str(e))
     with sender:

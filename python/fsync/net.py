@@ -76,3 +76,11 @@ def bind_udp(host: Optional[str], port: int) -> socket.socket:
 def describe(sock: socket.socket) -> str:
     host, port = sock.getsockname()[:2]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def sendto(sock: socket.socket, data: bytes, host: str, port: int) -> None:
+    """Sends to a numeric `host` from `sock`, whatever its family: an IPv4 address
+    from a dual-stack IPv6 socket goes as ::ffff:a.b.c.d."""
+    if sock.family == socket.AF_INET6 and ":" not in host:
+        host = "::ffff:" + host
+    sock.sendto(data, (host, port))

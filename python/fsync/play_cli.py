@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", metavar="ADDRESS", help="with --listen: only this address or name (e.g. 127.0.0.1, ::1, a LAN address)")
     p.add_argument("--no-audio", action="store_true",
                    help="open no audio device: print each event and its time instead of playing (checking a network path)")
+    p.add_argument("--offset", type=float, default=0.0, metavar="MS", help="clock correction: play as if this machine's clock read MS more (fsync-check --apply sets it)")
+    p.add_argument("--allow", action="append", default=[], metavar="HOST|CIDR", help="also answer pings to here (default: loopback and attached networks)")
+    p.add_argument("--no-remote-offset", action="store_true", help="refuse /fsync/offset from the network")
     p.add_argument("--sound", action="append", default=[], metavar="NAME=FILE", help="a sound for /play NAME")
     p.add_argument("--map", action="append", nargs="+", default=[], metavar="ADDRESS [ARG] FILE", help="e.g. --map /py tick tick.wav")
     p.add_argument("--seconds", type=float, default=3600, help="how long to listen")
@@ -45,8 +48,11 @@ def make_receiver(p: argparse.ArgumentParser, a: argparse.Namespace, play, maps)
     from .receiver import Receiver
 
     mapping = {(addr, arg): f for addr, arg, f in maps}
+    from .peers import Answers
+
+    answers = Answers(a.offset, a.allow, not a.no_remote_offset)
     try:
-        return Receiver(a.listen, play, mapping, host=a.host)
+        return Receiver(a.listen, play, mapping, host=a.host, answers=answers, group=a.group)
     except (ValueError, OSError) as e:
         p.error(f"cannot listen on {a.host or 'every interface'} port {a.listen}: {e}")
 
@@ -77,6 +83,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error("give a FILE to play, or --listen PORT")
     if a.listen is not None and not 0 < a.listen < 65536:
         p.error("--listen port out of range")
+    if not -1000 <= a.offset <= 1000:
+        p.error("--offset must be -1000..1000 ms (beyond that, fix the machine's clock)")
+    if a.group and a.listen is None:
+        p.error("--group needs --listen PORT")
     maps = []
     for m in a.map:
         if len(m) not in (2, 3) or not m[0].startswith("/"):
@@ -109,7 +119,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         p.error(f"cannot read sound: {e}")
     with player:
         if a.file:
-            at = a.at if a.at is not None else time.time() + a.ahead
+            at = a.at - a.offset / 1000 if a.at is not None else time.time() + a.ahead
             player.play_at(loaded[a.file], at)
             print(f"fsync-play: {a.file} at {at:.6f}")
         if a.listen is not None:

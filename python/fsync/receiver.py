@@ -41,18 +41,29 @@ def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMess
 
 
 class Receiver:
-    """host None: every interface (IPv6 and IPv4); else that address or name."""
+    """host None: every interface (IPv6 and IPv4); else that address or name.
+    group: join that IPv4 multicast group on `port` instead."""
 
     MAX_REMEMBERED = 4096  # redundant copies remembered at once: bounded memory
 
     def __init__(self, port: int, play: Callable[[str, float, float, float], None], mapping: Dict[MapKey, str],
-                 dedupe_s: float = 0.1, host: Optional[str] = None):
-        self.socket = net.bind_udp(host, port)
+                 dedupe_s: float = 0.1, host: Optional[str] = None, answers=None, group: Optional[str] = None):
+        if group:
+            from .multicast import join
+
+            self.socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            join(self.socket, group, port)
+        else:
+            self.socket = net.bind_udp(host, port)
+        # fsync.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
+        self.answers = answers
         self.socket.settimeout(0.2)
         self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
         self.recent: Dict[bytes, float] = {}
 
     def handle(self, data: bytes, now: float) -> None:
+        if self.answers is not None and self.answers.handle(data, now, self.socket):
+            return
         try:
             messages = timed_messages(data, now)
         except Exception as e:  # noqa: BLE001 - anything from the network
@@ -70,6 +81,8 @@ class Receiver:
         for due, msg in messages:
             first = msg.params[0] if msg.params else None
             name = self.mapping.get((msg.address, str(first))) or self.mapping.get((msg.address, None))
+            if self.answers is not None:
+                due = self.answers.local_time(due)  # the clock correction (--offset)
             if name is not None:
                 self.play(name, 1.0, 0.0, due)
             elif msg.address == "/play" and isinstance(first, str):

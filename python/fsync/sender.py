@@ -25,6 +25,7 @@ class Sender:
         targets: Iterable[Target] = (("127.0.0.1", 9000),),
         ahead: Optional[float] = 0.5,
         redundancy: int = 1,
+        ttl: Optional[int] = None,
     ):
         self.targets = [(str(h), int(p)) for h, p in targets]
         if not self.targets:
@@ -48,6 +49,11 @@ class Sender:
             if family == socket.AF_INET:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
             self._sockets[family] = s
+        if ttl is not None and socket.AF_INET in self._sockets:
+            # Multicast targets: how many router hops (1: this network).
+            from .multicast import set_sender
+
+            set_sender(self._sockets[socket.AF_INET], ttl)
 
     def close(self) -> None:
         for s in self._sockets.values():

@@ -424,6 +424,13 @@ impl<K: Copy + PartialEq> Engine<K> {
         self.forwards_stale = true;
     }
 
+    /// The clock correction (ms, see `TimeMap::offset_ms`); queued events follow it.
+    pub fn set_clock_offset(&mut self, ms: f64) {
+        self.time.offset_ms = ms;
+        self.mapped_generation = u64::MAX; // audio: at the next block
+        self.forwards_stale = true;
+    }
+
     /// Reports left by the perform routine, and how many did not fit.
     pub fn take_reports(&mut self) -> (Vec<Report<K>>, usize) {
         self.reports.drain()

@@ -20,6 +20,7 @@ pub mod engine;
 pub mod input;
 pub mod limits;
 pub mod load;
+pub mod peers;
 pub mod play;
 pub mod report;
 pub mod settings;

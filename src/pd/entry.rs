@@ -96,7 +96,7 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
     // SAFETY: CLASS was set in setup before Pd can call new.
     let this = unsafe { pd_sys::pd_new(CLASS) } as *mut FsyncTilde;
     let made = catch_unwind(AssertUnwindSafe(|| {
-        let (settings, errors) = object::parse_flags(&atoms::from_pd(argc, argv));
+        let (settings, net, errors) = object::parse_flags(&atoms::from_pd(argc, argv));
         for e in &errors {
             emit::error(this as *mut t_object, e);
         }
@@ -115,7 +115,7 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
                 load_clock: clock(on_load_clock),
             }
         };
-        let state = object::new(settings, parts);
+        let state = object::new(settings, net, parts);
         // SAFETY: as above; Pd zeroed the struct, these are our fields.
         unsafe {
             (*this).state = Box::into_raw(Box::new(state));

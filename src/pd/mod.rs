@@ -4,7 +4,8 @@
 //!
 //! Layers, each using only those below it (no import cycle):
 //! - `entry` — every C entry point: guard → borrow → handler → end borrow → emit;
-//! - `object` (new, free, packets, controls) → `reports` (core outputs as `Out`s)
+//! - `object` (new, free, packets, controls) → `net` (ping answers, the clock
+//!   correction) and `reports` (core outputs as `Out`s)
 //!   → `loader` → `worker` (thread pool) → `open_file` (confined open);
 //! - `perform` (dsp method and perform routine) → `arrays` (Pd arrays as sample store);
 //! - `emit` (the only outlet calls, and the object's `Life`); `clock` (the one clock
@@ -18,6 +19,7 @@ mod emit;
 mod entry;
 mod ffi;
 mod loader;
+mod net;
 mod object;
 mod open_file;
 mod perform;

@@ -8,6 +8,7 @@ use super::atoms::{self, gensym};
 use super::emit::Out;
 use super::ffi;
 use super::loader::Loader;
+use super::net::{self, Net};
 use super::reports;
 use super::state::{Fault, State};
 use super::worker;
@@ -30,13 +31,13 @@ pub struct PdParts {
 }
 
 /// `[fsync~ flags…]`: the state, once the flags are parsed.
-pub fn new(settings: Settings, parts: PdParts) -> State {
+pub fn new(settings: Settings, net: Net, parts: PdParts) -> State {
     // The folder of the patch being loaded: relative sound paths start there.
     // SAFETY: called from Pd's constructor, while the patch is being loaded.
     let patch_dir = std::path::PathBuf::from(atoms::symbol_name(unsafe { pd_sys::canvas_getdir(pd_sys::canvas_getcurrent()) }));
     // SAFETY: reads Pd's sample rate in Pd's thread.
     let sr = unsafe { pd_sys::sys_getsr() } as f64;
-    State {
+    let mut state = State {
         engine: Engine::new(settings, sr, ffi::schedadvance_ms()),
         status_out: parts.status_out,
         report_clock: parts.report_clock,
@@ -49,7 +50,10 @@ pub fn new(settings: Settings, parts: PdParts) -> State {
         tick_samples: ffi::TICK_SAMPLES,
         fault: Fault::None,
         render_scratch: Vec::new(),
-    }
+        net,
+    };
+    net::init(&mut state);
+    state
 }
 
 /// The object is being deleted: its clocks go now; big buffers go to a worker.
@@ -72,6 +76,9 @@ fn intern(name: &str) -> Key {
 pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     let atoms = atoms::from_pd(argc, argv);
     let now = reading();
+    if let Some(outs) = net::packet(state, &atoms, now) {
+        return outs;
+    }
     let outputs = with_clock(|clock| {
         clock.note(now);
         state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
@@ -85,6 +92,9 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
 pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     let name = atoms::symbol_name(selector);
     let args = atoms::from_pd(argc, argv);
+    if let Some(outs) = net::control(state, name, &args) {
+        return outs;
+    }
     let control = match control::parse_control(name, &args) {
         Ok(c) => c,
         Err(e) => return vec![Out::Error(e)],
@@ -151,6 +161,10 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
 }
 
 /// Flags given at creation: errors are said on the console by the caller.
-pub fn parse_flags(args: &[Atom]) -> (Settings, Vec<String>) {
-    crate::core::settings::parse_flags(args)
+pub fn parse_flags(args: &[Atom]) -> (Settings, Net, Vec<String>) {
+    // The peers' flags (src/pd/net.rs) first; the rest are the core's.
+    let (net, rest, mut errors) = Net::from_flags(args);
+    let (settings, more) = crate::core::settings::parse_flags(&rest);
+    errors.extend(more);
+    (settings, net, errors)
 }

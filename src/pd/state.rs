@@ -42,6 +42,8 @@ pub struct State {
     /// pd64: the core renders f32 here, then it is widened into Pd's f64 vectors
     /// (sized in `dsp`; empty in the 32-bit build).
     pub render_scratch: Vec<f32>,
+    /// Answers to `/fsync/ping`, the clock correction (src/pd/net.rs).
+    pub net: super::net::Net,
 }
 
 /// A panic in the perform routine latches the object silent (the engine may be

@@ -20,11 +20,15 @@ pub struct TimeMap {
     /// Output latency compensation (ms): sound is computed this much before the
     /// timetag so that it leaves the DAC at the timetag.
     pub latency_ms: f64,
+    /// The clock correction (ms, `offset` / `/fsync/offset`): this site plays as if
+    /// its wall clock read `offset_ms` more. A site whose clock is 5 ms ahead of
+    /// the reference (fsync-check: offset +5) is corrected with −5.
+    pub offset_ms: f64,
 }
 
 impl TimeMap {
     pub fn new(mode: ClockMode, latency_ms: f64) -> Self {
-        TimeMap { mode, latency_ms }
+        TimeMap { mode, latency_ms, offset_ms: 0.0 }
     }
 
     /// What `when` means for a packet that arrived at logical `arrival_ms`
@@ -37,12 +41,17 @@ impl TimeMap {
         }
     }
 
+    /// What this machine's wall clock reads when the corrected clock reads `unix_s`.
+    pub fn local_wall(&self, unix_s: f64) -> f64 {
+        unix_s - self.offset_ms / 1000.0
+    }
+
     /// The logical time (ms) to compute `at`'s first sample; None for a wall
     /// time before the clock has its first reading.
     pub fn due_ms(&self, at: At, clock: &Clock) -> Option<f64> {
         match at {
             At::Logical(ms) => Some(ms),
-            At::Wall(unix) => Some(clock.logical_of_wall(unix)? - self.latency_ms),
+            At::Wall(unix) => Some(clock.logical_of_wall(self.local_wall(unix))? - self.latency_ms),
         }
     }
 
@@ -51,7 +60,7 @@ impl TimeMap {
     pub fn due_ms_at_arrival(&self, at: At, clock: &Clock, arrival_ms: f64, wall_now_s: f64) -> f64 {
         self.due_ms(at, clock).unwrap_or_else(|| match at {
             At::Logical(ms) => ms,
-            At::Wall(unix) => arrival_ms + (unix - wall_now_s) * 1000.0 - self.latency_ms,
+            At::Wall(unix) => arrival_ms + (self.local_wall(unix) - wall_now_s) * 1000.0 - self.latency_ms,
         })
     }
 
@@ -64,7 +73,7 @@ impl TimeMap {
             ClockMode::System => {
                 let at = logical_ms + self.latency_ms;
                 let wall = clock.wall_of_logical(at).unwrap_or(wall_now_s + (at - now_ms) / 1000.0);
-                Timetag::from_unix(wall)
+                Timetag::from_unix(wall + self.offset_ms / 1000.0)
             }
         }
     }

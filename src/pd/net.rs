@@ -1,0 +1,356 @@
+//! The object's own UDP socket: it answers `/fsync/ping` (fsync-check's clock
+//! check) and takes `/fsync/offset` (its correction), so the plain receiver
+//! patch `[netreceive -u -b PORT] → [fsync~]` needs nothing else. Rules and
+//! parsing are in `core::peers`; here are the socket, the interface list and
+//! the clock readings. Everything runs on Pd's thread (never in perform): the
+//! socket is made on the first answer, non-blocking; a send that would block
+//! is dropped.
+
+use super::atoms::{float, gensym, symbol};
+use super::emit::Out;
+use super::clock::with_clock;
+use super::ffi;
+use super::state::State;
+use crate::core::atom::Atom;
+use crate::core::osc;
+use crate::core::packet;
+use crate::core::peers::{self, Cidr, PeerControl, PeerRequest, PeerSettings, Pong, RateLimit, Refusal};
+use crate::core::time::clock::ClockReading;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+
+/// How long the list of attached networks is trusted before it is read again.
+const INTERFACES_MAX_AGE_S: f64 = 10.0;
+/// A stamp older than this is not the packet being handled (a quiet socket's last one).
+const MAX_STAMP_AGE_S: f64 = 0.1;
+/// linux/sockios.h: the arrival time (struct timespec) of the last datagram read from a socket.
+const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
+/// Pd polls its sockets with select(): every fd it reads is below FD_SETSIZE.
+const MAX_FD: i32 = 1024;
+
+/// At most one console line about refused pings in this many seconds.
+const REFUSAL_NOTE_EVERY_S: f64 = 5.0;
+
+pub struct Net {
+    pub settings: PeerSettings,
+    limit: RateLimit,
+    /// Networks of this machine's interfaces (getifaddrs), and when they were read (mono s).
+    attached: Vec<Cidr>,
+    attached_at_s: Option<f64>,
+    v4: Option<UdpSocket>,
+    v6: Option<UdpSocket>,
+    /// When each kind of refusal was last put on the console (mono s).
+    refusal_noted_at_s: [Option<f64>; 4],
+    /// This process's UDP sockets (Pd's [netreceive]s among them), and when listed (mono s).
+    udp_fds: Vec<i32>,
+    udp_fds_at_s: Option<f64>,
+}
+
+impl Net {
+    /// Takes the peers' flags out of the creation arguments (the rest are the core's).
+    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
+        let (settings, rest, errors) = peers::take_flags(args);
+        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: [None; 4], udp_fds: Vec::new(), udp_fds_at_s: None };
+        (net, rest, errors)
+    }
+
+    fn attached_networks(&mut self, now_s: f64) -> &[Cidr] {
+        if self.attached_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
+            self.attached = interface_networks();
+            self.attached_at_s = Some(now_s);
+        }
+        &self.attached
+    }
+
+    /// The kernel's arrival time of the datagram Pd just read, in this machine's
+    /// wall-clock terms (see `ping`); None when no socket has a fresh stamp.
+    fn arrival_wall_s(&mut self) -> Option<f64> {
+        let now_s = ffi::mono_s();
+        if self.udp_fds_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
+            let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+            self.udp_fds = udp_sockets().into_iter().filter(|fd| !own.contains(fd)).collect();
+            self.udp_fds_at_s = Some(now_s);
+        }
+        let latest = self.udp_fds.iter().filter_map(|&fd| last_arrival_s(fd)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))?;
+        // The kernel stamps in the real CLOCK_REALTIME; Pd reads its own (which
+        // libfaketime may shift in tests): carry over the age, not the reading,
+        // with both clocks read side by side (not the reading at arrival: the
+        // decode and the fd scan lie between).
+        let (wall_now_s, kernel_now_s) = (ffi::wall_s(), kernel_realtime_s());
+        let age_s = kernel_now_s - latest;
+        (0.0..MAX_STAMP_AGE_S).contains(&age_s).then_some(wall_now_s - age_s)
+    }
+
+    fn socket(&mut self, to: IpAddr) -> std::io::Result<&UdpSocket> {
+        let (slot, any) = match to {
+            IpAddr::V4(_) => (&mut self.v4, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            IpAddr::V6(_) => (&mut self.v6, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        };
+        if slot.is_none() {
+            let s = UdpSocket::bind(SocketAddr::new(any, 0))?;
+            s.set_nonblocking(true)?;
+            *slot = Some(s);
+        }
+        Ok(slot.as_ref().expect("just made"))
+    }
+
+    /// Sends `bytes` to `to` if the rules allow; the reason (and its kind) when not.
+    fn answer(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), (Quiet, String)> {
+        let now_s = ffi::mono_s();
+        let attached = self.attached_networks(now_s).to_vec();
+        peers::may_answer(&self.settings, &attached, &mut self.limit, to.ip(), now_s).map_err(|r| match r {
+            Refusal::Off => (Quiet::Off, "ping is off".to_string()),
+            Refusal::NotAllowed => (Quiet::NotAllowed, format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip())),
+            Refusal::RateLimited => (Quiet::RateLimited, format!("more than {} answers a second", peers::ANSWERS_PER_S)),
+        })?;
+        self.send(to, bytes).map_err(|e| (Quiet::RateLimited, e))
+    }
+
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
+        let socket = self.socket(to.ip()).map_err(|e| format!("no socket: {e}"))?;
+        // Non-blocking: a full buffer drops this answer, never stalls Pd.
+        socket.send_to(bytes, to).map(|_| ()).map_err(|e| format!("send to {to}: {e}"))
+    }
+
+    /// A console line about a refusal, at most every few seconds for each kind
+    /// (pings can come in floods).
+    fn note_refusal(&mut self, kind: Quiet, text: &str, outs: &mut Vec<Out>) {
+        let now_s = ffi::mono_s();
+        let last = &mut self.refusal_noted_at_s[kind as usize];
+        if last.is_none_or(|at| now_s - at > REFUSAL_NOTE_EVERY_S) {
+            *last = Some(now_s);
+            outs.push(Out::Error(format!("{text} (further refusals quiet for {REFUSAL_NOTE_EVERY_S} s)")));
+        }
+    }
+}
+
+/// Kinds of refusal, each quieted on its own.
+#[derive(Clone, Copy)]
+enum Quiet {
+    BadMessage = 0,
+    NotAllowed = 1,
+    RateLimited = 2,
+    Off = 3,
+}
+
+/// Hook for the packet path: handles a bare message under `/fsync/` and
+/// returns what goes out; any other packet (None) is left to the engine.
+/// `now`: the clocks read when the packet reached the object.
+pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Vec<Out>> {
+    // Cheap test on the first bytes before anything is converted.
+    let head: Vec<u8> = atoms.iter().take(peers::RESERVED_PREFIX.len()).map_while(|a| match a {
+        Atom::Float(f) if (0.0..=255.0).contains(f) && f.fract() == 0.0 => Some(*f as u8),
+        _ => None,
+    }).collect();
+    if !peers::is_reserved(&head) {
+        // A reserved address inside a bundle would be forwarded to the patch as
+        // if it were the patch's: refuse the packet (a byte scan; decoded only on a hit).
+        if head.starts_with(b"#bundle") && contains_reserved(atoms) && bundle_has_reserved(atoms) {
+            // As any rejected packet (engine: `error args`): a console line and `error reserved`.
+            return Some(vec![
+                Out::Error("packet dropped: /fsync/… addresses only come as bare messages, not in bundles".into()),
+                Out::status("error", vec![symbol(gensym("reserved"))]),
+            ]);
+        }
+        return None;
+    }
+    let request = packet::bytes_from_atoms(atoms)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| osc::decode(&bytes).map_err(|e| e.to_string()))
+        .and_then(|messages| match messages.as_slice() {
+            [one] => peers::parse_request(&one.message),
+            _ => Err("a reserved message must be a bare message".into()),
+        });
+    let mut outs = Vec::new();
+    match request {
+        Ok(PeerRequest::Ping { id, reply }) => ping(state, id, reply, now, &mut outs),
+        Ok(PeerRequest::Offset { ms, reply }) => remote_offset(state, ms, reply, &mut outs),
+        Err(e) => state.net.note_refusal(Quiet::BadMessage, &format!("reserved message refused: {e}"), &mut outs),
+    }
+    Some(outs)
+}
+
+/// Does the byte list hold "/fsync/" anywhere?
+fn contains_reserved(atoms: &[Atom]) -> bool {
+    let needle = peers::RESERVED_PREFIX;
+    atoms.windows(needle.len()).any(|w| w.iter().zip(needle).all(|(a, &b)| matches!(a, Atom::Float(f) if *f == b as f32)))
+}
+
+fn bundle_has_reserved(atoms: &[Atom]) -> bool {
+    let Ok(bytes) = packet::bytes_from_atoms(atoms) else { return false };
+    osc::decode(&bytes).is_ok_and(|messages| messages.iter().any(|m| peers::is_reserved(m.message.addr.as_bytes())))
+}
+
+/// Answers a ping. The receipt time is when the datagram reached this machine:
+/// the kernel's arrival stamp of the packet [netreceive] just read (SIOCGSTAMPNS
+/// on Pd's UDP sockets), in this machine's wall clock, the one the timetag
+/// mapping uses (wall − mono is exact there). Not the wall clock read when the
+/// packet reaches the object, nor Pd's logical time of arrival mapped through
+/// the filter: under JACK, Pd sleeps until the next period before it reads its
+/// sockets, so both are late by 0..one period (5.3 ms at 256/48 kHz), on the
+/// way in only, and half of that would show as clock offset. Without a stamp
+/// (the first ping enables them; another OS) the read at arrival stands in.
+fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: &mut Vec<Out>) {
+    let offset_s = state.net.settings.offset_ms / 1000.0;
+    let (receipt_s, stamped) = match state.net.arrival_wall_s() {
+        Some(t) => (t, true),
+        None => (now.wall_s, false),
+    };
+    let logical = ffi::logical_ms();
+    let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {
+        clock.note(now);
+        let f = clock.filter();
+        (f.jitter_ms(), (f.rate() - 1.0) * 1e6, clock.wall_of_logical(logical).is_some())
+    });
+    let mut pong = Pong {
+        id,
+        receipt_s: receipt_s + offset_s,
+        reply_s: 0.0,
+        latency_ms: state.engine.time.latency_ms,
+        jitter_ms,
+        rate_ppm,
+        offset_ms: state.net.settings.offset_ms,
+        has_estimate,
+        stamped,
+    };
+    pong.reply_s = ffi::wall_s() + offset_s;
+    let bytes = pong.encode();
+    if let Err((kind, e)) = state.net.answer(reply, &bytes) {
+        state.net.note_refusal(kind, &format!("ping {id} not answered: {e}"), outs);
+    }
+}
+
+fn remote_offset(state: &mut State, ms: f64, reply: Option<(i32, SocketAddr)>, outs: &mut Vec<Out>) {
+    let applied = state.net.settings.remote_offset;
+    if applied {
+        set_offset(state, ms, "from the network", outs);
+    } else {
+        state.net.note_refusal(Quiet::Off, &format!("/fsync/offset {ms} refused (-remote-offset off)"), outs);
+    }
+    if let Some((id, to)) = reply {
+        let bytes = peers::offset_set(id, state.net.settings.offset_ms, applied);
+        if let Err((kind, e)) = state.net.answer(to, &bytes) {
+            state.net.note_refusal(kind, &format!("/fsync/offset not acknowledged: {e}"), outs);
+        }
+    }
+}
+
+fn set_offset(state: &mut State, ms: f64, source: &str, outs: &mut Vec<Out>) {
+    state.net.settings.offset_ms = ms;
+    state.engine.set_clock_offset(ms);
+    super::reports::refresh_forwards(state);
+    outs.push(Out::Post(format!("fsync~: clock offset {ms:.3} ms ({source}): plays as if this machine's clock read {ms:.3} ms more")));
+    outs.push(Out::status("offset", vec![float(ms as f32)]));
+}
+
+/// Applies the creation flag `-offset` (after the engine exists).
+pub fn init(state: &mut State) {
+    let ms = state.net.settings.offset_ms;
+    if ms != 0.0 {
+        state.engine.set_clock_offset(ms);
+    }
+}
+
+/// Hook for control messages: `ping on|off`, `allow <host|CIDR>`, `offset <ms>`,
+/// `remote-offset on|off`: what goes out, or None when the selector is none of these.
+pub fn control(state: &mut State, selector: &str, args: &[Atom]) -> Option<Vec<Out>> {
+    let parsed = peers::parse_control(selector, args)?;
+    let mut outs = Vec::new();
+    let result = parsed.and_then(|c| {
+        state.net.settings.apply(&c)?;
+        if let PeerControl::Offset(ms) = c {
+            set_offset(state, ms, "from the patch", &mut outs);
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        outs.push(Out::Error(e));
+    }
+    Some(outs)
+}
+
+/// The networks of this machine's interfaces that are up (getifaddrs).
+fn interface_networks() -> Vec<Cidr> {
+    let mut out = Vec::new();
+    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `list` with a linked list we own until freeifaddrs.
+    if unsafe { libc::getifaddrs(&mut list) } != 0 {
+        return out;
+    }
+    let mut at = list;
+    while !at.is_null() && out.len() < 256 {
+        // SAFETY: `at` is a node of the list getifaddrs returned, not yet freed.
+        let node = unsafe { &*at };
+        at = node.ifa_next;
+        if node.ifa_flags & libc::IFF_UP as u32 == 0 {
+            continue;
+        }
+        if let (Some(addr), Some(mask)) = (sockaddr_ip(node.ifa_addr), sockaddr_ip(node.ifa_netmask)) {
+            out.push(Cidr::of_interface(addr, mask));
+        }
+    }
+    // SAFETY: the list from getifaddrs above, freed once.
+    unsafe { libc::freeifaddrs(list) };
+    out
+}
+
+fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
+    if sa.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null sockaddr from getifaddrs; its family says which struct it is.
+    unsafe {
+        match (*sa).sa_family as i32 {
+            libc::AF_INET => {
+                let v4 = &*(sa as *const libc::sockaddr_in);
+                Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr))))
+            }
+            libc::AF_INET6 => {
+                let v6 = &*(sa as *const libc::sockaddr_in6);
+                Some(IpAddr::V6(Ipv6Addr::from(v6.sin6_addr.s6_addr)))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// File descriptors of this process's UDP sockets (IPv4 and IPv6).
+fn udp_sockets() -> Vec<i32> {
+    (0..MAX_FD)
+        .filter(|&fd| {
+            let mut kind: libc::c_int = 0;
+            let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+            // SAFETY: getsockopt writes at most `len` bytes into `kind`; on a
+            // descriptor that is not a socket (or not open) it fails and writes nothing.
+            let ok = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut kind).cast(), &mut len) } == 0;
+            if !ok || kind != libc::SOCK_DGRAM {
+                return false;
+            }
+            // SAFETY: sockaddr_storage is large enough for any address getsockname writes.
+            let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+            let mut alen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+            // SAFETY: as above, getsockname writes at most `alen` bytes.
+            let named = unsafe { libc::getsockname(fd, (&raw mut addr).cast(), &mut alen) } == 0;
+            named && matches!(addr.ss_family as i32, libc::AF_INET | libc::AF_INET6)
+        })
+        .collect()
+}
+
+/// The kernel's arrival time (unix s, real CLOCK_REALTIME) of the last datagram
+/// read from `fd`. The first call on a socket switches its stamps on (ENOENT).
+fn last_arrival_s(fd: i32) -> Option<f64> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: SIOCGSTAMPNS writes one struct timespec at the pointer; on any
+    // failure (no stamp yet, not a socket) it writes nothing.
+    let ok = unsafe { libc::ioctl(fd, SIOCGSTAMPNS as _, &raw mut ts) } == 0;
+    (ok && ts.tv_sec > 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+}
+
+/// CLOCK_REALTIME straight from the kernel (a system call, not the vDSO):
+/// what the kernel's stamps are in, even where a preloaded library (libfaketime
+/// in the two-machine test) shifts what Pd reads.
+fn kernel_realtime_s() -> f64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: clock_gettime writes one struct timespec at the pointer.
+    unsafe { libc::syscall(libc::SYS_clock_gettime, libc::CLOCK_REALTIME, &raw mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
