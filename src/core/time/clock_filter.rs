@@ -72,6 +72,8 @@ const MAX_WINDOWS: usize = 64;
 struct Point {
     logical: f64,
     offset: f64,
+    /// Points of one segment (between two steps) share an intercept; all share the rate.
+    segment: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -110,6 +112,8 @@ pub struct ClockFilter {
     drift: f64,
     last_logical: f64,
     jitter_sq: f64,
+    /// The segment new points belong to: one more at every step.
+    segment: u32,
     steps: u32,
     last_step_ms: f64,
     last_step_at: f64,
@@ -122,7 +126,7 @@ impl ClockFilter {
         ClockFilter {
             config: ClockFilterConfig { windows: config.windows.clamp(2, MAX_WINDOWS), ..config },
             origin: None,
-            points: [Point { logical: 0.0, offset: 0.0 }; MAX_WINDOWS],
+            points: [Point { logical: 0.0, offset: 0.0, segment: 0 }; MAX_WINDOWS],
             count: 0,
             next: 0,
             window_start: 0.0,
@@ -135,6 +139,7 @@ impl ClockFilter {
             drift: 0.0,
             last_logical: 0.0,
             jitter_sq: 0.0,
+            segment: 0,
             steps: 0,
             last_step_ms: 0.0,
             last_step_at: 0.0,
@@ -182,7 +187,7 @@ impl ClockFilter {
         }
         // The lower envelope: each long window's earliest reading is a point of the line.
         if self.window_min.is_none_or(|m| offset < m.offset) {
-            self.window_min = Some(Point { logical, offset });
+            self.window_min = Some(Point { logical, offset, segment: self.segment });
             if self.count == 0 {
                 // No line yet: the earliest reading so far stands in for it.
                 self.intercept = offset - self.drift * logical;
@@ -248,12 +253,11 @@ impl ClockFilter {
         self.config.fall_ms.max(3.0 * self.noise_ms)
     }
 
-    /// Moves the line and its points by `step` (the rate stays) and starts a new window.
+    /// Moves the line by `step` (the rate stays) and starts a new segment: the
+    /// step's estimate stands in until the segment's own first point.
     fn apply_step(&mut self, logical: f64, step: f64) {
         self.intercept += step;
-        for p in &mut self.points[..self.count] {
-            p.offset += step;
-        }
+        self.segment += 1;
         self.window_min = None;
         self.window_start = logical;
         self.run = None;
@@ -265,17 +269,38 @@ impl ClockFilter {
         self.generation += 1;
     }
 
-    /// Least-squares line through the points.
+    /// Least squares: one rate through all points, an intercept per segment
+    /// (steps do not bend the rate); the line is the current segment's.
     fn fit(&mut self) {
-        let points = &self.points[..self.count];
-        let n = points.len() as f64;
-        let mean_l = points.iter().map(|p| p.logical).sum::<f64>() / n;
-        let mean_o = points.iter().map(|p| p.offset).sum::<f64>() / n;
-        let sxx: f64 = points.iter().map(|p| (p.logical - mean_l).powi(2)).sum();
-        let sxy: f64 = points.iter().map(|p| (p.logical - mean_l) * (p.offset - mean_o)).sum();
+        // Per segment: count, Σl, Σo, Σll, Σlo (logical centred on the newest reading).
+        let mut sums = [(0u32, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); MAX_WINDOWS];
+        let mut segments = 0;
+        let centre = self.last_logical;
+        for p in &self.points[..self.count] {
+            let at = match sums[..segments].iter().position(|s| s.0 == p.segment) {
+                Some(i) => i,
+                None => {
+                    sums[segments].0 = p.segment;
+                    segments += 1;
+                    segments - 1
+                }
+            };
+            let (l, o) = (p.logical - centre, p.offset);
+            let s = &mut sums[at];
+            (s.1, s.2, s.3, s.4, s.5) = (s.1 + 1.0, s.2 + l, s.3 + o, s.4 + l * l, s.5 + l * o);
+        }
+        let (mut sxx, mut sxy) = (0.0, 0.0);
+        for &(_, n, sl, so, sll, slo) in &sums[..segments] {
+            sxx += sll - sl * sl / n;
+            sxy += slo - sl * so / n;
+        }
         let max = self.config.max_drift;
-        self.drift = if sxx > 0.0 { (sxy / sxx).clamp(-max, max) } else { self.drift };
-        self.intercept = mean_o - self.drift * mean_l;
+        if sxx > 1e-9 {
+            self.drift = (sxy / sxx).clamp(-max, max);
+        }
+        if let Some(&(_, n, sl, so, _, _)) = sums[..segments].iter().find(|s| s.0 == self.segment) {
+            self.intercept = so / n - self.drift * (sl / n + centre);
+        }
         self.generation += 1;
     }
 
