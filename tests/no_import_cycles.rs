@@ -206,3 +206,12 @@ fn the_check_finds_a_cycle() {
     assert_eq!(cycles(&edges).len(), 1);
     assert_eq!(expand("super::{a::B, c::{d, e}}"), vec!["super::a::B", "super::c::d", "super::c::e"]);
 }
+
+/// The Pd shell too (its layers are listed in src/pd/mod.rs).
+#[test]
+fn shell_has_no_import_cycles() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (files, _) = graph(&src, "pd");
+    assert!(files.contains_key("pd::entry"), "the scan must see the shell's imports: {files:?}");
+    assert_eq!(cycles(&files), Vec::<Vec<String>>::new(), "file cycles in src/pd");
+}

@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", metavar="ADDRESS", help="with --listen: only this address or name (e.g. 127.0.0.1, ::1, a LAN address)")
     p.add_argument("--no-audio", action="store_true",
                    help="open no audio device: print each event and its time instead of playing (checking a network path)")
+    p.add_argument("--group", metavar="GROUP", help="with --listen: join this IPv4 multicast group (e.g. 239.255.0.1) on PORT")
     p.add_argument("--offset", type=float, default=0.0, metavar="MS", help="clock correction: play as if this machine's clock read MS more (fsync-check --apply sets it)")
     p.add_argument("--allow", action="append", default=[], metavar="HOST|CIDR", help="also answer pings to here (default: loopback and attached networks)")
     p.add_argument("--no-remote-offset", action="store_true", help="refuse /fsync/offset from the network")

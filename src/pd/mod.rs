@@ -4,8 +4,8 @@
 //!
 //! Layers, each using only those below it (no import cycle):
 //! - `entry` — every C entry point: guard → borrow → handler → end borrow → emit;
-//! - `object` (new, free, packets, controls) → `net` (ping answers, the clock
-//!   correction) and `reports` (core outputs as `Out`s)
+//! - `object` (new, free, packets, controls) → `peer_handlers` (ping answers, the
+//!   clock correction; → `net`, the object's UDP socket) and `reports` (core outputs as `Out`s)
 //!   → `loader` → `worker` (thread pool) → `open_file` (confined open);
 //! - `perform` (dsp method and perform routine) → `arrays` (Pd arrays as sample store);
 //! - `emit` (the only outlet calls, and the object's `Life`); `clock` (the one clock
@@ -22,6 +22,7 @@ mod loader;
 mod net;
 mod object;
 mod open_file;
+mod peer_handlers;
 mod perform;
 mod reports;
 mod state;

@@ -8,7 +8,8 @@ use super::atoms::{self, gensym};
 use super::emit::Out;
 use super::ffi;
 use super::loader::Loader;
-use super::net::{self, Net};
+use super::net::Net;
+use super::peer_handlers as net;
 use super::reports;
 use super::state::{Fault, State};
 use super::worker;
@@ -77,6 +78,7 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     let atoms = atoms::from_pd(argc, argv);
     let now = reading();
     if let Some(outs) = net::packet(state, &atoms, now) {
+        reports::refresh_forwards(state);
         return outs;
     }
     let outputs = with_clock(|clock| {
@@ -93,6 +95,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     let name = atoms::symbol_name(selector);
     let args = atoms::from_pd(argc, argv);
     if let Some(outs) = net::control(state, name, &args) {
+        reports::refresh_forwards(state);
         return outs;
     }
     let control = match control::parse_control(name, &args) {

@@ -342,7 +342,7 @@ pub fn run_pd_realtime(dir: &Path, patch: &Path, sr: u32, limit: Duration) -> Pd
 }
 
 pub fn run_pd_under(wrapper: &[&str], dir: &Path, patch: &Path, sr: u32, limit: Duration) -> PdOutput {
-    let mut command = match wrapper {
+    let command = match wrapper {
         [first, rest @ ..] => {
             let mut command = Command::new(first);
             command.args(rest).arg("pd");
