@@ -114,6 +114,8 @@ pub struct ClockFilter {
     jitter_sq: f64,
     /// The segment new points belong to: one more at every step.
     segment: u32,
+    /// Points of the current segment in the line (0 just after a step).
+    segment_points: usize,
     steps: u32,
     last_step_ms: f64,
     last_step_at: f64,
@@ -140,6 +142,7 @@ impl ClockFilter {
             last_logical: 0.0,
             jitter_sq: 0.0,
             segment: 0,
+            segment_points: 0,
             steps: 0,
             last_step_ms: 0.0,
             last_step_at: 0.0,
@@ -184,6 +187,13 @@ impl ClockFilter {
         }
         if self.run.is_none() {
             self.jitter_sq += (residual * residual - self.jitter_sq) * 0.01;
+            if self.segment_points == 0 && self.count > 0 && residual < 0.0 {
+                // Just after a step, before the segment's first point: a reading
+                // earlier than the step's estimate is the better estimate (the
+                // step was measured on readings that may all have been late).
+                self.intercept += residual;
+                self.generation += 1;
+            }
         }
         // The lower envelope: each long window's earliest reading is a point of the line.
         if self.window_min.is_none_or(|m| offset < m.offset) {
@@ -195,6 +205,9 @@ impl ClockFilter {
         }
         if logical - self.window_start >= self.config.window_ms && self.may_close_window(logical) {
             if let Some(m) = self.window_min.take() {
+                if m.segment == self.segment {
+                    self.segment_points += 1;
+                }
                 self.points[self.next] = m;
                 self.next = (self.next + 1) % self.config.windows;
                 self.count = (self.count + 1).min(self.config.windows);
@@ -258,6 +271,7 @@ impl ClockFilter {
     fn apply_step(&mut self, logical: f64, step: f64) {
         self.intercept += step;
         self.segment += 1;
+        self.segment_points = 0;
         self.window_min = None;
         self.window_start = logical;
         self.run = None;
