@@ -2,6 +2,7 @@
 
 use super::address_map::{self, MapEntry, MAX_ENTRIES};
 use super::atom::Atom;
+use super::drift::{self, DriftMode};
 use super::samples::MAX_CHANNELS;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +40,8 @@ pub struct Settings {
     pub sound_dirs: Vec<String>,
     /// Signal outlets (`-channels`); fixed when the object is created.
     pub channels: usize,
+    /// The pace of voices under `-clock system` (`-drift`).
+    pub drift: DriftMode,
 }
 
 impl Default for Settings {
@@ -55,6 +58,7 @@ impl Default for Settings {
             maps: Vec::new(),
             sound_dirs: Vec::new(),
             channels: 1,
+            drift: DriftMode::Follow,
         }
     }
 }
@@ -105,7 +109,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -latency -dedupe -horizon -map -sounds -channels -drift", other.describe()));
                 i += 1;
                 continue;
             }
@@ -145,6 +149,12 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
+            "-drift" => match value {
+                Some(Atom::Symbol(w)) => drift::parse_drift(w),
+                Some(Atom::Float(ppm)) => drift::check_ppm(ppm as f64),
+                _ => Err("-drift needs follow, off or a number of ppm".to_string()),
+            }
+            .map(|d| s.drift = d),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))
@@ -178,9 +188,13 @@ mod tests {
             Atom::Float(0.5),
             Atom::Symbol("-channels"),
             Atom::Float(2.0),
+            Atom::Symbol("-drift"),
+            Atom::Symbol("off"),
         ]);
         assert!(e.is_empty(), "{e:?}");
-        assert_eq!((s.voices, s.clock, s.late, s.gain, s.channels), (4, ClockMode::Logical, LatePolicy::Drop, 0.5, 2));
+        assert_eq!((s.voices, s.clock, s.late, s.gain, s.channels, s.drift), (4, ClockMode::Logical, LatePolicy::Drop, 0.5, 2, DriftMode::Off));
+        let (s, e) = parse_flags(&[Atom::Symbol("-drift"), Atom::Float(-200.0)]);
+        assert_eq!((s.drift, e.len()), (DriftMode::Fixed(-200.0), 0));
     }
 
     #[test]
@@ -212,8 +226,12 @@ mod tests {
             Atom::Float(3.0),
             Atom::Symbol("-channels"),
             Atom::Float(65.0),
+            Atom::Symbol("-drift"),
+            Atom::Float(5000.0),
+            Atom::Symbol("-drift"),
+            Atom::Symbol("sometimes"),
         ]);
-        assert_eq!(e.len(), 5, "{e:?}");
+        assert_eq!(e.len(), 7, "{e:?}");
         assert_eq!(s, Settings::default());
     }
 }

@@ -1,8 +1,19 @@
 //! A fixed pool of voices, each playing one array from a position, mixed into
 //! the output. Rendering never allocates.
+//!
+//! Two paths. Direct (`-drift off`, `-clock logical`): each voice adds its
+//! samples straight into the outlets, one source sample per output sample.
+//! Paced (`-drift follow` under `-clock system`): every voice advances the same
+//! `ratio` source samples per output sample, so all of them are mixed at
+//! integer positions into one source-domain buffer per outlet, and that mix is
+//! read at fractional positions through a band-limited kernel: the cost per
+//! voice stays that of the direct path, the resampling is paid once per outlet.
+//! The kernel looks `HALF_TAPS` samples ahead, so the paced path hears a voice
+//! `lead_samples()` after it starts: the engine starts events that much early.
 
 use super::report::{Report, ReportRing};
-use super::samples::{Channels, SampleStore, SampleView};
+use super::resample::{self, Kernel, HALF_TAPS};
+use super::samples::{Channels, SampleStore, SampleView, MAX_CHANNELS};
 use std::ops::Range;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -10,19 +21,95 @@ pub struct Voice<K> {
     pub array: K,
     pub position: usize,
     pub gain: f32,
+    /// Samples of silence before `position` plays (a start between two source samples).
+    wait: usize,
     /// Start order, to find the oldest voice when all are busy.
     serial: u64,
+}
+
+/// Output samples read per step of the paced path (bounds its buffer).
+const CHUNK: usize = 256;
+/// Source samples kept per outlet: a chunk at the fastest pace plus the kernel's span.
+const SOURCE_CAPACITY: usize = 512;
+
+/// The paced path's state: the source-domain mix and where the output reads it.
+#[derive(Debug)]
+struct Paced {
+    kernel: &'static Kernel,
+    on: bool,
+    channels: usize,
+    /// `channels` buffers of `SOURCE_CAPACITY`: source index `base + i` at `[c][i]`.
+    buffers: Vec<f32>,
+    base: i64,
+    /// Source samples before this are mixed (every voice's position is at it).
+    frontier: i64,
+    /// The source position the next output sample hears: `whole + fraction`.
+    whole: i64,
+    fraction: f64,
+    ratio: f64,
+    /// Nothing but silence was mixed at or after this source index.
+    quiet_from: i64,
+    /// The buffers hold stale samples (nothing was mixed while all was quiet).
+    stale: bool,
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Kernel")
+    }
+}
+
+impl Paced {
+    fn new(channels: usize) -> Self {
+        let channels = channels.clamp(1, MAX_CHANNELS);
+        let mut paced = Paced {
+            kernel: resample::kernel(),
+            on: false,
+            channels,
+            buffers: vec![0.0; channels * SOURCE_CAPACITY],
+            base: 0,
+            frontier: 0,
+            whole: 0,
+            fraction: 0.0,
+            ratio: 1.0,
+            quiet_from: 0,
+            stale: false,
+        };
+        paced.restart();
+        paced
+    }
+
+    /// An empty mix; the next output sample hears source index `whole` (ratio 1).
+    fn restart(&mut self) {
+        self.fraction = 0.0;
+        self.ratio = 1.0;
+        self.base = self.whole - HALF_TAPS as i64 + 1;
+        self.frontier = self.whole;
+        self.quiet_from = self.whole;
+        self.buffers.fill(0.0);
+        self.stale = false;
+    }
+
+    fn position(&self) -> f64 {
+        self.whole as f64 + self.fraction
+    }
 }
 
 #[derive(Debug)]
 pub struct VoicePool<K> {
     slots: Vec<Option<Voice<K>>>,
     next_serial: u64,
+    paced: Paced,
 }
 
 impl<K: Copy + PartialEq> VoicePool<K> {
     pub fn new(count: usize) -> Self {
-        VoicePool { slots: vec![None; count.max(1)], next_serial: 0 }
+        Self::with_channels(count, 1)
+    }
+
+    /// `channels`: the outlets the paced path mixes for (fixed at creation, as in Pd).
+    pub fn with_channels(count: usize, channels: usize) -> Self {
+        VoicePool { slots: vec![None; count.max(1)], next_serial: 0, paced: Paced::new(channels) }
     }
 
     pub fn capacity(&self) -> usize {
@@ -33,9 +120,61 @@ impl<K: Copy + PartialEq> VoicePool<K> {
         self.slots.iter().flatten()
     }
 
+    /// The pace of the next block: `Some(ratio)` source samples per output
+    /// sample (the paced path), or None (the direct path). Switching paths
+    /// keeps every voice where it is heard.
+    pub fn set_pace(&mut self, pace: Option<f64>) {
+        let p = &mut self.paced;
+        match pace {
+            Some(ratio) => {
+                if !p.on {
+                    p.on = true;
+                    p.restart();
+                }
+                p.ratio = ratio;
+            }
+            None if p.on => {
+                p.on = false;
+                // The mix ran ahead of what is heard: take the voices back by that much.
+                let back = (p.frontier - p.position().round() as i64).max(0) as usize;
+                for v in self.slots.iter_mut().flatten() {
+                    if v.wait > 0 {
+                        v.wait += back;
+                    } else if v.position >= back {
+                        v.position -= back;
+                    } else {
+                        // Started within the look-ahead: not heard yet.
+                        v.wait = back - v.position;
+                        v.position = 0;
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    /// How many samples after its start a voice is heard (the kernel's look-ahead).
+    pub fn lead_samples(&self) -> i64 {
+        if self.paced.on { HALF_TAPS as i64 } else { 0 }
+    }
+
+    /// Source samples per output sample (1 on the direct path).
+    pub fn ratio(&self) -> f64 {
+        if self.paced.on { self.paced.ratio } else { 1.0 }
+    }
+
+    /// The source position the next output sample hears (the paced path's phase).
+    pub fn source_position(&self) -> f64 {
+        self.paced.position()
+    }
+
     /// Starts a voice; when all are busy the oldest is replaced and reported.
     pub fn start(&mut self, array: K, position: usize, gain: f32, reports: &mut ReportRing<K>) {
-        let voice = Voice { array, position, gain, serial: self.next_serial };
+        let p = &self.paced;
+        // Paced: its first sample lands on the source sample nearest to what the
+        // output hears `lead_samples()` from now.
+        let wait = if p.on { (p.position().round() as i64 + HALF_TAPS as i64 - p.frontier).max(0) as usize } else { 0 };
+        let voice = Voice { array, position, gain, wait, serial: self.next_serial };
         self.next_serial += 1;
         let slot = match self.slots.iter().position(Option::is_none) {
             Some(free) => free,
@@ -62,38 +201,121 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     /// Adds every voice's next `range.len()` frames into `outs[..][range]`
     /// (one slice per outlet, all the same length).
     pub fn render<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
-        if outs.is_empty() || range.is_empty() || self.slots.iter().all(Option::is_none) {
-            return;
+        if self.paced.on && outs.len() == self.paced.channels {
+            self.render_paced(store, outs, range, master_gain, reports);
+        } else {
+            mix_voices(&mut self.slots, store, outs, range, master_gain, reports);
         }
-        // Voices often share a sound: look each up once per call, not once per voice.
-        let mut sound = Channels::new();
-        let mut found: Option<(K, Option<usize>)> = None; // key and its length, if present
-        for slot in &mut self.slots {
-            let Some(voice) = slot else { continue };
-            let frames = match found {
-                Some((key, frames)) if key == voice.array => frames,
-                _ => {
-                    let frames = store.find(voice.array, &mut sound).then(|| sound.frames());
-                    found = Some((voice.array, frames));
-                    frames
+    }
+
+    /// The paced path, in chunks: mix the voices ahead as far as the kernel
+    /// reads, then read the mix at `ratio` source samples per output sample.
+    fn render_paced<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
+        let mut done = range.start;
+        while done < range.end {
+            let m = (range.end - done).min(CHUNK);
+            let p = &mut self.paced;
+            let last = p.fraction + (m - 1) as f64 * p.ratio;
+            let low = p.whole - HALF_TAPS as i64 + 1;
+            let need = p.whole + last.floor() as i64 + HALF_TAPS as i64 + 1;
+            let playing = self.slots.iter().any(Option::is_some);
+            if !playing && low >= p.quiet_from {
+                // Silence in, silence out: only time moves on.
+                p.frontier = p.frontier.max(need);
+                p.stale = true;
+            } else {
+                if p.stale {
+                    p.buffers.fill(0.0);
+                    p.base = low;
+                    p.stale = false;
                 }
-            };
-            let Some(len) = frames else {
-                reports.push(Report::Missing { array: voice.array });
-                *slot = None;
-                continue;
-            };
-            let count = range.len().min(len.saturating_sub(voice.position));
-            if count > 0 {
-                // (A voice can start past the end: an offset or a late join beyond it.)
-                let frames = range.start..range.start + count;
-                mix_channels(&sound, voice.position, outs, frames, voice.gain * master_gain);
+                if need - p.base > SOURCE_CAPACITY as i64 {
+                    // Keep what the kernel still reads, at the front.
+                    let keep = (low - p.base) as usize..(p.frontier - p.base) as usize;
+                    for buffer in p.buffers.chunks_exact_mut(SOURCE_CAPACITY) {
+                        buffer.copy_within(keep.clone(), 0);
+                    }
+                    p.base = low;
+                }
+                let fresh = (p.frontier - p.base) as usize..(need - p.base) as usize;
+                let mut sources: [&mut [f32]; MAX_CHANNELS] = std::array::from_fn(|_| &mut [][..]);
+                for (source, buffer) in sources.iter_mut().zip(p.buffers.chunks_exact_mut(SOURCE_CAPACITY)) {
+                    buffer[fresh.clone()].fill(0.0);
+                    *source = buffer;
+                }
+                if playing {
+                    mix_voices(&mut self.slots, store, &mut sources[..p.channels], fresh, master_gain, reports);
+                    p.quiet_from = need;
+                }
+                p.frontier = need;
+                let first = (p.whole - p.base) as f64 + p.fraction;
+                for (out, source) in outs.iter_mut().zip(sources.iter()) {
+                    let out = &mut out[done..done + m];
+                    if p.ratio == 1.0 && p.fraction == 0.0 {
+                        // Whole samples at the card's own pace: the mix itself, bit for bit.
+                        let from = first as usize;
+                        for (y, &x) in out.iter_mut().zip(&source[from..from + m]) {
+                            *y += x;
+                        }
+                    } else {
+                        p.kernel.resample_into(source, first, p.ratio, out);
+                    }
+                }
             }
-            voice.position += count;
-            if voice.position >= len {
-                reports.push(Report::Done { array: voice.array });
-                *slot = None;
+            let moved = p.fraction + m as f64 * p.ratio;
+            let whole = moved.floor();
+            p.whole += whole as i64;
+            p.fraction = moved - whole;
+            done += m;
+        }
+    }
+}
+
+/// Adds every voice's next `range.len()` frames into `outs[..][range]`,
+/// ending voices that are done or whose sound is gone.
+fn mix_voices<K: Copy + PartialEq, S: SampleStore<K>>(
+    slots: &mut [Option<Voice<K>>],
+    store: &S,
+    outs: &mut [&mut [f32]],
+    range: Range<usize>,
+    master_gain: f32,
+    reports: &mut ReportRing<K>,
+) {
+    if outs.is_empty() || range.is_empty() || slots.iter().all(Option::is_none) {
+        return;
+    }
+    // Voices often share a sound: look each up once per call, not once per voice.
+    let mut sound = Channels::new();
+    let mut found: Option<(K, Option<usize>)> = None; // key and its length, if present
+    for slot in slots.iter_mut() {
+        let Some(voice) = slot else { continue };
+        let frames = match found {
+            Some((key, frames)) if key == voice.array => frames,
+            _ => {
+                let frames = store.find(voice.array, &mut sound).then(|| sound.frames());
+                found = Some((voice.array, frames));
+                frames
             }
+        };
+        let Some(len) = frames else {
+            reports.push(Report::Missing { array: voice.array });
+            *slot = None;
+            continue;
+        };
+        // A start between two blocks' samples waits its turn.
+        let silent = voice.wait.min(range.len());
+        voice.wait -= silent;
+        let range = range.start + silent..range.end;
+        let count = range.len().min(len.saturating_sub(voice.position));
+        if count > 0 {
+            // (A voice can start past the end: an offset or a late join beyond it.)
+            let frames = range.start..range.start + count;
+            mix_channels(&sound, voice.position, outs, frames, voice.gain * master_gain);
+        }
+        voice.position += count;
+        if voice.position >= len && voice.wait == 0 {
+            reports.push(Report::Done { array: voice.array });
+            *slot = None;
         }
     }
 }
