@@ -18,8 +18,9 @@ pub const MAX_PPM: f64 = 1000.0;
 /// Slew limit: 1 ppm per 64-sample block (750 ppm/s at 48 kHz).
 const MAX_SLEW_PER_SAMPLE: f64 = 1e-6 / 64.0;
 /// Phase errors fade with this time constant (s): slow against the filter's
-/// refits (every 0.5 s, a few µs each), fast against a 10-minute sound.
-const PHASE_TIME_S: f64 = 2.0;
+/// refits (every 0.5 s, a few µs each: ≤ 5 ppm of correction), fast against a
+/// rate the filter's line lags (it fits 16 s).
+const PHASE_TIME_S: f64 = 1.0;
 /// A phase error beyond this (s) is not drift (DSP was off, Pd stalled without a
 /// detected step): the lock starts again where things are.
 const RELOCK_S: f64 = 0.01;
@@ -123,3 +124,7 @@ impl DriftFollower {
         *self = DriftFollower::default();
     }
 }
+
+#[cfg(test)]
+#[path = "drift_tests.rs"]
+mod tests;

@@ -322,7 +322,10 @@ impl<K: Copy + PartialEq> Engine<K> {
                     // (At the voices' pace: the sound moved on that far meanwhile.)
                     position = position.saturating_add((late_samples as f64 * self.voices.ratio()).round() as i64);
                 }
-                self.voices.start(array, position as usize, gain, &mut self.reports);
+                // Where between two samples it was due (the paced path can start there, to ±½ sample).
+                let exact = event.due_ms * sr / 1000.0;
+                let between = if late_samples > lead { 0.0 } else { exact - exact.round() };
+                self.voices.start_between(array, position as usize, gain, between, &mut self.reports);
             }
         }
     }
@@ -340,6 +343,11 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
     }
 
+    /// The ratio voices played the latest block at, in ppm from 1 (0 on the direct path).
+    pub fn voice_pace_ppm(&self) -> f64 {
+        if self.voices.lead_samples() > 0 { self.drift.applied_ppm() } else { 0.0 }
+    }
+
     /// The pace line for `print` and `drift`.
     pub fn describe_drift(&self) -> String {
         let mode = match self.settings.drift {
@@ -353,7 +361,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         let card = self.drift.card_ppm.map_or("not measured yet".to_string(), |ppm| format!("{ppm:+.2} ppm"));
         format!(
             "drift {mode}: voices play at {:+.3} ppm; card against the system clock {card}; phase error {:.3} samples",
-            if self.voices.lead_samples() > 0 { self.drift.applied_ppm() } else { 0.0 },
+            self.voice_pace_ppm(),
             self.drift.error_samples
         )
     }

@@ -51,6 +51,9 @@ struct Paced {
     quiet_from: i64,
     /// The buffers hold stale samples (nothing was mixed while all was quiet).
     stale: bool,
+    /// How far the read position was moved to land a start on a source sample
+    /// (only while nothing sounded): not part of the pace.
+    rephased: f64,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -74,6 +77,7 @@ impl Paced {
             ratio: 1.0,
             quiet_from: 0,
             stale: false,
+            rephased: 0.0,
         };
         paced.restart();
         paced
@@ -163,17 +167,39 @@ impl<K: Copy + PartialEq> VoicePool<K> {
         if self.paced.on { self.paced.ratio } else { 1.0 }
     }
 
-    /// The source position the next output sample hears (the paced path's phase).
+    /// The source position the next output sample hears (the paced path's
+    /// phase), continuous: moves made while silent to land a start are left out.
     pub fn source_position(&self) -> f64 {
-        self.paced.position()
+        self.paced.position() - self.paced.rephased
     }
 
     /// Starts a voice; when all are busy the oldest is replaced and reported.
     pub fn start(&mut self, array: K, position: usize, gain: f32, reports: &mut ReportRing<K>) {
-        let p = &self.paced;
-        // Paced: its first sample lands on the source sample nearest to what the
-        // output hears `lead_samples()` from now.
-        let wait = if p.on { (p.position().round() as i64 + HALF_TAPS as i64 - p.frontier).max(0) as usize } else { 0 };
+        self.start_between(array, position, gain, 0.0, reports);
+    }
+
+    /// As `start`, for a voice due `between` samples (−½..½) after the next
+    /// output sample: the paced path lands its first sample on the source
+    /// sample nearest to that moment (`lead_samples()` later); the direct path
+    /// starts at the next sample, as always.
+    pub fn start_between(&mut self, array: K, position: usize, gain: f32, between: f64, reports: &mut ReportRing<K>) {
+        let silent = self.slots.iter().all(Option::is_none);
+        let p = &mut self.paced;
+        let wait = if p.on {
+            let at = p.position() + between.clamp(-0.5, 0.5) * p.ratio + HALF_TAPS as f64;
+            if silent && p.ratio != 1.0 && p.whole - HALF_TAPS as i64 + 1 >= p.quiet_from {
+                // Nothing sounds: move the read position (by less than half a
+                // sample) so this start lands exactly on a source sample.
+                let shift = at.round() - at;
+                let moved = p.fraction + shift;
+                p.whole += moved.floor() as i64;
+                p.fraction = moved - moved.floor();
+                p.rephased += shift;
+            }
+            (at.round() as i64 - p.frontier).max(0) as usize
+        } else {
+            0
+        };
         let voice = Voice { array, position, gain, wait, serial: self.next_serial };
         self.next_serial += 1;
         let slot = match self.slots.iter().position(Option::is_none) {
