@@ -209,7 +209,9 @@ def run(mode: str, a: argparse.Namespace, workdir: Path) -> dict:
                 tag = sender.play(CLICK).unix
             for s in "AB":
                 recorders[s].wait_for("saved", record_s + 30)
-            status = {s: [l for l in sites[s].lines if "fsync~:" in l][-5:] for s in "AB"}
+            # What each site said: its last report of the pace, and any clock steps.
+            status = {s: [l for l in sites[s].lines if "fsync~: drift" in l][-1:] + [l for l in sites[s].lines if "clock step" in l]
+                      for s in "AB"}
         finally:
             for r in recorders.values():
                 r.stop()
@@ -288,8 +290,7 @@ def main() -> int:
             print(f"-drift {r['mode']:>6} | no pairs of clicks | missing {r['missing']} | {r['status']}")
         for s, lines in r["status"].items():
             for line in lines:
-                if "drift" in line or "step" in line:
-                    print(f"   site {s}: {line}")
+                print(f"   site {s}: {line}")
     if a.plot:
         plot(results, Path(a.plot))
         print(f"plot: {a.plot}")

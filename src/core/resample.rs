@@ -92,7 +92,7 @@ impl Kernel {
 
     /// Adds into `out[i]` the samples of `source` at `first + i·step`.
     pub fn resample_into(&self, source: &[f32], first: f64, step: f64, out: &mut [f32]) {
-        let mut whole = first.floor();
+        let whole = first.floor();
         let mut fraction = first - whole;
         let mut whole = whole as usize;
         for y in out.iter_mut() {
