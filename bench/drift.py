@@ -81,10 +81,17 @@ class Server:
         if self.speed is not None:
             env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=f"+0 x{self.speed}")
         cmd = ["jackd", "-n", self.name, "-R", "-P", "70", "-d", "dummy", "-r", str(SR), "-p", "256"]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        time.sleep(1.5)
-        if self.process.poll() is not None:
-            raise RuntimeError(f"jackd {self.name} exited: {self.process.stderr.read()[-500:]}")
+        for attempt in range(6):
+            self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+            time.sleep(1.5)
+            if self.process.poll() is None:
+                return self
+            err = self.process.stderr.read()[-500:]
+            # JACK's registry holds eight servers: other people's runs may fill it for a while.
+            if "Too many servers" not in err or attempt == 5:
+                raise RuntimeError(f"jackd {self.name} exited: {err}")
+            print(f"jackd {self.name}: registry full, retrying in 20 s", file=sys.stderr, flush=True)
+            time.sleep(20)
         return self
 
     def __exit__(self, *_exc) -> None:
