@@ -70,7 +70,8 @@ def patch_text(port: int, seconds: int, drift: str) -> str:
 
 
 class Server:
-    """`jackd -d dummy` named `name`, optionally under libfaketime running `speed`× fast."""
+    """`jackd -d dummy` named `name`, optionally under libfaketime running `speed`× fast.
+    (Pd and every client must see the same /dev/shm as the server.)"""
 
     def __init__(self, name: str, speed: float | None):
         self.name, self.speed = name, speed
@@ -265,7 +266,19 @@ def main() -> int:
     p.add_argument("--plot", default=str(HERE / "drift.png"), help="PNG to write ('' for none)")
     p.add_argument("--json", help="all figures as JSON")
     p.add_argument("--rows", action="store_true", help="print every click")
+    p.add_argument("--shared-shm", action="store_true",
+                   help="use the machine's /dev/shm (by default the run gets a private one, see below)")
     a = p.parse_args()
+    if not a.shared_shm and os.environ.get("FSYNC_DRIFT_PRIVATE_SHM") != "1" and os.geteuid() == 0 and shutil.which("unshare"):
+        # JACK keeps its registry of servers (eight at most, never reclaimed for names not
+        # reused), sockets and semaphores in /dev/shm, as libfaketime does its state. On a
+        # machine where other runs leave servers behind the registry fills up ("Too many
+        # servers already active"): run in a mount namespace with a /dev/shm of our own,
+        # which vanishes with the run. Everything else (network, real-time scheduling) is shared.
+        env = {**os.environ, "FSYNC_DRIFT_PRIVATE_SHM": "1"}
+        cmd = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c",
+               'mount -t tmpfs -o size=512m fsync-drift-shm /dev/shm && exec "$0" "$@"', sys.executable, *sys.argv]
+        return subprocess.run(cmd, env=env).returncode
     modes = [m for m in a.modes.split(",") if m]
     if not (2 <= a.seconds <= 600 and 0.99 <= a.speed <= 1.01 and modes and all(m in ("follow", "off") for m in modes)
             and 3 <= a.warmup <= 60 and 0.2 <= a.ahead <= 10):
