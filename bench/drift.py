@@ -150,10 +150,12 @@ class Recording(SiteProcess):
         raise RuntimeError(f"recorder on {self.server.name}: no '{word}': {self.lines[-5:]}")
 
 
-def frame_to_wall(stamps: np.ndarray, sr: float) -> tuple[np.ndarray, float]:
+def frame_to_wall(stamps: np.ndarray, sr: float) -> tuple[np.ndarray, float, float]:
     """Line through the lower envelope (per second) of wall − frame/sr: the callback
     never comes early, often late. Returns (slope, intercept) of wall − frame/sr against
-    frame, and the server's rate against the wall clock in ppm."""
+    frame, the server's rate against the wall clock in ppm, and the envelope's largest
+    distance from the line (ms): well under 1 ms for a server that ran steadily, an xrun
+    or a stalled server shows as milliseconds."""
     wall, frame = stamps[:, 0], stamps[:, 1]
     offset = wall - frame / sr
     second = (frame // sr).astype(int)
@@ -166,7 +168,8 @@ def frame_to_wall(stamps: np.ndarray, sr: float) -> tuple[np.ndarray, float]:
     slope, intercept = np.polyfit(xs, ys, 1)
     # wall = frame/sr·(1 + slope·sr) + …: the server plays 1/(1 + slope·sr) times the wall clock's pace.
     ppm = (1.0 / (1.0 + slope * sr) - 1.0) * 1e6
-    return np.array([slope, intercept]), ppm
+    worst_ms = float(np.max(np.abs(np.array(ys) - np.polyval([slope, intercept], xs)))) * 1000
+    return np.array([slope, intercept]), ppm, worst_ms
 
 
 def onsets(x: np.ndarray) -> np.ndarray:
@@ -180,17 +183,17 @@ def analyse(recordings: dict[str, Path], tag: float, seconds: int) -> dict:
     for site, path in recordings.items():
         data = np.load(path)
         sr = float(data["sr"])
-        line, ppm = frame_to_wall(data["stamps"], sr)
+        line, ppm, worst_ms = frame_to_wall(data["stamps"], sr)
         frames = onsets(data["samples"])
         walls = frames / sr + np.polyval(line, frames)
-        sites[site] = {"ppm": ppm, "clicks": {int(round(w - tag)): w for w in walls if -0.5 < w - tag < seconds - 0.5}}
+        sites[site] = {"ppm": ppm, "off_line_ms": worst_ms, "clicks": {int(round(w - tag)): w for w in walls if -0.5 < w - tag < seconds - 0.5}}
     rows = []
     for k in range(seconds):
         a, b = sites["A"]["clicks"].get(k), sites["B"]["clicks"].get(k)
         rows.append({"click": k, "a_minus_tag_ms": None if a is None else (a - tag - k) * 1000,
                      "b_minus_a": None if a is None or b is None else (b - a) * SR})
     diffs = [r["b_minus_a"] for r in rows if r["b_minus_a"] is not None]
-    return {"rate_ppm": {s: sites[s]["ppm"] for s in sites}, "rows": rows, "b_minus_a": summary(diffs),
+    return {"rate_ppm": {s: sites[s]["ppm"] for s in sites}, "off_line_ms": {s: sites[s]["off_line_ms"] for s in sites}, "rows": rows, "b_minus_a": summary(diffs),
             "missing": sum(1 for r in rows if r["b_minus_a"] is None)}
 
 
@@ -297,7 +300,7 @@ def main() -> int:
     print(f"{a.seconds} s sound, a click every second; site B's JACK dummy server ×{a.speed} (libfaketime), 48 kHz, period 256")
     for r in results:
         d = r["b_minus_a"]
-        rates = ", ".join(f"{s} {v:+.1f} ppm" for s, v in r["rate_ppm"].items())
+        rates = ", ".join(f"{s} {v:+.1f} ppm (off its line ≤ {r['off_line_ms'][s]:.2f} ms)" for s, v in r["rate_ppm"].items())
         if a.rows:
             for row in r["rows"]:
                 print(f"  {r['mode']:>6} click {row['click']:>3}: B−A {row['b_minus_a'] if row['b_minus_a'] is None else round(row['b_minus_a'], 2)}")
