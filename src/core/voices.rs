@@ -341,9 +341,13 @@ fn mix_voices<K: Copy + PartialEq, S: SampleStore<K>>(
             continue;
         };
         // A start between two blocks' samples waits its turn.
-        let silent = voice.wait.min(range.len());
-        voice.wait -= silent;
-        let range = range.start + silent..range.end;
+        let range = if voice.wait > 0 {
+            let silent = voice.wait.min(range.len());
+            voice.wait -= silent;
+            range.start + silent..range.end
+        } else {
+            range.clone()
+        };
         let count = range.len().min(len.saturating_sub(voice.position));
         if count > 0 {
             // (A voice can start past the end: an offset or a late join beyond it.)
