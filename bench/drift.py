@@ -15,7 +15,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +29,7 @@ sys.path.insert(0, str(HERE.parent / "demo"))
 sys.path.insert(0, str(HERE.parent / "python"))
 
 from fsync import Sender  # noqa: E402
+from jack_server import JackServer  # noqa: E402
 from onsets import summary  # noqa: E402
 from site_process import SiteProcess  # noqa: E402
 
@@ -69,19 +69,20 @@ def patch_text(port: int, seconds: int, drift: str) -> str:
     ]) + "\n"
 
 
-class Server:
-    """`jackd -d dummy` named `name`, optionally under libfaketime running `speed`× fast.
+class Server(JackServer):
+    """`jackd -d dummy` named `name`, optionally under libfaketime running `speed`× fast;
+    stopped as demo/jack_server.py does (SIGINT), then our own leftovers removed.
     (Pd and every client must see the same /dev/shm as the server.)"""
 
     def __init__(self, name: str, speed: float | None):
-        self.name, self.speed = name, speed
-        self.process: subprocess.Popen | None = None
+        JackServer.__init__(self, name, rate=SR, period=256)
+        self.speed = speed
 
     def __enter__(self) -> "Server":
         env = os.environ.copy()
         if self.speed is not None:
             env.update(LD_PRELOAD=FAKETIME_LIB, FAKETIME=f"+0 x{self.speed}")
-        cmd = ["jackd", "-n", self.name, "-R", "-P", "70", "-d", "dummy", "-r", str(SR), "-p", "256"]
+        cmd = ["jackd", "-n", self.name, "-R", "-P", "70", "-d", "dummy", "-r", str(self.rate), "-p", str(self.period)]
         for attempt in range(6):
             self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
             time.sleep(1.5)
@@ -95,14 +96,8 @@ class Server:
             time.sleep(20)
         return self
 
-    def __exit__(self, *_exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)  # a killed server leaves /dev/shm entries
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
+    def __exit__(self, *exc) -> None:
+        JackServer.__exit__(self, *exc)
         # Our own leftovers only: this server's JACK entries and libfaketime's segment for its pid.
         for path in glob.glob(f"/dev/shm/jack*{self.name}*") + ([f"/dev/shm/faketime_shm_{self.process.pid}"] if self.process else []):
             if os.path.isdir(path):

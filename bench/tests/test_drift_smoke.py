@@ -15,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.skipif(shutil.which("jackd") is None or not Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1").exists(),
                     reason="needs jackd2 and faketime")
-def test_drift_rig_short(tmp_path):
-    out = tmp_path / "drift.json"
+def run_rig(tmp_path, attempt):
+    out = tmp_path / f"drift{attempt}.json"
     r = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "drift.py"), "--seconds", "8", "--warmup", "4", "--modes", "follow,off",
          "--build", str(ROOT / "build"), "--plot", str(tmp_path / "drift.png"), "--json", str(out)],
@@ -24,7 +24,18 @@ def test_drift_rig_short(tmp_path):
     )
     print(r.stdout)
     assert r.returncode == 0, r.stdout + r.stderr
-    follow, off = json.loads(out.read_text())
+    return r, json.loads(out.read_text())
+
+
+def test_drift_rig_short(tmp_path):
+    # A JACK server that stalls under other load (it shows as milliseconds off its
+    # frame-to-wall line) measures the machine, not fsync~: such a run is done again, once.
+    for attempt in range(2):
+        r, (follow, off) = run_rig(tmp_path, attempt)
+        steady = all(ms < 0.5 for run in (follow, off) for ms in run["off_line_ms"].values())
+        if steady:
+            break
+    assert steady, "a JACK server stalled in both runs: " + r.stdout
     assert follow["missing"] == 0 and off["missing"] == 0, r.stdout
     assert 150 < follow["rate_ppm"]["B"] < 250, "site B's server runs fast"
     # Live figures on a shared machine: bounds with room, the 60 s run's are in the README.

@@ -210,19 +210,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-mod speed {
-    #[test]
-    #[ignore]
-    fn ns_per_sample() {
-        let k = super::kernel();
-        let src: Vec<f32> = (0..4096).map(|i| (i as f32 * 0.01).sin()).collect();
-        let mut out = vec![0.0f32; 4000];
-        let t = std::time::Instant::now();
-        for _ in 0..100 {
-            k.resample_into(&src, 20.3, 1.0002, &mut out);
-        }
-        eprintln!("{:.2} ns per output sample ({})", t.elapsed().as_nanos() as f64 / 4e5, out[10]);
-    }
-}
