@@ -95,12 +95,15 @@ def cases(voices: int, seconds: float, pending: int) -> dict[str, str]:
     for i, p in enumerate(far):
         deep.append(f"#X msg 300 {120 + i % 50} {bytes_msg(p)};")
         deep_conns += [(-2, 0, 2 + i, 0), (2 + i, 0, 0, 0)]
+    # The same voices following a sound card's drift (-drift 200: a fixed +200 ppm pace, so
+    # the run is deterministic; the paced path mixes at integer positions, then resamples once).
+    paced = [fs[0], fs[1].replace("-clock logical", "-clock system -drift 200"), fs[2]]
     return {
         "idle (DSP on, nothing else)": idle,
         f"{voices} x [tabplay~] (seed recipe)": patch(tab, tab_conns, seconds, seconds),
         f"[fsync~] with {voices} voices": patch(fs, fs_conns, seconds, seconds),
         f"[fsync~] idle, {pending} events pending": patch(deep, deep_conns, seconds, seconds),
-    }
+    }, {f"[fsync~] {voices} voices, -drift 200 (resampled)": patch(paced, fs_conns, seconds, seconds)}
 
 
 def run_pd(path: Path, build: Path, callgrind: bool = False) -> tuple[float, int]:
@@ -136,7 +139,8 @@ def main() -> int:
     build = Path(a.build).resolve()
     with tempfile.TemporaryDirectory(prefix="fsync-bench-") as tmp:
         paths = {}
-        all_cases = {**cases(a.voices, a.seconds, a.pending), **schedule_cases(a.voices, a.seconds, a.events, Path(tmp))}
+        plain, paced = cases(a.voices, a.seconds, a.pending)
+        all_cases = {**plain, **schedule_cases(a.voices, a.seconds, a.events, Path(tmp)), **paced}
         # Baselines: the same patches with [fsync~] replaced by [list], so loading the big
         # packet message boxes (Pd formats every byte as text) is not charged to fsync~.
         for name in [n for n in all_cases if "fsync~]" in n and ("pending" in n or "events:" in n)]:
@@ -160,6 +164,9 @@ def main() -> int:
     tab, fs = rows[names[1]] - idle_cpu, rows[names[2]] - idle_cpu
     ratio = f"{fs / tab:.2f}" if tab > 0 else "n/a (tabplay~ cost below the noise: render longer)"
     print(f"above idle: fsync~ {fs:.1f} ms vs tabplay~ {tab:.1f} ms -> ratio fsync~/tabplay~ = {ratio}")
+    paced_name = names[6]
+    drift = rows[paced_name] - idle_cpu
+    print(f"above idle: fsync~ drift-following {drift:.1f} ms vs fsync~ {fs:.1f} ms -> per voice {drift / fs:.2f}x" if fs > 0 else "")
     for name in names:
         if name.endswith("| load baseline"):
             own = name.removesuffix(" | load baseline")
@@ -169,6 +176,9 @@ def main() -> int:
         idle_ir = counts[names[0]]
         t_ir, f_ir = counts[names[1]] - idle_ir, counts[names[2]] - idle_ir
         print(f"instructions above idle: fsync~ {f_ir:,.0f} vs tabplay~ {t_ir:,.0f} -> ratio {f_ir / t_ir:.2f}" if t_ir > 0 else "")
+        d_ir = counts[paced_name] - idle_ir
+        print(f"instructions above idle: fsync~ drift-following {d_ir:,.0f} vs fsync~ {f_ir:,.0f} -> per voice {d_ir / f_ir:.2f}x, "
+              f"vs tabplay~ {d_ir / t_ir:.2f}" if f_ir > 0 and t_ir > 0 else "")
         q, f = counts[names[4]] - idle_ir, counts[names[5]] - counts[names[5] + " | load baseline"]
         print(f"schedule of {a.events} events, instructions above idle: fsync~ {f:,.0f} vs qlist+tabplay~ {q:,.0f} -> ratio {f / q:.2f}" if q > 0 else "")
     return 0

@@ -59,10 +59,20 @@ fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
 fn render_never_allocates() {
     let sr = 48000.0;
     // Wall-clock timetags: the clock's refits and steps re-map the queue inside render.
-    let settings = Settings { clock: ClockMode::System, voices: 4, ..Settings::default() };
+    // The card runs 300 ppm fast and the clock has settled for 3 s before the
+    // events: voices follow its drift (-drift follow, the default), resampled.
+    let settings = Settings { clock: ClockMode::System, voices: 4, channels: 2, ..Settings::default() };
+    assert_eq!(settings.drift, fsync::core::drift::DriftMode::Follow);
     const WALL0: f64 = 1.7e9;
+    const CARD: f64 = 1.0 / 1.0003; // mono seconds per logical second
     let mut clock = Clock::default();
-    clock.observe(0.0, ClockReading { mono_s: 0.0, wall_s: WALL0 });
+    let warm_blocks = 2250; // 3 s
+    for block in 0..warm_blocks {
+        let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
+        let mono_s = end_ms / 1000.0 * CARD + (block % 5) as f64 * 0.0007;
+        clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
+    }
+    assert!(clock.filter().is_settled());
     let mut engine: Engine<&'static str> = Engine::new(settings, sr, 0.0);
     // Two outlets: "a" is a set of two arrays, "b" a loaded stereo sound, "m" a mono array.
     let mut store = VecStore::with_arrays(vec![("l", vec![0.5; 3000]), ("r", vec![0.5; 2000]), ("m", vec![0.25; 700])]);
@@ -80,29 +90,33 @@ fn render_never_allocates() {
         } else {
             vec![message("/play", vec![OscType::String(array.into()), OscType::Float(0.5)])]
         };
-        let atoms: Vec<Atom> = bundle(NTP_UNIX_OFFSET_S + WALL0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
-        engine.handle_packet(&atoms, 0.0, WALL0, &clock, &mut intern);
+        let atoms: Vec<Atom> = bundle(NTP_UNIX_OFFSET_S + WALL0 + 3.0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
+        engine.handle_packet(&atoms, 3000.0, WALL0 + 3.0, &clock, &mut intern);
     }
     let (mut left, mut right) = (vec![0.0f32; 64], vec![0.0f32; 64]);
-    let mut nonzero_blocks = 0;
-    // Start rendering 100 ms in, so the first events are late at perform time.
-    let first_block = 75;
+    let (mut nonzero_blocks, mut paced_blocks) = (0, 0);
+    // Start rendering 100 ms after the first event is due, so the first events are late at perform time.
+    let first_block = warm_blocks + 75;
     COUNTING.store(true, Ordering::SeqCst);
     for block in first_block..first_block + 3000 {
         let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
         // Readings late by up to 3 ms, and a 20 ms step after 2.3 s (once the estimate settled): refits and a
         // step re-map the queue inside render.
         let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 1700 { 0.02 } else { 0.0 };
-        let mono_s = end_ms / 1000.0 + late_s;
+        let mono_s = end_ms / 1000.0 * CARD + late_s;
         clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
         engine.render(end_ms, &clock, &store, &mut [&mut left[..], &mut right[..]]);
         if left.iter().chain(&right).any(|&x| x != 0.0) {
             nonzero_blocks += 1;
+            if engine.voice_pace_ppm() < -250.0 {
+                paced_blocks += 1;
+            }
         }
     }
     COUNTING.store(false, Ordering::SeqCst);
     let (reports, lost) = engine.take_reports();
     assert!(nonzero_blocks > 100, "the test must actually render sound ({nonzero_blocks} blocks)");
+    assert!(paced_blocks > 100, "through drift-following voices ({paced_blocks} blocks at the card's pace)");
     assert!(reports.len() + lost > 100, "and produce reports from the perform path");
     assert!(clock.filter().steps().0 >= 1, "and the clock must have stepped while events were queued");
     assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), 0, "allocations in the perform path");

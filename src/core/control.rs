@@ -5,6 +5,7 @@ use super::input::address_map::{self, MapEntry, MatchArg};
 use super::atom::Atom;
 use super::input::command::ForwardAtom;
 use super::engine::Engine;
+use super::drift::{self, DriftMode};
 use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_SOUND_MEMORY_MIB, MAX_VOICES};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +14,10 @@ pub enum Control {
     /// `clock` alone: report the clock estimate.
     QueryClock,
     Late(LatePolicy),
+    /// `drift follow|off|<ppm>`: the pace of voices under `-clock system`.
+    Drift(DriftMode),
+    /// `drift` alone: print the pace applied.
+    QueryDrift,
     Gain(f32),
     Latency(f64),
     Dedupe(f64),
@@ -44,7 +49,7 @@ pub enum Control {
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], drift [follow|off|<ppm>], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -60,6 +65,12 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
         "clock" if args.is_empty() => Ok(Control::QueryClock),
         "clock" => word().and_then(settings::parse_clock).map(Control::SetClock),
         "late" => word().and_then(settings::parse_late).map(Control::Late),
+        "drift" => match args {
+            [] => Ok(Control::QueryDrift),
+            [Atom::Symbol(w)] => drift::parse_drift(w).map(Control::Drift),
+            [Atom::Float(ppm)] => drift::check_ppm(*ppm as f64).map(Control::Drift),
+            _ => Err("usage: drift [follow|off|<ppm>]".to_string()),
+        },
         "gain" => number().and_then(settings::check_gain).map(Control::Gain),
         "latency" => number().and_then(|ms| settings::check_ms("latency", ms)).map(Control::Latency),
         "dedupe" => number().and_then(|ms| settings::check_ms("dedupe", ms)).map(Control::Dedupe),
@@ -131,6 +142,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
             engine.time.mode = mode;
         }
         Control::Late(policy) => engine.settings.late = policy,
+        Control::Drift(mode) => engine.settings.drift = mode,
         Control::Gain(g) => engine.settings.gain = g,
         Control::Latency(ms) => engine.set_latency(ms),
         Control::Dedupe(ms) => engine.settings.dedupe_ms = ms,
@@ -162,7 +174,7 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         Control::Sounds(ref dir) => engine.settings.sound_dirs.push(dir.clone()),
         // (Sounds already loaded stay; the next load must fit.)
         Control::SoundMemory(mib) => engine.settings.sound_memory_mib = mib,
-        Control::QueryClock | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Arrays { .. } => {}
+        Control::QueryClock | Control::QueryDrift | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Arrays { .. } => {}
     }
     None
 }
@@ -178,6 +190,11 @@ mod tests {
         assert_eq!(parse_control("gain", &[Atom::Float(0.5)]), Ok(Control::Gain(0.5)));
         assert!(parse_control("gain", &[Atom::Symbol("loud")]).is_err());
         assert!(parse_control("late", &[Atom::Symbol("never")]).is_err());
+        assert_eq!(parse_control("drift", &[Atom::Symbol("off")]), Ok(Control::Drift(DriftMode::Off)));
+        assert_eq!(parse_control("drift", &[Atom::Float(150.0)]), Ok(Control::Drift(DriftMode::Fixed(150.0))));
+        assert_eq!(parse_control("drift", &[]), Ok(Control::QueryDrift));
+        assert!(parse_control("drift", &[Atom::Float(1500.0)]).is_err());
+        assert!(parse_control("drift", &[Atom::Symbol("fast")]).is_err());
         assert!(parse_control("stop", &[Atom::Float(1.0)]).is_err());
         assert!(parse_control("bogus", &[]).unwrap_err().contains("unknown message"));
         let set = parse_control("arrays", &[Atom::Symbol("drums"), Atom::Symbol("l"), Atom::Symbol("r")]);

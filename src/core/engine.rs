@@ -12,6 +12,7 @@ use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::load::path_policy;
+use super::drift::{DriftFollower, DriftMode};
 use super::report::{DropReason, Report, ReportRing};
 use super::play::samples::SampleStore;
 use super::settings::{ClockMode, LatePolicy, Settings};
@@ -101,6 +102,8 @@ pub struct Engine<K> {
     /// Bounded in bytes too: the network chooses how many arguments a message has.
     forward: WeighedQueue<ForwardEvent>,
     voices: VoicePool<K>,
+    /// The pace voices play at under `-clock system` (`-drift`).
+    drift: DriftFollower,
     reports: ReportRing<K>,
     dedupe: Dedupe,
     /// Distinct names packets may make the shell intern (Pd never frees a symbol).
@@ -145,7 +148,8 @@ impl<K: Copy + PartialEq> Engine<K> {
             }),
             audio: BoundedQueue::new(settings.queue),
             forward: WeighedQueue::new(settings.queue, settings.forward_bytes),
-            voices: VoicePool::new(settings.voices),
+            voices: VoicePool::with_channels(settings.voices, settings.channels),
+            drift: DriftFollower::default(),
             reports: ReportRing::new(),
             dedupe: Dedupe::default(),
             names: NameBudget::default(),
@@ -329,9 +333,12 @@ impl<K: Copy + PartialEq> Engine<K> {
         let sr = self.sr;
         let block_end = samples(block_end_ms, sr);
         let block_start = block_end - n as i64;
+        self.pace_voices(clock, block_end_ms, n);
+        // The paced path hears a voice `lead` samples after it starts: start it that early.
+        let lead = self.voices.lead_samples();
         let mut cursor = 0usize;
         while let Some(event) = self.audio.peek() {
-            let start = samples(event.start_ms(), sr);
+            let start = samples(event.start_ms(), sr) - lead;
             if start >= block_end {
                 break;
             }
@@ -342,17 +349,18 @@ impl<K: Copy + PartialEq> Engine<K> {
                 self.voices.render(store, outs, cursor..at, self.settings.gain, &mut self.reports);
                 cursor = at;
             }
-            self.apply(event, start);
+            self.apply(event, start + lead, lead);
         }
         self.voices.render(store, outs, cursor..n, self.settings.gain, &mut self.reports);
     }
 
-    /// Starts or stops voices for `event`, handled at absolute sample `start`.
-    fn apply(&mut self, event: AudioEvent<K>, start: i64) {
+    /// Starts or stops voices for `event`, heard from absolute sample `start`
+    /// (a start up to `lead` samples late is the paced path's look-ahead, not lateness).
+    fn apply(&mut self, event: AudioEvent<K>, start: i64, lead: i64) {
         let sr = self.sr;
         let late_samples = (start - samples(event.due_ms, sr)).max(0);
         // Late only now (DSP was off when it was due): report and apply the policy here.
-        if late_samples > 0 && !event.reported_late {
+        if late_samples > lead && !event.reported_late {
             self.reports.push(Report::Late { late_ms: late_samples as f64 * 1000.0 / sr, address: event.address });
             if event.late_policy == LatePolicy::Drop {
                 self.reports.push(Report::Dropped { reason: DropReason::Late, address: event.address });
@@ -363,14 +371,55 @@ impl<K: Copy + PartialEq> Engine<K> {
             AudioAction::Stop { array } => self.voices.stop(array),
             AudioAction::Play { array, gain, offset_ms } => {
                 let position = samples(offset_ms, sr).max(0);
-                // (Saturating: a huge offset from the network is just past the end.)
+                // Where between two samples it was due (the paced path can start there, to ±½ sample).
+                let exact = event.due_ms * sr / 1000.0;
+                let between = if late_samples > lead { 0.0 } else { exact - exact.round() };
+                // (At the voices' pace: the sound moved on that far meanwhile.)
+                let late_at_pace = (late_samples as f64 * self.voices.ratio()).round() as i64;
                 match event.late_policy {
-                    LatePolicy::Join => self.voices.start(array, position.saturating_add(late_samples) as usize, gain, &mut self.reports),
-                    LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(array, position as usize, late_samples as usize, gain, &mut self.reports),
-                    LatePolicy::Play | LatePolicy::Drop => self.voices.start(array, position as usize, gain, &mut self.reports),
+                    // (Saturating: a huge offset from the network is just past the end.)
+                    LatePolicy::Join => self.voices.start_between(array, position.saturating_add(late_at_pace) as usize, gain, between, &mut self.reports),
+                    LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(array, position as usize, late_at_pace.max(0) as usize, gain, between, &mut self.reports),
+                    LatePolicy::Play | LatePolicy::Drop => self.voices.start_between(array, position as usize, gain, between, &mut self.reports),
                 }
             }
         }
+    }
+
+    /// Sets the pace of this block's voices: the card's drift followed under
+    /// `-clock system` (unless `-drift off`), the direct path otherwise.
+    fn pace_voices(&mut self, clock: &Clock, block_end_ms: f64, n: usize) {
+        if self.time.mode == ClockMode::System && self.settings.drift != DriftMode::Off {
+            let block_start_ms = block_end_ms - n as f64 * 1000.0 / self.sr;
+            let ratio = self.drift.next(self.settings.drift, clock, block_start_ms, block_end_ms, self.voices.source_position(), self.sr);
+            self.voices.set_pace(Some(ratio));
+        } else {
+            self.drift.reset();
+            self.voices.set_pace(None);
+        }
+    }
+
+    /// The ratio voices played the latest block at, in ppm from 1 (0 on the direct path).
+    pub fn voice_pace_ppm(&self) -> f64 {
+        if self.voices.lead_samples() > 0 { self.drift.applied_ppm() } else { 0.0 }
+    }
+
+    /// The pace line for `print` and `drift`.
+    pub fn describe_drift(&self) -> String {
+        let mode = match self.settings.drift {
+            DriftMode::Follow => "follow".to_string(),
+            DriftMode::Off => "off".to_string(),
+            DriftMode::Fixed(ppm) => format!("fixed {ppm:+} ppm"),
+        };
+        if self.time.mode == ClockMode::Logical {
+            return format!("drift {mode}: voices play at the card's pace (-clock logical never resamples)");
+        }
+        let card = self.drift.card_ppm.map_or("not measured yet".to_string(), |ppm| format!("{ppm:+.2} ppm"));
+        format!(
+            "drift {mode}: voices play at {:+.3} ppm; card against the system clock {card}; phase error {:.3} samples",
+            self.voice_pace_ppm(),
+            self.drift.error_samples
+        )
     }
 
     /// Re-maps queued audio events when the clock moved, and reports its steps
@@ -506,7 +555,7 @@ impl<K: Copy + PartialEq> Engine<K> {
 
     pub fn set_voice_count(&mut self, count: usize) {
         self.settings.voices = count;
-        self.voices = VoicePool::new(count);
+        self.voices = VoicePool::with_channels(count, self.settings.channels);
     }
 
     /// A readable description of queue and voices, for the `print` message.
@@ -517,7 +566,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             s.clock, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
             self.forward.len(), self.forward.bytes(), self.forward.max_bytes(), self.voices.active().count(), self.voices.capacity()
         )
-        .to_lowercase()];
+        .to_lowercase(), self.describe_drift()];
         for e in self.audio.iter() {
             let what = match e.action {
                 AudioAction::Play { array, gain, offset_ms } => format!("play {} gain {gain} offset {offset_ms} ms", name(array)),

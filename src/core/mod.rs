@@ -16,6 +16,7 @@
 pub mod atom;
 pub mod console;
 pub mod control;
+pub mod drift;
 pub mod engine;
 pub mod input;
 pub mod limits;
@@ -23,6 +24,7 @@ pub mod load;
 pub mod peers;
 pub mod play;
 pub mod report;
+pub mod resample;
 pub mod settings;
 pub mod time;
 

@@ -3,6 +3,7 @@
 use super::input::address_map::{self, MapEntry, MAX_ENTRIES};
 use super::atom::Atom;
 use super::limits::MAX_CHANNELS;
+use super::drift::{self, DriftMode};
 
 pub use super::time::ClockMode;
 
@@ -43,6 +44,8 @@ pub struct Settings {
     pub channels: usize,
     /// `-sound-memory <MiB>`: most memory all of the object's loaded sounds may take.
     pub sound_memory_mib: usize,
+    /// The pace of voices under `-clock system` (`-drift`).
+    pub drift: DriftMode,
 }
 
 impl Default for Settings {
@@ -61,6 +64,7 @@ impl Default for Settings {
             sound_dirs: Vec::new(),
             channels: 1,
             sound_memory_mib: DEFAULT_SOUND_MEMORY_MIB,
+            drift: DriftMode::Follow,
         }
     }
 }
@@ -123,7 +127,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels -sound-memory", other.describe()));
+                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels -sound-memory -drift", other.describe()));
                 i += 1;
                 continue;
             }
@@ -165,6 +169,12 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
             "-sound-memory" => number(value).and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(|n| s.sound_memory_mib = n),
+            "-drift" => match value {
+                Some(Atom::Symbol(w)) => drift::parse_drift(w),
+                Some(Atom::Float(ppm)) => drift::check_ppm(ppm as f64),
+                _ => Err("-drift needs follow, off or a number of ppm".to_string()),
+            }
+            .map(|d| s.drift = d),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
                 Err(format!("unknown flag '{unknown}'"))
@@ -204,6 +214,10 @@ mod tests {
         assert!(e.is_empty(), "{e:?}");
         assert_eq!((s.voices, s.clock, s.late, s.gain, s.channels), (4, ClockMode::Logical, LatePolicy::Drop, 0.5, 2));
         assert_eq!(s.forward_bytes, 65536);
+        let (s, e) = parse_flags(&[Atom::Symbol("-drift"), Atom::Symbol("off")]);
+        assert_eq!((s.drift, e.len()), (DriftMode::Off, 0));
+        let (s, e) = parse_flags(&[Atom::Symbol("-drift"), Atom::Float(-200.0)]);
+        assert_eq!((s.drift, e.len()), (DriftMode::Fixed(-200.0), 0));
     }
 
     #[test]
@@ -235,8 +249,12 @@ mod tests {
             Atom::Float(3.0),
             Atom::Symbol("-channels"),
             Atom::Float(65.0),
+            Atom::Symbol("-drift"),
+            Atom::Float(5000.0),
+            Atom::Symbol("-drift"),
+            Atom::Symbol("sometimes"),
         ]);
-        assert_eq!(e.len(), 5, "{e:?}");
+        assert_eq!(e.len(), 7, "{e:?}");
         assert_eq!(s, Settings::default());
     }
 }

@@ -109,6 +109,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     reports::refresh_forwards(state);
     match control {
         Control::QueryClock => outs.push(reports::clock_status(state)),
+        Control::QueryDrift => outs.push(Out::Post(format!("fsync~: {}", state.engine.describe_drift()))),
         Control::Print => {
             let name = |k: Key| atoms::symbol_name(k.0).to_string();
             for line in state.engine.describe(name) {
