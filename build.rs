@@ -134,7 +134,8 @@ fn generate(headers: &Path, c_dir: &Path, target: &str, float_size: u32) -> Resu
         builder = builder.clang_arg("-mms-bitfields");
     }
     // bindgen panics when libclang cannot be loaded: that is a fallback case too.
-    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.generate())).map_err(|_| "libclang could not be loaded".to_string())?;
+    let generated = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| builder.generate()))
+        .map_err(|_| "libclang could not be loaded".to_string())?;
     let bindings = generated.map_err(|e| format!("bindgen failed: {e}"))?;
     Ok(bindings.to_string())
 }

@@ -19,8 +19,8 @@ from pathlib import Path
 SETUP = "fsync_tilde_setup"
 ELF_SYSTEM_LIBS = {"libc.so.6", "libm.so.6", "libdl.so.2", "libpthread.so.0", "librt.so.1", "libgcc_s.so.1",
                    "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
-MACHO_SYSTEM_LIBS = {"libSystem", "libiconv", "libresolv"}
-MACHO_SYSTEM_DYLIBS = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib", "/usr/lib/libresolv.9.dylib"}
+MACHO_SYSTEM_LIBS = {"libSystem", "libiconv", "libcharset", "libresolv"}
+MACHO_SYSTEM_DYLIBS = {"/usr/lib/libSystem.B.dylib", "/usr/lib/libiconv.2.dylib", "/usr/lib/libcharset.1.dylib", "/usr/lib/libresolv.9.dylib"}
 PE_SYSTEM_DLLS = {"kernel32.dll", "msvcrt.dll", "ntdll.dll", "userenv.dll", "ws2_32.dll", "bcryptprimitives.dll",
                   "advapi32.dll", "bcrypt.dll", "ucrtbase.dll"}
 

@@ -14,8 +14,9 @@ fn the_checked_in_bindings_for_this_target_are_current() {
         "build.rs could not run bindgen (libclang-dev and puredata-dev installed?), so the fallback cannot be checked"
     );
     let generated = std::fs::read_to_string(env!("FSYNC_BINDINGS_USED")).unwrap();
-    let checked_in = std::fs::read_to_string(env!("FSYNC_BINDINGS_CHECKED_IN"))
-        .unwrap_or_else(|_| panic!("no pre-generated bindings at {}: run scripts/bindings.sh", env!("FSYNC_BINDINGS_CHECKED_IN")));
+    let checked_in = std::fs::read_to_string(env!("FSYNC_BINDINGS_CHECKED_IN")).unwrap_or_else(|_| {
+        panic!("no pre-generated bindings at {}: run scripts/bindings.sh", env!("FSYNC_BINDINGS_CHECKED_IN"))
+    });
     assert!(generated == checked_in, "{} is stale: run scripts/bindings.sh", env!("FSYNC_BINDINGS_CHECKED_IN"));
 }
 

@@ -67,9 +67,9 @@ impl Tree {
     /// The module file a path points into (the longest known prefix).
     fn resolve(&self, from: &[String], is_mod_rs: bool, path: &str) -> Option<Vec<String>> {
         let mut segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
-        let mut base: Vec<String> = match segments.first()? {
-            &"crate" => vec![],
-            &"super" => {
+        let mut base: Vec<String> = match *segments.first()? {
+            "crate" => vec![],
+            "super" => {
                 let mut b = from.to_vec();
                 // In a mod.rs, `super` is the folder's parent; in a file, the file's folder.
                 let ups = segments.iter().take_while(|s| **s == "super").count() + usize::from(is_mod_rs) - 1;

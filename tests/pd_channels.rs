@@ -5,7 +5,7 @@
 mod harness;
 
 use harness::osc::{self, at, bytes, play};
-use harness::{ramp, Input, Patch};
+use harness::{Input, Patch, ramp};
 
 fn negated(v: Vec<f32>) -> Vec<f32> {
     v.into_iter().map(|x| -x).collect()

@@ -4,7 +4,7 @@
 mod harness;
 
 use harness::osc::{bytes, immediately, play};
-use harness::{ramp, Input, Patch};
+use harness::{Input, Patch, ramp};
 
 /// The ramp 1, 2, 3… played at +200 ppm: 1.0002 source samples per output
 /// sample once the pace has slewed there (1 ppm per block: 200 blocks),

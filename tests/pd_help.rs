@@ -19,7 +19,13 @@ fn opens_cleanly(patch: &Path) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let bad: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.contains("couldn't create") || l.contains("connection failed") || l.contains("error") || l.contains("bad arguments") || l.contains("fsync~:"))
+        .filter(|l| {
+            l.contains("couldn't create")
+                || l.contains("connection failed")
+                || l.contains("error")
+                || l.contains("bad arguments")
+                || l.contains("fsync~:")
+        })
         .collect();
     assert!(out.status.success(), "{}: {stderr}", patch.display());
     assert!(bad.is_empty(), "{}:\n{}", patch.display(), bad.join("\n"));

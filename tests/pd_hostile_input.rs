@@ -6,7 +6,7 @@
 mod harness;
 
 use harness::osc::{self, at, bytes, play};
-use harness::{ramp, Input, Patch};
+use harness::{Input, Patch, ramp};
 
 fn good_at(seconds: f64) -> Vec<u8> {
     bytes(&at(seconds, vec![play("src")]))
@@ -22,7 +22,7 @@ fn nested_arrays(levels: usize) -> Vec<u8> {
     b.extend(std::iter::repeat_n(b'[', levels));
     b.extend(std::iter::repeat_n(b']', levels));
     b.push(0);
-    while b.len() % 4 != 0 {
+    while !b.len().is_multiple_of(4) {
         b.push(0);
     }
     b
@@ -34,7 +34,12 @@ fn nested_arrays_in_one_datagram_leave_pd_alive_and_the_next_event_exact() {
     // stack overflow (SIGSEGV) on it.
     let deep = nested_arrays(32_700);
     assert!(deep.len() <= 65_507);
-    let run = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(1.0, deep).packet(30.0, good_at(0.050)).length(80.0).run();
+    let run = Patch::new(48000, "-clock logical")
+        .array("src", ramp(100))
+        .packet(1.0, deep)
+        .packet(30.0, good_at(0.050))
+        .length(80.0)
+        .run();
     assert!(run.exit_ok, "Pd did not quit normally:\n{}", run.stderr);
     assert_eq!(run.status_with("error"), vec!["error decode"], "{}", run.stderr);
     assert!(run.errors().iter().any(|l| l.contains("arrays nested deeper than 8")), "{}", run.stderr);
@@ -69,14 +74,17 @@ fn pattern_bomb_against_four_maps_is_refused_and_the_next_event_exact() {
     assert_eq!(&run.samples[expected..expected + 100], &ramp(100)[..]);
 }
 
+/// A patch connection: (from object, outlet, to object, inlet).
+type Connection = (usize, usize, usize, usize);
+
 /// Extra objects that send `count` distinct bundles of `nils` nil arguments
 /// (due at logical 10 s) to `[s fsync-in]`, all at logical 1 ms: the bundle's
 /// fixed tail sits in one message box, the timetag fraction counts up.
-fn nil_flood(count: usize, nils: usize) -> (Vec<String>, Vec<(usize, usize, usize, usize)>) {
+fn nil_flood(count: usize, nils: usize) -> (Vec<String>, Vec<Connection>) {
     let mut message = b"/x\0\0,".to_vec();
     message.extend(std::iter::repeat_n(b'N', nils));
     message.push(0);
-    while message.len() % 4 != 0 {
+    while !message.len().is_multiple_of(4) {
         message.push(0);
     }
     let mut tail: Vec<u8> = (message.len() as u32).to_be_bytes().to_vec();
@@ -123,14 +131,19 @@ fn nil_flood(count: usize, nils: usize) -> (Vec<String>, Vec<(usize, usize, usiz
 }
 
 fn peak_rss_kb(stderr: &str) -> usize {
-    stderr.lines().find_map(|l| l.strip_prefix("fsync-test-maxrss-kb ")).and_then(|v| v.trim().parse().ok()).expect("GNU time's line")
+    stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("fsync-test-maxrss-kb "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("GNU time's line")
 }
 
 #[test]
 fn a_thousand_huge_forward_bundles_stay_under_the_byte_bound() {
     // Issue 14: 1024 bundles of ~65 000 nil arguments took Pd to 1.2–3.7 GB.
     let (extra, extra_connects) = nil_flood(1024, 65_000);
-    let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(30.0, good_at(0.050)).length(80.0);
+    let mut patch =
+        Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(30.0, good_at(0.050)).length(80.0);
     patch.extra = extra;
     patch.extra_connects = extra_connects;
     let run = patch.run_under(&["/usr/bin/time", "-f", "fsync-test-maxrss-kb %M"]);
@@ -154,13 +167,24 @@ fn forwardbytes_flag_and_message_change_the_bound() {
     let run = patch.run();
     assert!(run.exit_ok && run.errors().is_empty(), "{}", run.stderr);
     // 1000 nils ≈ 56 kB queued: one fits 100 000 bytes.
-    assert_eq!((run.status_with("scheduled").len(), run.status_with("dropped queue-bytes").len()), (1, 3), "{:?}", run.status);
+    assert_eq!(
+        (run.status_with("scheduled").len(), run.status_with("dropped queue-bytes").len()),
+        (1, 3),
+        "{:?}",
+        run.status
+    );
     let (extra, extra_connects) = nil_flood(4, 1000);
-    let mut patch = Patch::new(48000, "-clock logical").at(0.5, Input::Control("forwardbytes 200000".into())).length(20.0);
+    let mut patch =
+        Patch::new(48000, "-clock logical").at(0.5, Input::Control("forwardbytes 200000".into())).length(20.0);
     patch.extra = extra;
     patch.extra_connects = extra_connects;
     let run = patch.run();
-    assert_eq!((run.status_with("scheduled").len(), run.status_with("dropped queue-bytes").len()), (3, 1), "{:?}", run.status);
+    assert_eq!(
+        (run.status_with("scheduled").len(), run.status_with("dropped queue-bytes").len()),
+        (3, 1),
+        "{:?}",
+        run.status
+    );
 }
 
 #[test]
@@ -170,7 +194,8 @@ fn thousands_of_refusals_print_a_few_short_lines() {
     // 100 bad packets within 100 ms, each naming a 10 kB address.
     let long = format!("/{}", "a".repeat(10_000));
     let bad = bytes(&osc::message(&long, vec![rosc::OscType::Float(f32::INFINITY)]));
-    let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(1.0, bytes(&osc::immediately(bad_plays)));
+    let mut patch =
+        Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(1.0, bytes(&osc::immediately(bad_plays)));
     for i in 0..100 {
         patch = patch.packet(2.0 + i as f64, bad.clone());
     }

@@ -113,7 +113,11 @@ fn run_live(receiver: &str, port: u16, packets: &[Vec<u8>]) -> String {
 fn check(receiver_for_port: impl Fn(u16) -> String) {
     let port = free_udp_port();
     let garbage = b"not osc at all".to_vec();
-    let stderr = run_live(&receiver_for_port(port), port, &[bytes(&immediately(vec![play("src")])), garbage, bytes(&play("src"))]);
+    let stderr = run_live(
+        &receiver_for_port(port),
+        port,
+        &[bytes(&immediately(vec![play("src")])), garbage, bytes(&play("src"))],
+    );
     let status: Vec<&str> = stderr.lines().filter_map(|l| l.strip_prefix("fsync-status: ")).collect();
     assert_eq!(status.iter().filter(|s| s.starts_with("scheduled")).count(), 2, "{stderr}");
     assert_eq!(status.iter().filter(|s| **s == "done src").count(), 2, "{stderr}");
@@ -152,7 +156,10 @@ fn a_flood_of_packets_leaves_pd_responsive_and_the_queue_bounded() {
         let t = now + 30.0 + i as f64 * 1e-5;
         let whole = t.floor();
         let bundle = rosc::OscPacket::Bundle(rosc::OscBundle {
-            timetag: rosc::OscTime { seconds: (whole as u64 + 2_208_988_800) as u32, fractional: ((t - whole) * 4294967296.0) as u32 },
+            timetag: rosc::OscTime {
+                seconds: (whole as u64 + 2_208_988_800) as u32,
+                fractional: ((t - whole) * 4294967296.0) as u32,
+            },
             content: vec![play("src")],
         });
         if socket.send_to(&bytes(&bundle), ("127.0.0.1", port)).is_ok() {
@@ -189,11 +196,11 @@ fn bundle_from_pd_carries_wall_clock_time_of_now_plus_offset() {
     let mut found = None;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(10) && found.is_none() {
-        if let Ok((line, now)) = pd.lines.recv_timeout(Duration::from_millis(100)) {
-            if let Some(rest) = line.strip_prefix("out: packet ") {
-                let bytes: Vec<u8> = rest.split(' ').map(|b| b.parse().unwrap()).collect();
-                found = Some((bytes, now));
-            }
+        if let Ok((line, now)) = pd.lines.recv_timeout(Duration::from_millis(100))
+            && let Some(rest) = line.strip_prefix("out: packet ")
+        {
+            let bytes: Vec<u8> = rest.split(' ').map(|b| b.parse().unwrap()).collect();
+            found = Some((bytes, now));
         }
     }
     drop(pd);
@@ -217,7 +224,8 @@ fn distinct_names_from_the_network_cannot_grow_pd_without_bound() {
     let mut pd = LivePd::start(&patch, &[]);
     std::thread::sleep(Duration::from_millis(500));
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let message = |address: String, arg: String| bytes(&harness::osc::message(&address, vec![rosc::OscType::String(arg)]));
+    let message =
+        |address: String, arg: String| bytes(&harness::osc::message(&address, vec![rosc::OscType::String(arg)]));
     // 5000 packets, two new names each; in batches so the kernel keeps them all.
     for batch in 0..50 {
         for i in batch * 100..(batch + 1) * 100 {

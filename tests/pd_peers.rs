@@ -140,7 +140,11 @@ fn pings_corrections_and_their_rules() {
         }
     }
     let (rtt, offset_ms) = best.unwrap();
-    assert!((offset_ms + 5.0).abs() < 1.0 + rtt * 500.0, "offset {offset_ms} ms (round trip {} ms), expected -5", rtt * 1000.0);
+    assert!(
+        (offset_ms + 5.0).abs() < 1.0 + rtt * 500.0,
+        "offset {offset_ms} ms (round trip {} ms), expected -5",
+        rtt * 1000.0
+    );
 
     // C is silent.
     send(&ping(10, my_port, None), pc);
@@ -150,7 +154,10 @@ fn pings_corrections_and_their_rules() {
     send(&message("/fsync/offset", vec![OscType::Double(2.5), OscType::Int(11), OscType::Int(my_port as i32)]), pa);
     let got = receive_all(&me, Duration::from_millis(300));
     assert_eq!(got.len(), 1, "{got:?}");
-    assert_eq!((got[0].0.addr.as_str(), int(&got[0].0.args[0]), double(&got[0].0.args[1]), int(&got[0].0.args[2])), ("/fsync/offset/set", 11, 2.5, 1));
+    assert_eq!(
+        (got[0].0.addr.as_str(), int(&got[0].0.args[0]), double(&got[0].0.args[1]), int(&got[0].0.args[2])),
+        ("/fsync/offset/set", 11, 2.5, 1)
+    );
     send(&ping(12, my_port, None), pa);
     let got = receive_all(&me, Duration::from_millis(300));
     assert_eq!(double(&got[0].0.args[6]), 2.5);
@@ -167,7 +174,10 @@ fn pings_corrections_and_their_rules() {
     send(&message("/fsync/other", vec![]), pa);
     let bundled = rosc::encoder::encode(&OscPacket::Bundle(rosc::OscBundle {
         timetag: rosc::OscTime { seconds: 0, fractional: 1 },
-        content: vec![OscPacket::Message(OscMessage { addr: "/fsync/ping".into(), args: vec![OscType::Int(16), OscType::Int(my_port as i32)] })],
+        content: vec![OscPacket::Message(OscMessage {
+            addr: "/fsync/ping".into(),
+            args: vec![OscType::Int(16), OscType::Int(my_port as i32)],
+        })],
     }))
     .unwrap();
     send(&bundled, pa);
@@ -188,7 +198,10 @@ fn pings_corrections_and_their_rules() {
     assert!(err.contains("statusA: offset 2.5"), "status outlet reports the correction:\n{err}");
     assert!(err.contains("is not loopback"), "refusal explained:\n{err}");
     assert!(!err.contains("statusA: /fsync"), "reserved messages are never forwarded:\n{err}");
-    assert!(err.contains("only come as bare messages") && err.contains("statusA: error reserved"), "a bundled reserved address is refused:\n{err}");
+    assert!(
+        err.contains("only come as bare messages") && err.contains("statusA: error reserved"),
+        "a bundled reserved address is refused:\n{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -209,7 +222,14 @@ fn offset_message_from_the_patch() {
     let out = harness::run_pd(&dir, &path, 48000, Duration::from_secs(20));
     let text = out.stderr;
     assert!(text.contains("status: offset 1.5"), "{text}");
-    for e in ["-offset: offset must be", "-allow: 'example.org'", "-ping: ping must be 'on' or 'off'", "offset must be a number of ms", "prefix must be 0..32", "'offset' needs one number"] {
+    for e in [
+        "-offset: offset must be",
+        "-allow: 'example.org'",
+        "-ping: ping must be 'on' or 'off'",
+        "offset must be a number of ms",
+        "prefix must be 0..32",
+        "'offset' needs one number",
+    ] {
         assert!(text.contains(e), "missing '{e}' in:\n{text}");
     }
     let _ = std::fs::remove_dir_all(&dir);

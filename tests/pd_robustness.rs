@@ -4,7 +4,7 @@
 mod harness;
 
 use harness::osc::{self, at, bytes, play};
-use harness::{ramp, Input, Patch};
+use harness::{Input, Patch, ramp};
 use rosc::OscType;
 
 fn good_at(seconds: f64) -> Vec<u8> {
@@ -28,9 +28,24 @@ fn bad_packets_are_refused_and_the_next_good_one_plays_exactly() {
         ("unknown type tag", Input::Packet(b"/play\0\0\0,Q\0\0".to_vec())),
         ("misaligned", Input::Packet(b"/play\0\0,s\0\0src\0".to_vec())),
         ("play without array", Input::Packet(bytes(&osc::message("/play", vec![])))),
-        ("gain not a number", Input::Packet(bytes(&osc::message("/play", vec![OscType::String("src".into()), OscType::String("loud".into())])))),
-        ("NaN gain", Input::Packet(bytes(&osc::message("/play", vec![OscType::String("src".into()), OscType::Float(f32::NAN)])))),
-        ("inf offset", Input::Packet(bytes(&osc::message("/play", vec![OscType::String("src".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)])))),
+        (
+            "gain not a number",
+            Input::Packet(bytes(&osc::message(
+                "/play",
+                vec![OscType::String("src".into()), OscType::String("loud".into())],
+            ))),
+        ),
+        (
+            "NaN gain",
+            Input::Packet(bytes(&osc::message("/play", vec![OscType::String("src".into()), OscType::Float(f32::NAN)]))),
+        ),
+        (
+            "inf offset",
+            Input::Packet(bytes(&osc::message(
+                "/play",
+                vec![OscType::String("src".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)],
+            ))),
+        ),
     ];
     let count = bad_inputs.len();
     let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(100)).length(80.0);
@@ -50,7 +65,11 @@ fn bad_packets_are_refused_and_the_next_good_one_plays_exactly() {
 
 #[test]
 fn unknown_control_message_is_one_console_line() {
-    let run = Patch::new(48000, "-clock logical").array("src", ramp(10)).at(1.0, Input::Control("frobnicate 3".into())).length(10.0).run();
+    let run = Patch::new(48000, "-clock logical")
+        .array("src", ramp(10))
+        .at(1.0, Input::Control("frobnicate 3".into()))
+        .length(10.0)
+        .run();
     assert_eq!(run.errors().len(), 1, "{}", run.stderr);
     assert!(run.errors()[0].contains("unknown message 'frobnicate'"));
 }
@@ -132,20 +151,33 @@ fn voices_are_stolen_oldest_first() {
 #[test]
 fn queue_overflow_drops_and_says_so() {
     let packet = at(0.010, vec![play("src"), play("src"), play("src")]);
-    let run = Patch::new(48000, "-clock logical -queue 2").array("src", vec![1.0; 10]).packet(0.0, bytes(&packet)).length(20.0).run();
+    let run = Patch::new(48000, "-clock logical -queue 2")
+        .array("src", vec![1.0; 10])
+        .packet(0.0, bytes(&packet))
+        .length(20.0)
+        .run();
     assert_eq!(run.status_with("dropped"), vec!["dropped queue-full /play"]);
     assert_eq!(run.samples[480], 2.0, "the two that fit play");
 }
 
 #[test]
 fn too_far_in_the_future_is_refused() {
-    let run = Patch::new(48000, "-clock logical -horizon 1").array("src", vec![1.0; 10]).packet(0.0, good_at(1.5)).length(10.0).run();
+    let run = Patch::new(48000, "-clock logical -horizon 1")
+        .array("src", vec![1.0; 10])
+        .packet(0.0, good_at(1.5))
+        .length(10.0)
+        .run();
     assert_eq!(run.status_with("dropped"), vec!["dropped too-far /play"]);
 }
 
 #[test]
 fn duplicate_packets_are_ignored() {
-    let run = Patch::new(48000, "-clock logical").array("src", vec![1.0; 10]).packet(0.0, good_at(0.01)).packet(1.0, good_at(0.01)).length(20.0).run();
+    let run = Patch::new(48000, "-clock logical")
+        .array("src", vec![1.0; 10])
+        .packet(0.0, good_at(0.01))
+        .packet(1.0, good_at(0.01))
+        .length(20.0)
+        .run();
     assert_eq!(run.status_with("dropped"), vec!["dropped duplicate /play"]);
     assert_eq!(run.samples[480], 1.0, "played once");
 }
@@ -207,7 +239,8 @@ fn clock_query_reports_floats() {
         let fields: Vec<&str> = line.split(' ').collect();
         assert_eq!(fields.len(), 8, "{line}");
         assert_eq!(fields[1], mode);
-        let numbers: Vec<f64> = fields[2..].iter().map(|f| f.parse().unwrap_or_else(|_| panic!("not a float: {line}"))).collect();
+        let numbers: Vec<f64> =
+            fields[2..].iter().map(|f| f.parse().unwrap_or_else(|_| panic!("not a float: {line}"))).collect();
         assert!(numbers.iter().all(|x| x.is_finite()), "{line}");
         assert_eq!(numbers[2], 12.5, "latency: {line}");
         // pd -batch runs logical time as fast as it can: the rate is at its bound, and
@@ -228,7 +261,10 @@ fn logical_render_reports_no_clock_steps() {
 #[test]
 fn offset_past_the_end_is_done_without_sound_or_error() {
     // Found by the fuzzer: a voice starting beyond its array's end used to panic in perform.
-    let p = at(0.001, vec![osc::message("/play", vec![OscType::String("src".into()), OscType::Float(1.0), OscType::Float(500.0)])]);
+    let p = at(
+        0.001,
+        vec![osc::message("/play", vec![OscType::String("src".into()), OscType::Float(1.0), OscType::Float(500.0)])],
+    );
     let run = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(0.0, bytes(&p)).length(20.0).run();
     assert!(run.exit_ok);
     assert_eq!(run.first_nonzero(), None);
@@ -241,7 +277,12 @@ fn overlap_and_switch_do_not_crash() {
     // [block~ 1024 4]: overlapping blocks run 4 times per 1024 samples; timing there
     // follows vline~'s convention, only safety is checked here.
     for block in ["1024 4", "256 2 2", "64 1 0.5"] {
-        let run = Patch::new(48000, "-clock logical").array("src", ramp(100)).packet(0.0, good_at(0.010)).block(block).length(60.0).run();
+        let run = Patch::new(48000, "-clock logical")
+            .array("src", ramp(100))
+            .packet(0.0, good_at(0.010))
+            .block(block)
+            .length(60.0)
+            .run();
         assert!(run.exit_ok, "[block~ {block}]: {}", run.stderr);
         assert_eq!(run.status_with("done"), vec!["done src"], "[block~ {block}]");
         assert!(run.errors().is_empty(), "[block~ {block}]: {}", run.stderr);
@@ -272,7 +313,9 @@ fn switched_off_subpatch_holds_events_then_reports_them_late() {
 #[test]
 fn a_hundred_instances_in_one_patch() {
     let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(50)).packet(0.0, good_at(0.010)).length(30.0);
-    patch.extra = (0..100).map(|i| format!("#X obj {} {} fsync~ -clock logical -voices 4;", 10 + (i % 10) * 60, 500 + (i / 10) * 25)).collect();
+    patch.extra = (0..100)
+        .map(|i| format!("#X obj {} {} fsync~ -clock logical -voices 4;", 10 + (i % 10) * 60, 500 + (i / 10) * 25))
+        .collect();
     patch.extra.push("#X obj 10 800 r status-bus;".into());
     let run = patch.run();
     assert!(run.exit_ok, "{}", run.stderr);

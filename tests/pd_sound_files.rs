@@ -42,7 +42,11 @@ fn load_resamples_mixes_down_and_plays_sample_exact() {
     assert_eq!(run.status_with("loaded"), vec!["loaded kick 200 2"], "{}", run.stderr);
     let onset = (osc::as_read(0.6004) * 48000.0).round() as usize;
     assert_eq!(run.first_nonzero(), Some(onset));
-    assert!(run.samples[onset..onset + 198].iter().all(|&x| (x - 0.375).abs() < 1e-4), "{:?}", &run.samples[onset..onset + 4]);
+    assert!(
+        run.samples[onset..onset + 198].iter().all(|&x| (x - 0.375).abs() < 1e-4),
+        "{:?}",
+        &run.samples[onset..onset + 4]
+    );
     assert!(run.samples[onset + 201..].iter().all(|&x| x == 0.0));
 }
 
@@ -75,9 +79,13 @@ fn network_load_only_inside_allowed_folders() {
     let dir = sound_dir();
     write_wav(&dir.join("kit/kick.wav"), 48000, 1, &[16384; 48]);
     write_wav(&dir.join("secret.wav"), 48000, 1, &[16384; 48]);
-    let load = |name: &str, path: &str| bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]));
+    let load = |name: &str, path: &str| {
+        bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]))
+    };
     std::os::unix::fs::symlink(dir.join("kit/kick.wav"), dir.join("kit/link.wav")).unwrap();
-    let load_packet = |name: &str, path: &str| osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]);
+    let load_packet = |name: &str, path: &str| {
+        osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())])
+    };
     let mut patch = Patch::new(48000, &format!("-clock logical -sounds {}", dir.join("kit").display()))
         .array("tone", vec![0.5; 10])
         .packet(0.0, load("ok", "kick.wav"))
@@ -96,7 +104,12 @@ fn network_load_only_inside_allowed_folders() {
     assert_eq!(run.status_with("loaded"), vec!["loaded ok 48 1"], "{}", run.stderr);
     let mut errors = run.status_with("error load");
     errors.sort();
-    assert_eq!(errors, vec!["error load abs", "error load bad", "error load link", "error load none", "error load up"], "{}", run.stderr);
+    assert_eq!(
+        errors,
+        vec!["error load abs", "error load bad", "error load link", "error load none", "error load up"],
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.status_with("scheduled").len(), 1, "only the last /play was scheduled: {:?}", run.status);
     assert_eq!(run.first_nonzero(), Some(24000));
 }
@@ -109,12 +122,22 @@ fn aiff_and_flac_load_too() {
     let dir = sound_dir();
     write_wav(&dir.join("kit/src.wav"), 44100, 1, &[8192; 441]);
     for ext in ["aiff", "flac"] {
-        let status = std::process::Command::new("sox").arg(dir.join("kit/src.wav")).arg(dir.join(format!("kit/src.{ext}"))).status().unwrap();
+        let status = std::process::Command::new("sox")
+            .arg(dir.join("kit/src.wav"))
+            .arg(dir.join(format!("kit/src.{ext}")))
+            .status()
+            .unwrap();
         assert!(status.success());
     }
     let mut patch = Patch::new(44100, &format!("-clock logical -sounds {}", dir.display()));
     for (i, ext) in ["aiff", "flac"].iter().enumerate() {
-        patch = patch.packet(i as f64, bytes(&osc::message("/load", vec![OscType::String((*ext).into()), OscType::String(format!("kit/src.{ext}"))])));
+        patch = patch.packet(
+            i as f64,
+            bytes(&osc::message(
+                "/load",
+                vec![OscType::String((*ext).into()), OscType::String(format!("kit/src.{ext}"))],
+            )),
+        );
     }
     patch = patch.length(300.0);
     patch.realtime = true;
@@ -138,7 +161,9 @@ fn broken_files_fail_cleanly_and_loading_goes_on() {
     // 50 000 frames at 1 Hz: 2.4 G frames (9.6 GB) at 48 kHz.
     write_wav(&dir.join("kit/slow.wav"), 1, 1, &vec![100; 50_000]);
     assert!(std::process::Command::new("mkfifo").arg(dir.join("kit/pipe.wav")).status().unwrap().success());
-    let load = |name: &str, path: &str| bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]));
+    let load = |name: &str, path: &str| {
+        bytes(&osc::message("/load", vec![OscType::String(name.into()), OscType::String(path.into())]))
+    };
     let mut patch = Patch::new(48000, &format!("-clock logical -sounds {}", dir.join("kit").display()));
     // Six rate-0 loads: more than the four loads that may be under way at once.
     for i in 0..6 {
@@ -151,7 +176,11 @@ fn broken_files_fail_cleanly_and_loading_goes_on() {
         .packet(800.0, bytes(&at(0.9, vec![play("ok")])))
         .length(1000.0);
     // `loaded` → `; pd dsp 1`: Pd calls the dsp method while the object emits.
-    patch.extra = vec!["#X obj 10 600 r status-bus;".into(), "#X obj 10 630 route loaded;".into(), "#X msg 10 660 \\; pd dsp 1;".into()];
+    patch.extra = vec![
+        "#X obj 10 600 r status-bus;".into(),
+        "#X obj 10 630 route loaded;".into(),
+        "#X msg 10 660 \\; pd dsp 1;".into(),
+    ];
     patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
     patch.realtime = true;
     let run = patch.run();
@@ -159,7 +188,21 @@ fn broken_files_fail_cleanly_and_loading_goes_on() {
     assert!(run.exit_ok, "Pd must survive: {}", run.stderr);
     let mut errors = run.status_with("error load");
     errors.sort();
-    assert_eq!(errors, vec!["error load pipe", "error load slow", "error load zero0", "error load zero1", "error load zero2", "error load zero3", "error load zero4", "error load zero5"], "{}", run.stderr);
+    assert_eq!(
+        errors,
+        vec![
+            "error load pipe",
+            "error load slow",
+            "error load zero0",
+            "error load zero1",
+            "error load zero2",
+            "error load zero3",
+            "error load zero4",
+            "error load zero5"
+        ],
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.status_with("loaded"), vec!["loaded ok 48 1"], "{}", run.stderr);
     assert!(run.status_with("dropped busy").is_empty(), "{:?}", run.status);
     let console = run.errors().join("\n");
@@ -192,7 +235,19 @@ fn sound_memory_is_bounded_per_object() {
         "#X obj 200 660 r more-memory;".into(),
         "#X msg 200 690 sound-memory 128;".into(),
     ];
-    patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0), (1, 1, 2, 0), (2, 0, 3, 0), (3, 0, 4, 0), (4, 0, 3, 1), (3, 0, 5, 0), (5, 0, 6, 0), (6, 0, 7, 0), (8, 0, 9, 0), (9, 0, 7, 0)];
+    patch.extra_connects = vec![
+        (0, 0, 1, 0),
+        (1, 0, 2, 0),
+        (1, 1, 2, 0),
+        (2, 0, 3, 0),
+        (3, 0, 4, 0),
+        (4, 0, 3, 1),
+        (3, 0, 5, 0),
+        (5, 0, 6, 0),
+        (6, 0, 7, 0),
+        (8, 0, 9, 0),
+        (9, 0, 7, 0),
+    ];
     patch = patch
         .at(0.0, Input::Control(format!("load first {}", file.display())))
         .at(8000.0, Input::Global("more-memory bang".into()))

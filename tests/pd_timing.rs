@@ -3,7 +3,7 @@
 mod harness;
 
 use harness::osc::{self, at, bytes, immediately, play};
-use harness::{f32_ms, onset_of_ramp, ramp, sample_of, Input, Patch};
+use harness::{Input, Patch, f32_ms, onset_of_ramp, ramp, sample_of};
 use rosc::OscType;
 
 #[test]
@@ -148,7 +148,12 @@ fn late_control_message_changes_policy() {
 fn stop_is_sample_exact_for_all_or_one_array() {
     let packet = at(
         0.010,
-        vec![play("a"), play("b"), at(0.0123, vec![osc::message("/stop", vec![OscType::String("a".into())])]), at(0.015, vec![osc::message("/stop", vec![])])],
+        vec![
+            play("a"),
+            play("b"),
+            at(0.0123, vec![osc::message("/stop", vec![OscType::String("a".into())])]),
+            at(0.015, vec![osc::message("/stop", vec![])]),
+        ],
     );
     let run = Patch::new(48000, "-clock logical")
         .array("a", vec![1.0; 2000])
@@ -165,8 +170,15 @@ fn stop_is_sample_exact_for_all_or_one_array() {
 
 #[test]
 fn gain_offset_and_master_gain() {
-    let p = at(0.001, vec![osc::message("/play", vec![OscType::String("src".into()), OscType::Float(2.0), OscType::Float(0.5)])]);
-    let run = Patch::new(48000, "-clock logical -gain 0.25").array("src", ramp(100)).packet(0.0, bytes(&p)).length(10.0).run();
+    let p = at(
+        0.001,
+        vec![osc::message("/play", vec![OscType::String("src".into()), OscType::Float(2.0), OscType::Float(0.5)])],
+    );
+    let run = Patch::new(48000, "-clock logical -gain 0.25")
+        .array("src", ramp(100))
+        .packet(0.0, bytes(&p))
+        .length(10.0)
+        .run();
     // offset 0.5 ms = 24 samples: array[24] = 25, × 2 × 0.25.
     assert_eq!(run.first_nonzero(), Some(48));
     assert_eq!(run.samples[48], 25.0 * 0.5);
@@ -200,7 +212,8 @@ fn forwarded_message_leaves_at_its_logical_time() {
 
 #[test]
 fn mapped_addresses_play_arrays_like_the_workshop_tick() {
-    let tick = |t: f64, addr: &str, word: &str| bytes(&at(t, vec![osc::message(addr, vec![OscType::String(word.into())])]));
+    let tick =
+        |t: f64, addr: &str, word: &str| bytes(&at(t, vec![osc::message(addr, vec![OscType::String(word.into())])]));
     let run = Patch::new(48000, "-clock logical -map /pd tick array1")
         .array("array1", vec![1.0; 10])
         .array("kick", vec![10.0; 10])
@@ -213,7 +226,8 @@ fn mapped_addresses_play_arrays_like_the_workshop_tick() {
         .packet(5.0, tick(0.050, "/pd", "tick"))
         .length(60.0)
         .run();
-    let onsets: Vec<usize> = (1..run.samples.len()).filter(|&i| run.samples[i] != 0.0 && run.samples[i - 1] == 0.0).collect();
+    let onsets: Vec<usize> =
+        (1..run.samples.len()).filter(|&i| run.samples[i] != 0.0 && run.samples[i - 1] == 0.0).collect();
     let expect = |t: f64| (osc::as_read(t) * 48000.0).round() as usize;
     assert_eq!(onsets, vec![expect(0.010), expect(0.020), expect(0.040)], "{:?}", run.status);
     assert_eq!(run.samples[expect(0.040)], 10.0);
@@ -226,8 +240,13 @@ fn mapped_addresses_play_arrays_like_the_workshop_tick() {
 fn pd_as_a_sender_stamps_bundles_with_its_own_time() {
     // At logical 100 ms: `bundle 50 /play src` → `packet <bytes>` (timetag 150 ms in
     // -clock logical) → back into fsync~ → array[0] at round(0.150 · 48000).
-    let mut patch = Patch::new(48000, "-clock logical").array("src", ramp(10)).at(100.0, Input::Control("bundle 50 /play src".into())).length(200.0);
-    patch.extra = ["#X obj 10 600 r status-bus;", "#X obj 10 630 route packet;", "#X obj 10 660 s fsync-in;"].map(String::from).to_vec();
+    let mut patch = Patch::new(48000, "-clock logical")
+        .array("src", ramp(10))
+        .at(100.0, Input::Control("bundle 50 /play src".into()))
+        .length(200.0);
+    patch.extra = ["#X obj 10 600 r status-bus;", "#X obj 10 630 route packet;", "#X obj 10 660 s fsync-in;"]
+        .map(String::from)
+        .to_vec();
     patch.extra_connects = vec![(0, 0, 1, 0), (1, 0, 2, 0)];
     let run = patch.run();
     assert!(run.errors().is_empty(), "{}", run.stderr);
@@ -238,7 +257,11 @@ fn pd_as_a_sender_stamps_bundles_with_its_own_time() {
 #[test]
 fn bundle_before_any_dsp_uses_the_raw_clock_and_bad_bundle_messages_are_refused() {
     // Logical 0, before the first DSP tick: no filtered estimate yet, the raw clock stands in.
-    let run = Patch::new(48000, "-clock system").at(0.0, Input::Control("bundle 50 /play src".into())).at(1.0, Input::Control("bundle 50".into())).length(10.0).run();
+    let run = Patch::new(48000, "-clock system")
+        .at(0.0, Input::Control("bundle 50 /play src".into()))
+        .at(1.0, Input::Control("bundle 50".into()))
+        .length(10.0)
+        .run();
     let errors = run.errors();
     assert_eq!(errors.len(), 1, "{}", run.stderr);
     assert!(errors[0].contains("usage: bundle"), "{}", errors[0]);
@@ -265,7 +288,11 @@ fn utc_and_immediate_bundle_from_the_patch() {
     let (y, m, d) = (f[0], f[1], f[2]);
     let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     let mut days = (1970..y).map(|y| if leap(y) { 366 } else { 365 }).sum::<i64>();
-    days += [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][..(m - 1) as usize].iter().sum::<i64>() + d - 1;
+    days += [31, if leap(y) { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][..(m - 1) as usize]
+        .iter()
+        .sum::<i64>()
+        + d
+        - 1;
     let unix = (days * 86_400 + f[3] * 3600 + f[4] * 60 + f[5]) as f64 + f[6] as f64 / 1000.0;
     assert!(unix >= before - 0.002 && unix <= after, "{} is not between {before} and {after}", utc[0]);
     let packet = run.status_with("packet");

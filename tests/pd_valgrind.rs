@@ -7,7 +7,7 @@
 mod harness;
 
 use harness::osc::{self, at, bytes, play};
-use harness::{ramp, Input, Patch};
+use harness::{Input, Patch, ramp};
 use rosc::OscType;
 
 #[test]
@@ -89,7 +89,13 @@ fn deleting_the_object_from_its_own_outlet_is_clean() {
     for (patch, selector) in [(reports, "scheduled"), (forwarded, "/a"), (drained, "done"), (polled, "loaded")] {
         let run = patch.run_under(&["valgrind", "--fair-sched=yes", "--leak-check=full", "--show-leak-kinds=definite"]);
         assert_clean(&run);
-        assert_eq!(run.status_with(selector).len(), 1, "the object is gone after its first {selector}: {:?} {}", run.status, run.stderr.lines().filter(|l| !l.starts_with("==")).collect::<Vec<_>>().join("\n"));
+        assert_eq!(
+            run.status_with(selector).len(),
+            1,
+            "the object is gone after its first {selector}: {:?} {}",
+            run.status,
+            run.stderr.lines().filter(|l| !l.starts_with("==")).collect::<Vec<_>>().join("\n")
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -138,9 +144,17 @@ fn assert_clean(run: &harness::Run) {
     let errors: Vec<&String> = blocks
         .iter()
         .filter(|b| {
-            let memory_error = ["Invalid read", "Invalid write", "Invalid free", "uninitialised", "Conditional jump", "Mismatched free", "overlap"]
-                .iter()
-                .any(|k| b.contains(k));
+            let memory_error = [
+                "Invalid read",
+                "Invalid write",
+                "Invalid free",
+                "uninitialised",
+                "Conditional jump",
+                "Mismatched free",
+                "overlap",
+            ]
+            .iter()
+            .any(|k| b.contains(k));
             let our_leak = b.contains("definitely lost") && (b.contains("fsync") || b.contains("pd_linux"));
             (memory_error && !pd_reads_its_freed_connection(b)) || our_leak
         })

@@ -5,12 +5,12 @@
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
 use fsync::core::samples::VecStore;
+use fsync::core::settings::{ClockMode, Settings};
 use fsync::core::sound_bank::PlanarSound;
 use fsync::core::sound_file::Sound;
-use fsync::core::settings::{ClockMode, Settings};
 use fsync::core::time::clock::{Clock, ClockReading};
 use fsync::core::time::timetag::NTP_UNIX_OFFSET_S;
-use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -90,7 +90,8 @@ fn render_never_allocates() {
         } else {
             vec![message("/play", vec![OscType::String(array.into()), OscType::Float(0.5)])]
         };
-        let atoms: Vec<Atom> = bundle(NTP_UNIX_OFFSET_S + WALL0 + 3.0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
+        let atoms: Vec<Atom> =
+            bundle(NTP_UNIX_OFFSET_S + WALL0 + 3.0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
         engine.handle_packet(&atoms, 3000.0, WALL0 + 3.0, &clock, &mut intern);
     }
     let (mut left, mut right) = (vec![0.0f32; 64], vec![0.0f32; 64]);

@@ -9,7 +9,10 @@ use std::path::Path;
 fn every_unsafe_block_has_a_safety_comment() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     // (src/pd/bindings/ is bindgen's output, pre-generated: not ours to comment.)
-    let files: Vec<_> = harness::files_with_extension(&src, "rs").into_iter().filter(|f| !f.starts_with(src.join("pd/bindings"))).collect();
+    let files: Vec<_> = harness::files_with_extension(&src, "rs")
+        .into_iter()
+        .filter(|f| !f.starts_with(src.join("pd/bindings")))
+        .collect();
     let mut missing = Vec::new();
     let mut blocks = 0;
     for file in &files {

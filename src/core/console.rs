@@ -55,7 +55,9 @@ impl ConsoleQuota {
             text.push_str(&format!(" ({} more refused packets not shown)", std::mem::take(&mut self.held_back)));
         }
         if self.shown == MAX_ERROR_LINES_PER_SECOND {
-            text.push_str(&format!(" (at most {MAX_ERROR_LINES_PER_SECOND} such lines a second; the rest are counted)"));
+            text.push_str(&format!(
+                " (at most {MAX_ERROR_LINES_PER_SECOND} such lines a second; the rest are counted)"
+            ));
         }
         Some(text)
     }
@@ -82,6 +84,9 @@ mod tests {
         let next = q.admit(1000.0, "bad").unwrap();
         assert!(next.contains("(1980 more refused packets not shown)"), "{next}");
         assert_eq!(q.admit(1000.5, "bad").as_deref(), Some("bad"), "the count is told once");
-        assert!(q.admit(0.0, &"x".repeat(10_000)).unwrap().len() < MAX_LINE_CHARS + 40, "time going back starts a window");
+        assert!(
+            q.admit(0.0, &"x".repeat(10_000)).unwrap().len() < MAX_LINE_CHARS + 40,
+            "time going back starts a window"
+        );
     }
 }

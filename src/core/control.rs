@@ -1,11 +1,11 @@
 //! Control messages on the left inlet (everything but packets), parsed and
 //! applied without Pd so they can be tested.
 
-use super::input::address_map::{self, MapEntry, MatchArg};
 use super::atom::Atom;
-use super::input::command::ForwardAtom;
-use super::engine::Engine;
 use super::drift::{self, DriftMode};
+use super::engine::Engine;
+use super::input::address_map::{self, MapEntry, MatchArg};
+use super::input::command::ForwardAtom;
 use super::settings::{self, ClockMode, LatePolicy, MAX_QUEUE, MAX_SOUND_MEMORY_MIB, MAX_VOICES};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -28,23 +28,36 @@ pub enum Control {
     Map(MapEntry),
     /// `map` alone: list the table.
     ListMap,
-    Unmap { address: Option<String>, first_arg: Option<MatchArg> },
+    Unmap {
+        address: Option<String>,
+        first_arg: Option<MatchArg>,
+    },
     /// `bundle <offset_ms> <address> [args…]`: make a packet stamped with the
     /// wall-clock time of now + offset (Pd as a timetag sender).
     /// `bundle immediately <address> …`: timetag 1 (the workshop's `timetagoffset -1`).
-    Bundle { offset_ms: Option<f64>, address: String, args: Vec<ForwardAtom> },
+    Bundle {
+        offset_ms: Option<f64>,
+        address: String,
+        args: Vec<ForwardAtom>,
+    },
     /// `utc`: output `utc <year> <month> <day> <hour> <minute> <second> <ms>`, the
     /// wall-clock time at this logical time from the filtered clock.
     Utc,
     /// `load <name> <path>`: the patch reads a sound file (trusted: any path).
-    Load { name: String, path: String },
+    Load {
+        name: String,
+        path: String,
+    },
     /// `sounds <folder>`: allow `/load` from this folder.
     Sounds(String),
     /// `sound-memory <MiB>`: most memory the object's loaded sounds may take.
     SoundMemory(usize),
     /// `arrays <name> [<array>…]`: `/play <name>` plays these arrays across
     /// the outlets, one per outlet (no arrays: forget the set).
-    Arrays { name: String, members: Vec<String> },
+    Arrays {
+        name: String,
+        members: Vec<String>,
+    },
     Stop,
     Print,
 }
@@ -83,8 +96,12 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
         "unmap" => match args {
             [] => Ok(Control::Unmap { address: None, first_arg: None }),
             [Atom::Symbol(a)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: None }),
-            [Atom::Symbol(a), Atom::Symbol(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Symbol(f.to_string())) }),
-            [Atom::Symbol(a), Atom::Float(f)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Float(*f)) }),
+            [Atom::Symbol(a), Atom::Symbol(f)] => {
+                Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Symbol(f.to_string())) })
+            }
+            [Atom::Symbol(a), Atom::Float(f)] => {
+                Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Float(*f)) })
+            }
             _ => Err("usage: unmap [<address> [<first-arg>]]".to_string()),
         },
         "bundle" => match args {
@@ -92,29 +109,33 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
                 if address.starts_with('/') && !matches!(when, Atom::Float(f) if !f.is_finite()) =>
             {
                 Ok(Control::Bundle {
-                offset_ms: match when {
-                    Atom::Float(f) => Some(*f as f64),
-                    _ => None,
-                },
-                address: address.to_string(),
-                args: rest
-                    .iter()
-                    .map(|a| match a {
-                        Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
-                        Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
-                        Atom::Other => Err("bundle: arguments must be numbers or symbols".to_string()),
-                    })
-                    .collect::<Result<_, _>>()?,
+                    offset_ms: match when {
+                        Atom::Float(f) => Some(*f as f64),
+                        _ => None,
+                    },
+                    address: address.to_string(),
+                    args: rest
+                        .iter()
+                        .map(|a| match a {
+                            Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
+                            Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
+                            Atom::Other => Err("bundle: arguments must be numbers or symbols".to_string()),
+                        })
+                        .collect::<Result<_, _>>()?,
                 })
             }
             _ => Err("usage: bundle <offset_ms>|immediately </address> [args...]".to_string()),
         },
         "load" => match args {
-            [Atom::Symbol(name), Atom::Symbol(path)] => Ok(Control::Load { name: name.to_string(), path: path.to_string() }),
+            [Atom::Symbol(name), Atom::Symbol(path)] => {
+                Ok(Control::Load { name: name.to_string(), path: path.to_string() })
+            }
             _ => Err("usage: load <name> <path>".to_string()),
         },
         "sounds" => word().map(|d| Control::Sounds(d.to_string())),
-        "sound-memory" => number().and_then(|n| settings::check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(Control::SoundMemory),
+        "sound-memory" => number()
+            .and_then(|n| settings::check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB))
+            .map(Control::SoundMemory),
         "arrays" => match args {
             [Atom::Symbol(name), members @ ..] => members
                 .iter()
@@ -174,7 +195,14 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         Control::Sounds(ref dir) => engine.settings.sound_dirs.push(dir.clone()),
         // (Sounds already loaded stay; the next load must fit.)
         Control::SoundMemory(mib) => engine.settings.sound_memory_mib = mib,
-        Control::QueryClock | Control::QueryDrift | Control::Utc | Control::Print | Control::ListMap | Control::Bundle { .. } | Control::Load { .. } | Control::Arrays { .. } => {}
+        Control::QueryClock
+        | Control::QueryDrift
+        | Control::Utc
+        | Control::Print
+        | Control::ListMap
+        | Control::Bundle { .. }
+        | Control::Load { .. }
+        | Control::Arrays { .. } => {}
     }
     None
 }
@@ -199,15 +227,27 @@ mod tests {
         assert!(parse_control("bogus", &[]).unwrap_err().contains("unknown message"));
         let set = parse_control("arrays", &[Atom::Symbol("drums"), Atom::Symbol("l"), Atom::Symbol("r")]);
         assert_eq!(set, Ok(Control::Arrays { name: "drums".into(), members: vec!["l".into(), "r".into()] }));
-        assert_eq!(parse_control("arrays", &[Atom::Symbol("drums")]), Ok(Control::Arrays { name: "drums".into(), members: vec![] }));
+        assert_eq!(
+            parse_control("arrays", &[Atom::Symbol("drums")]),
+            Ok(Control::Arrays { name: "drums".into(), members: vec![] })
+        );
         assert!(parse_control("arrays", &[Atom::Symbol("drums"), Atom::Float(1.0)]).is_err());
         assert!(parse_control("arrays", &[]).is_err());
         assert_eq!(parse_control("late", &[Atom::Symbol("join-or-play")]), Ok(Control::Late(LatePolicy::JoinOrPlay)));
         assert_eq!(parse_control("utc", &[]), Ok(Control::Utc));
         assert!(parse_control("utc", &[Atom::Float(1.0)]).is_err());
         let now = parse_control("bundle", &[Atom::Symbol("immediately"), Atom::Symbol("/py"), Atom::Symbol("tick")]);
-        assert_eq!(now, Ok(Control::Bundle { offset_ms: None, address: "/py".into(), args: vec![ForwardAtom::Symbol("tick".into())] }));
-        assert!(matches!(parse_control("bundle", &[Atom::Float(200.0), Atom::Symbol("/py")]), Ok(Control::Bundle { offset_ms: Some(o), .. }) if o == 200.0));
+        assert_eq!(
+            now,
+            Ok(Control::Bundle {
+                offset_ms: None,
+                address: "/py".into(),
+                args: vec![ForwardAtom::Symbol("tick".into())]
+            })
+        );
+        assert!(
+            matches!(parse_control("bundle", &[Atom::Float(200.0), Atom::Symbol("/py")]), Ok(Control::Bundle { offset_ms: Some(o), .. }) if o == 200.0)
+        );
         assert!(parse_control("bundle", &[Atom::Symbol("soon"), Atom::Symbol("/py")]).is_err());
     }
 }

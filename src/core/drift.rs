@@ -44,7 +44,9 @@ pub fn parse_drift(word: &str) -> Result<DriftMode, String> {
 }
 
 pub fn check_ppm(ppm: f64) -> Result<DriftMode, String> {
-    (ppm.is_finite() && ppm.abs() <= MAX_PPM).then_some(DriftMode::Fixed(ppm)).ok_or_else(|| format!("drift ppm must be within ±{MAX_PPM}, not {ppm}"))
+    (ppm.is_finite() && ppm.abs() <= MAX_PPM)
+        .then_some(DriftMode::Fixed(ppm))
+        .ok_or_else(|| format!("drift ppm must be within ±{MAX_PPM}, not {ppm}"))
 }
 
 #[derive(Clone, Debug)]
@@ -63,14 +65,29 @@ pub struct DriftFollower {
 
 impl Default for DriftFollower {
     fn default() -> Self {
-        DriftFollower { applied: 1.0, lock: None, steps_seen: 0, last_end_ms: f64::NAN, error_samples: 0.0, card_ppm: None }
+        DriftFollower {
+            applied: 1.0,
+            lock: None,
+            steps_seen: 0,
+            last_end_ms: f64::NAN,
+            error_samples: 0.0,
+            card_ppm: None,
+        }
     }
 }
 
 impl DriftFollower {
     /// The ratio for the block [`block_start_ms`, `block_end_ms`) of `n` samples
     /// whose first sample hears source position `source_position` (samples).
-    pub fn next(&mut self, mode: DriftMode, clock: &Clock, block_start_ms: f64, block_end_ms: f64, source_position: f64, sr: f64) -> f64 {
+    pub fn next(
+        &mut self,
+        mode: DriftMode,
+        clock: &Clock,
+        block_start_ms: f64,
+        block_end_ms: f64,
+        source_position: f64,
+        sr: f64,
+    ) -> f64 {
         let n = (block_end_ms - block_start_ms) * sr / 1000.0;
         let contiguous = (block_start_ms - self.last_end_ms).abs() < 1e-6;
         self.last_end_ms = block_end_ms;
@@ -110,7 +127,8 @@ impl DriftFollower {
         };
         self.steps_seen = steps;
         let slew = MAX_SLEW_PER_SAMPLE * n.max(1.0);
-        self.applied = (self.applied + (target - self.applied).clamp(-slew, slew)).clamp(1.0 - MAX_PPM * 1e-6, 1.0 + MAX_PPM * 1e-6);
+        self.applied = (self.applied + (target - self.applied).clamp(-slew, slew))
+            .clamp(1.0 - MAX_PPM * 1e-6, 1.0 + MAX_PPM * 1e-6);
         self.applied
     }
 

@@ -13,7 +13,7 @@ use crate::core::samples::{Channels, SampleStore, SampleView};
 use crate::core::settings::{ClockMode, Settings};
 use crate::core::time::clock::{Clock, ClockReading};
 use crate::core::time::timetag::Timetag;
-use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 const SR: f64 = 48000.0;
 const BLOCK: usize = 64;
@@ -31,7 +31,7 @@ impl SampleView for Clicks {
         self.len
     }
     fn at(&self, index: usize) -> f32 {
-        if index % SR as usize == 0 { 1.0 } else { 0.0 }
+        if index.is_multiple_of(SR as usize) { 1.0 } else { 0.0 }
     }
 }
 
@@ -41,7 +41,7 @@ struct ClickStore {
 
 impl SampleStore<&'static str> for ClickStore {
     type View<'a> = Clicks;
-    fn find<'a>(&'a self, key: &'static str, into: &mut Channels<Clicks>) -> bool {
+    fn find(&self, key: &'static str, into: &mut Channels<Clicks>) -> bool {
         into.clear();
         key == "clicks" && into.push(Clicks { len: self.len })
     }
@@ -111,7 +111,10 @@ impl<F: Fn(f64) -> f64> Card<F> {
 fn play_at(unix_s: f64) -> Vec<Atom<'static>> {
     let t = Timetag::from_unix(unix_s).unwrap();
     let message = OscPacket::Message(OscMessage { addr: "/play".into(), args: vec![OscType::String("clicks".into())] });
-    let bundle = OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: t.seconds, fractional: t.fraction }, content: vec![message] });
+    let bundle = OscPacket::Bundle(OscBundle {
+        timetag: OscTime { seconds: t.seconds, fractional: t.fraction },
+        content: vec![message],
+    });
     encoder::encode(&bundle).unwrap().into_iter().map(|b| Atom::Float(b as f32)).collect()
 }
 
@@ -141,8 +144,13 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
         if tick == (5.0 * SR) as usize / BLOCK {
             // The sender: 0.5 s ahead on the system clock, arriving now.
             let due = reading.wall_s + 0.5;
-            let outputs = engine.handle_packet(&play_at(due), end_ms, reading.wall_s, &clock, &mut |s: &str| Box::leak(s.to_string().into_boxed_str()) as &'static str);
-            assert!(matches!(outputs[..], [Output::Report(crate::core::report::Report::Scheduled { .. })]), "{outputs:?}");
+            let outputs = engine.handle_packet(&play_at(due), end_ms, reading.wall_s, &clock, &mut |s: &str| {
+                Box::leak(s.to_string().into_boxed_str()) as &'static str
+            });
+            assert!(
+                matches!(outputs[..], [Output::Report(crate::core::report::Report::Scheduled { .. })]),
+                "{outputs:?}"
+            );
             due_s = Some(due - WALL_MINUS_MONO_S);
         }
         engine.render(end_ms, &clock, &store, &mut [&mut out[..]]);
@@ -164,7 +172,8 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
         k0 += BLOCK;
     }
     let due_s = due_s.unwrap();
-    let errors = peaks.iter().enumerate().map(|(second, &k)| (card.heard_s(k) - (due_s + second as f64)) * SR).collect();
+    let errors =
+        peaks.iter().enumerate().map(|(second, &k)| (card.heard_s(k) - (due_s + second as f64)) * SR).collect();
     Run { errors, largest_ratio_step_ppm: largest_step, final_ppm: engine.voice_pace_ppm() }
 }
 
@@ -180,7 +189,8 @@ fn worst(errors: &[f64]) -> f64 {
 #[cfg_attr(debug_assertions, ignore = "450 000 blocks through the kernel: run in release (CI does)")]
 fn clicks_of_a_long_sound_land_on_wall_time() {
     let seconds = 600;
-    let cards: [(&str, Box<dyn Fn(f64) -> f64>); 3] = [
+    type PpmAt = Box<dyn Fn(f64) -> f64>;
+    let cards: [(&str, PpmAt); 3] = [
         ("200 ppm fast", Box::new(|_| 200.0)),
         ("200 ppm slow", Box::new(|_| -200.0)),
         ("wandering", Box::new(|t: f64| 100.0 + 10.0 * (2.0 * std::f64::consts::PI * t / 300.0).sin())),
@@ -189,8 +199,14 @@ fn clicks_of_a_long_sound_land_on_wall_time() {
         let mut card = Card::new(ppm_at, 7 + i as u64);
         let r = run_card(&mut card, DriftMode::Follow, seconds);
         let w = worst(&r.errors);
-        eprintln!("{name}: {} clicks, worst |heard − due| {w:.3} samples, first {:.3}, last {:.3}; largest ratio step {:.3} ppm/block, final {:+.2} ppm",
-            r.errors.len(), r.errors[0], r.errors[r.errors.len() - 1], r.largest_ratio_step_ppm, r.final_ppm);
+        eprintln!(
+            "{name}: {} clicks, worst |heard − due| {w:.3} samples, first {:.3}, last {:.3}; largest ratio step {:.3} ppm/block, final {:+.2} ppm",
+            r.errors.len(),
+            r.errors[0],
+            r.errors[r.errors.len() - 1],
+            r.largest_ratio_step_ppm,
+            r.final_ppm
+        );
         assert_eq!(r.errors.len(), seconds, "{name}: every click found");
         assert!(w < 1.0, "{name}: a click {w:.3} samples off");
         assert!(r.largest_ratio_step_ppm <= 1.0 + 1e-9, "{name}: the ratio stepped {} ppm", r.largest_ratio_step_ppm);
@@ -216,7 +232,11 @@ fn a_clock_step_does_not_bend_the_pitch() {
     let xrun_tick = ((5.5 + 10.0) * SR) as usize / BLOCK;
     card.xrun = Some((xrun_tick, 256.0 / SR));
     let r = run_card(&mut card, DriftMode::Follow, 30);
-    eprintln!("xrun at 10 s: clicks {:?}; largest ratio step {:.3} ppm", r.errors.iter().map(|e| (e * 10.0).round() / 10.0).collect::<Vec<_>>(), r.largest_ratio_step_ppm);
+    eprintln!(
+        "xrun at 10 s: clicks {:?}; largest ratio step {:.3} ppm",
+        r.errors.iter().map(|e| (e * 10.0).round() / 10.0).collect::<Vec<_>>(),
+        r.largest_ratio_step_ppm
+    );
     assert!(worst(&r.errors[..10]) < 1.0);
     // After the step: 256 samples later, and steady (the rate survived).
     for e in &r.errors[11..] {

@@ -3,23 +3,23 @@
 
 use super::atom::Atom;
 use super::console::{self, ConsoleQuota};
+use super::drift::{DriftFollower, DriftMode};
 use super::input::address_map::AddressMap;
 use super::input::command::{self, Command, ForwardAtom};
 use super::input::dedupe::Dedupe;
-use super::input::name_budget::{NameBudget, MAX_NETWORK_NAMES};
+use super::input::name_budget::{MAX_NETWORK_NAMES, NameBudget};
 use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
-use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::load::path_policy;
-use super::drift::{DriftFollower, DriftMode};
-use super::report::{DropReason, Report, ReportRing};
+use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
+use super::play::voices::VoicePool;
+use super::report::{DropReason, Report, ReportRing};
 use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
 use super::time::time_map::{At, TimeMap};
 use super::time::timetag::{Timetag, When};
-use super::play::voices::VoicePool;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AudioAction<K> {
@@ -84,13 +84,26 @@ pub const MAX_LOADS_PER_PACKET: usize = 4;
 pub enum Output<K> {
     Report(Report<K>),
     /// Output this OSC message now on the status outlet.
-    Forward { address: String, args: Vec<ForwardAtom> },
+    Forward {
+        address: String,
+        args: Vec<ForwardAtom>,
+    },
     /// Read a sound file (asked by a packet: `from_network`, or by the patch).
-    Load { name: String, path: String, from_network: bool },
+    Load {
+        name: String,
+        path: String,
+        from_network: bool,
+    },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
-    Error { kind: &'static str, detail: String },
+    Error {
+        kind: &'static str,
+        detail: String,
+    },
     /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
-    LoadRefused { name: String, detail: String },
+    LoadRefused {
+        name: String,
+        detail: String,
+    },
 }
 
 #[derive(Debug)]
@@ -203,12 +216,20 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let loads = commands.iter().filter(|(_, _, c)| matches!(c, Command::Load { .. })).count();
         if loads > MAX_LOADS_PER_PACKET {
-            let detail = format!("{loads} /load messages in one packet (at most {MAX_LOADS_PER_PACKET}: that many files load at a time)");
+            let detail = format!(
+                "{loads} /load messages in one packet (at most {MAX_LOADS_PER_PACKET}: that many files load at a time)"
+            );
             return self.refuse("args", &detail, arrival_ms);
         }
-        if let Some(name) = commands.iter().flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c))).find(|n| !self.names.admit(n)) {
+        if let Some(name) = commands
+            .iter()
+            .flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c)))
+            .find(|n| !self.names.admit(n))
+        {
             let shown = console::shorten(name, console::MAX_NAME_CHARS);
-            let detail = format!("more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)");
+            let detail = format!(
+                "more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)"
+            );
             return self.refuse("names", &detail, arrival_ms);
         }
         // The path's lexical rules, now: a refused /load drops its whole packet (the
@@ -294,25 +315,31 @@ impl<K: Copy + PartialEq> Engine<K> {
                 }
                 self.forward.push(ForwardEvent { at, due_ms, address: name, args })
             }
-            Command::Play { array, gain, offset_ms } => push_audio(&mut self.audio, AudioEvent {
-                at,
-                due_ms,
-                not_before_ms: arrival_ms,
-                action: AudioAction::Play { array: intern(&array), gain, offset_ms },
-                address,
-                late_policy: policy,
-                reported_late: late,
-            }),
+            Command::Play { array, gain, offset_ms } => push_audio(
+                &mut self.audio,
+                AudioEvent {
+                    at,
+                    due_ms,
+                    not_before_ms: arrival_ms,
+                    action: AudioAction::Play { array: intern(&array), gain, offset_ms },
+                    address,
+                    late_policy: policy,
+                    reported_late: late,
+                },
+            ),
             Command::Load { .. } => return, // handled in handle_packet
-            Command::Stop { array } => push_audio(&mut self.audio, AudioEvent {
-                at,
-                due_ms,
-                not_before_ms: arrival_ms,
-                action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
-                address,
-                late_policy: policy,
-                reported_late: late,
-            }),
+            Command::Stop { array } => push_audio(
+                &mut self.audio,
+                AudioEvent {
+                    at,
+                    due_ms,
+                    not_before_ms: arrival_ms,
+                    action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
+                    address,
+                    late_policy: policy,
+                    reported_late: late,
+                },
+            ),
         };
         out.push(Output::Report(match queued {
             Ok(()) => Report::Scheduled { ahead_ms: (due_ms - arrival_ms).max(0.0), address },
@@ -378,9 +405,24 @@ impl<K: Copy + PartialEq> Engine<K> {
                 let late_at_pace = (late_samples as f64 * self.voices.ratio()).round() as i64;
                 match event.late_policy {
                     // (Saturating: a huge offset from the network is just past the end.)
-                    LatePolicy::Join => self.voices.start_between(array, position.saturating_add(late_at_pace) as usize, gain, between, &mut self.reports),
-                    LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(array, position as usize, late_at_pace.max(0) as usize, gain, between, &mut self.reports),
-                    LatePolicy::Play | LatePolicy::Drop => self.voices.start_between(array, position as usize, gain, between, &mut self.reports),
+                    LatePolicy::Join => self.voices.start_between(
+                        array,
+                        position.saturating_add(late_at_pace) as usize,
+                        gain,
+                        between,
+                        &mut self.reports,
+                    ),
+                    LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(
+                        array,
+                        position as usize,
+                        late_at_pace.max(0) as usize,
+                        gain,
+                        between,
+                        &mut self.reports,
+                    ),
+                    LatePolicy::Play | LatePolicy::Drop => {
+                        self.voices.start_between(array, position as usize, gain, between, &mut self.reports)
+                    }
                 }
             }
         }
@@ -391,7 +433,14 @@ impl<K: Copy + PartialEq> Engine<K> {
     fn pace_voices(&mut self, clock: &Clock, block_end_ms: f64, n: usize) {
         if self.time.mode == ClockMode::System && self.settings.drift != DriftMode::Off {
             let block_start_ms = block_end_ms - n as f64 * 1000.0 / self.sr;
-            let ratio = self.drift.next(self.settings.drift, clock, block_start_ms, block_end_ms, self.voices.source_position(), self.sr);
+            let ratio = self.drift.next(
+                self.settings.drift,
+                clock,
+                block_start_ms,
+                block_end_ms,
+                self.voices.source_position(),
+                self.sr,
+            );
             self.voices.set_pace(Some(ratio));
         } else {
             self.drift.reset();
@@ -505,7 +554,15 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
     /// with `-clock logical`, logical seconds.
     /// `offset_ms` None: OSC "immediately" (timetag 1), as the workshop's `timetagoffset -1`.
-    pub fn make_bundle(&self, now_ms: f64, wall_now_s: f64, clock: &Clock, offset_ms: Option<f64>, address: &str, args: &[ForwardAtom]) -> Result<Vec<u8>, String> {
+    pub fn make_bundle(
+        &self,
+        now_ms: f64,
+        wall_now_s: f64,
+        clock: &Clock,
+        offset_ms: Option<f64>,
+        address: &str,
+        args: &[ForwardAtom],
+    ) -> Result<Vec<u8>, String> {
         let tag = match offset_ms {
             Some(offset_ms) => self
                 .time
@@ -569,7 +626,9 @@ impl<K: Copy + PartialEq> Engine<K> {
         .to_lowercase(), self.describe_drift()];
         for e in self.audio.iter() {
             let what = match e.action {
-                AudioAction::Play { array, gain, offset_ms } => format!("play {} gain {gain} offset {offset_ms} ms", name(array)),
+                AudioAction::Play { array, gain, offset_ms } => {
+                    format!("play {} gain {gain} offset {offset_ms} ms", name(array))
+                }
                 AudioAction::Stop { array: Some(a) } => format!("stop {}", name(a)),
                 AudioAction::Stop { array: None } => "stop all".to_string(),
             };

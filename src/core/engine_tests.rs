@@ -2,13 +2,13 @@
 //! the way Pd's scheduler calls perform, output checked sample by sample.
 
 use super::*;
+use crate::core::play::samples::VecStore;
+use crate::core::report::Report;
+use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use crate::core::time::clock::Clock;
 use crate::core::time::time_map::At;
-use crate::core::report::Report;
-use crate::core::play::samples::VecStore;
-use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use proptest::prelude::*;
-use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 const SR: f64 = 48000.0;
 
@@ -51,7 +51,13 @@ fn send(e: &mut Engine<&'static str>, p: &OscPacket, arrival_ms: f64) -> Vec<Out
 /// Renders blocks of `n` from logical 0 until `total` samples, delivering
 /// packets at their arrival times before the block that contains them (as Pd's
 /// scheduler does: clocks first, then DSP).
-fn run(e: &mut Engine<&'static str>, s: &VecStore, n: usize, total: usize, mut packets: Vec<(f64, OscPacket)>) -> (Vec<f32>, Vec<Output<&'static str>>) {
+fn run(
+    e: &mut Engine<&'static str>,
+    s: &VecStore,
+    n: usize,
+    total: usize,
+    mut packets: Vec<(f64, OscPacket)>,
+) -> (Vec<f32>, Vec<Output<&'static str>>) {
     packets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
     let mut out = vec![0.0; total];
     let mut outputs = Vec::new();
@@ -95,7 +101,12 @@ fn late_policies() {
     for (policy, first) in [(LatePolicy::Join, Some(481.0)), (LatePolicy::Play, Some(1.0)), (LatePolicy::Drop, None)] {
         let mut e = logical(policy);
         let (out, outputs) = run(&mut e, &store(), 64, 2048, vec![(20.0, packet.clone())]);
-        assert!(outputs.iter().any(|o| matches!(o, Output::Report(Report::Late { late_ms, .. }) if (late_ms - 10.0).abs() < 1e-6)), "{policy:?}");
+        assert!(
+            outputs
+                .iter()
+                .any(|o| matches!(o, Output::Report(Report::Late { late_ms, .. }) if (late_ms - 10.0).abs() < 1e-6)),
+            "{policy:?}"
+        );
         match first {
             Some(v) => {
                 assert_eq!(onset(&out), Some(960), "{policy:?}");
@@ -133,7 +144,10 @@ fn queue_overflow_is_reported() {
     let mut e = Engine::new(settings, SR, 0.0);
     let p = at_seconds(1.0, vec![play("src", vec![]), play("src", vec![]), play("src", vec![])]);
     let outputs = send(&mut e, &p, 0.0);
-    let dropped = outputs.iter().filter(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::QueueFull, .. }))).count();
+    let dropped = outputs
+        .iter()
+        .filter(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::QueueFull, .. })))
+        .count();
     assert_eq!(dropped, 1);
 }
 
@@ -141,12 +155,16 @@ fn queue_overflow_is_reported() {
 fn forwarded_messages_wait_for_their_time() {
     let mut e = logical(LatePolicy::Join);
     let tempo = OscPacket::Message(OscMessage { addr: "/tempo".into(), args: vec![OscType::Int(120)] });
-    assert!(send(&mut e, &at_seconds(0.5, vec![tempo.clone()]), 0.0).iter().all(|o| !matches!(o, Output::Forward { .. })));
+    assert!(
+        send(&mut e, &at_seconds(0.5, vec![tempo.clone()]), 0.0).iter().all(|o| !matches!(o, Output::Forward { .. }))
+    );
     assert_eq!(e.next_forward_ms(), Some(500.0));
     assert!(e.take_due_forwards(499.0).is_empty());
     assert_eq!(e.take_due_forwards(500.0).len(), 1);
     // Immediately: out at once.
-    assert!(send(&mut e, &tempo, 0.0).iter().any(|o| matches!(o, Output::Forward { address, .. } if address == "/tempo")));
+    assert!(
+        send(&mut e, &tempo, 0.0).iter().any(|o| matches!(o, Output::Forward { address, .. } if address == "/tempo"))
+    );
 }
 
 #[test]
@@ -158,7 +176,10 @@ fn bad_packets_change_nothing() {
         vec![Atom::Float(300.0)],
         vec![Atom::Symbol("x")],
         good[..good.len() - 1].to_vec(),
-        atoms(&at_seconds(0.0, vec![play("src", vec![]), OscPacket::Message(OscMessage { addr: "/play".into(), args: vec![] })])),
+        atoms(&at_seconds(
+            0.0,
+            vec![play("src", vec![]), OscPacket::Message(OscMessage { addr: "/play".into(), args: vec![] })],
+        )),
     ];
     for b in &bad {
         let out = e.handle_packet(b, 0.0, 0.0, &Clock::default(), &mut intern);
@@ -235,7 +256,9 @@ fn distinct_names_from_the_network_are_bounded() {
     // whole; names seen before still pass.
     use crate::core::input::name_budget::MAX_NETWORK_NAMES;
     let mut e = logical(LatePolicy::Join);
-    let forward = |address: String, arg: &str| OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] });
+    let forward = |address: String, arg: &str| {
+        OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] })
+    };
     let refused = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: "names", .. }));
     assert!(!refused(&send(&mut e, &play("src", vec![]), 0.0)));
     // Each packet brings two new names: its address and a string argument.
@@ -287,7 +310,10 @@ fn queued_events_follow_a_clock_step() {
     let expected = ((3.0 - 0.020) * SR).round() as i64;
     let onset = onset.expect("played") as i64;
     assert!((onset - expected).abs() <= 1, "onset {onset}, expected {expected}");
-    assert!(matches!(reports.as_slice(), [Report::ClockStep { step_ms }] if (step_ms - 20.0).abs() < 0.01), "{reports:?}");
+    assert!(
+        matches!(reports.as_slice(), [Report::ClockStep { step_ms }] if (step_ms - 20.0).abs() < 0.01),
+        "{reports:?}"
+    );
 }
 
 /// With -clock logical the estimate is not used: its steps are not reported.
@@ -327,7 +353,10 @@ fn repeated_bare_messages_and_immediate_bundles_always_play() {
     for (i, p) in [immediately(vec![play("src", vec![])]), play("src", vec![])].iter().enumerate() {
         for k in 0..3 {
             let out = send(&mut e, p, k as f64);
-            assert!(out.iter().all(|o| !matches!(o, Output::Report(Report::Dropped { .. }))), "packet {i} copy {k}: {out:?}");
+            assert!(
+                out.iter().all(|o| !matches!(o, Output::Report(Report::Dropped { .. }))),
+                "packet {i} copy {k}: {out:?}"
+            );
         }
     }
 }
@@ -340,7 +369,9 @@ fn timed_copies_within_the_default_window_are_dropped_and_later_ones_play() {
     let mut e = Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 0.0);
     assert_eq!(e.settings.dedupe_ms, 100.0);
     let p = at_seconds(2.0, vec![play("src", vec![])]);
-    let dropped = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::Duplicate, .. })));
+    let dropped = |out: &[Output<&'static str>]| {
+        out.iter().any(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::Duplicate, .. })))
+    };
     assert!(!dropped(&send(&mut e, &p, 0.0)));
     assert!(dropped(&send(&mut e, &p, 30.0)));
     assert!(dropped(&send(&mut e, &p, 99.0)));
@@ -377,7 +408,10 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
     assert_eq!(e.wall_now_s(0.0, &clock, 1234.5), 1234.5);
     for k in 0..200 {
         let logical_ms = k as f64 * 64.0 / 48.0;
-        clock.observe(logical_ms, ClockReading { mono_s: logical_ms / 1000.0, wall_s: 1_000_000.0 + logical_ms / 1000.0 });
+        clock.observe(
+            logical_ms,
+            ClockReading { mono_s: logical_ms / 1000.0, wall_s: 1_000_000.0 + logical_ms / 1000.0 },
+        );
     }
     let at = 200.0 * 64.0 / 48.0;
     assert!((e.wall_now_s(at, &clock, 0.0) - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
@@ -387,7 +421,12 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
 /// its `/play` does not play (docs: one bad message rejects the packet).
 #[test]
 fn refused_load_drops_the_whole_bundle() {
-    let load = |path: &str| OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("k".into()), OscType::String(path.into())] });
+    let load = |path: &str| {
+        OscPacket::Message(OscMessage {
+            addr: "/load".into(),
+            args: vec![OscType::String("k".into()), OscType::String(path.into())],
+        })
+    };
     let mut allowed = logical(LatePolicy::Join);
     allowed.settings.sound_dirs.push("sounds".into());
     let mut none_allowed = logical(LatePolicy::Join);
@@ -400,7 +439,10 @@ fn refused_load_drops_the_whole_bundle() {
         assert!(block.iter().all(|&x| x == 0.0), "{path}: the bundle's /play played");
     }
     let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);
-    assert!(out.iter().any(|o| matches!(o, Output::Load { path, from_network: true, .. } if path == "kit/kick.wav")), "{out:?}");
+    assert!(
+        out.iter().any(|o| matches!(o, Output::Load { path, from_network: true, .. } if path == "kit/kick.wav")),
+        "{out:?}"
+    );
 }
 
 /// A refused `/load` names its sound on the outlet (`error load <name>`), so the
@@ -411,7 +453,10 @@ fn refused_load_names_count_against_the_name_budget() {
     for i in 0..crate::core::input::name_budget::MAX_NETWORK_NAMES {
         send(&mut e, &OscPacket::Message(OscMessage { addr: format!("/n{i}"), args: vec![] }), 0.0);
     }
-    let load = OscPacket::Message(OscMessage { addr: "/load".into(), args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())] });
+    let load = OscPacket::Message(OscMessage {
+        addr: "/load".into(),
+        args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())],
+    });
     let out = send(&mut e, &load, 0.0);
     assert!(matches!(out.as_slice(), [Output::Error { kind: "names", .. }]), "{out:?}");
 }

@@ -9,7 +9,7 @@ use super::play::samples::VecStore;
 use super::settings::{ClockMode, Settings};
 use super::time::clock::{Clock, ClockReading};
 use proptest::prelude::*;
-use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 fn intern(s: &str) -> &'static str {
     // Leaks: fine in tests, names are few (proptest shrinks to short strings).
@@ -28,7 +28,8 @@ fn valid_packet() -> impl Strategy<Value = Vec<u8>> {
         any::<f64>().prop_map(OscType::Double),
     ];
     let addr = prop_oneof![Just("/play".to_string()), Just("/stop".to_string()), "/[a-z*?]{1,6}"];
-    let message = (addr, proptest::collection::vec(arg, 0..4)).prop_map(|(addr, args)| OscPacket::Message(OscMessage { addr, args }));
+    let message = (addr, proptest::collection::vec(arg, 0..4))
+        .prop_map(|(addr, args)| OscPacket::Message(OscMessage { addr, args }));
     (any::<u32>(), any::<u32>(), proptest::collection::vec(message, 0..6)).prop_map(|(seconds, fractional, content)| {
         let timetag = OscTime { seconds: seconds % 4, fractional };
         encoder::encode(&OscPacket::Bundle(OscBundle { timetag, content })).unwrap()

@@ -4,13 +4,13 @@
 
 use super::atom::Atom;
 use super::console::MAX_ERROR_LINES_PER_SECOND;
-use super::engine::{Engine, Output, MAX_LOADS_PER_PACKET};
+use super::engine::{Engine, MAX_LOADS_PER_PACKET, Output};
 use super::osc::tests::nested_arrays;
 use super::osc_pattern::PACKET_PATTERN_STEPS;
 use super::report::{DropReason, Report};
-use super::settings::{ClockMode, Settings, DEFAULT_FORWARD_BYTES};
+use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
-use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 fn engine(settings: Settings) -> Engine<&'static str> {
     Engine::new(Settings { clock: ClockMode::Logical, ..settings }, 48000.0, 0.0)
@@ -66,7 +66,11 @@ fn nested_arrays_in_one_datagram_are_refused_on_a_small_stack() {
         .unwrap()
         .join()
         .unwrap();
-    assert!(matches!(out.0.as_slice(), [Output::Error { kind: "decode", detail }] if detail.contains("arrays nested deeper")), "{:?}", out.0);
+    assert!(
+        matches!(out.0.as_slice(), [Output::Error { kind: "decode", detail }] if detail.contains("arrays nested deeper")),
+        "{:?}",
+        out.0
+    );
     assert_eq!(out.1, vec![Output::Report(Report::Scheduled { ahead_ms: 0.0, address: "/play" })]);
 }
 
@@ -125,7 +129,9 @@ fn two_thousand_refused_messages_make_one_console_line() {
     assert_eq!(errors(&out), vec!["args"]);
     assert_eq!(out.len(), 1);
     // 2000 /loads: refused whole (the loader would print a line for each it cannot start).
-    let loads: Vec<OscPacket> = (0..2000).map(|i| message("/load", vec![OscType::String(format!("s{i}")), OscType::String("a.wav".into())])).collect();
+    let loads: Vec<OscPacket> = (0..2000)
+        .map(|i| message("/load", vec![OscType::String(format!("s{i}")), OscType::String("a.wav".into())]))
+        .collect();
     let out = send(&mut e, &bundle_at(0, 1, loads.clone()), 1.0);
     assert_eq!(errors(&out), vec!["args"], "{out:?}");
     let out = send(&mut e, &bundle_at(0, 1, loads[..MAX_LOADS_PER_PACKET].to_vec()), 2.0);
@@ -157,7 +163,10 @@ fn refused_packets_print_a_bounded_number_of_short_lines_per_second() {
     assert!(console[0].contains("… (6001 bytes)"), "{}", console[0]);
     // A second later the count is told.
     let out = send(&mut e, &bad, 1200.0);
-    assert!(matches!(out.as_slice(), [Output::Error { detail, .. }] if detail.contains("1980 more refused packets not shown")), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [Output::Error { detail, .. }] if detail.contains("1980 more refused packets not shown")),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -166,7 +175,11 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     // Matching costs (address bytes × pattern states) per entry: a long entry is the dear one.
     let long_entry = format!("/{}", "x".repeat(64));
     for address in ["/pd", "/drum/kick", "/drum/snare", &long_entry] {
-        settings.maps.push(super::address_map::MapEntry { address: address.into(), first_arg: None, array: "src".into() });
+        settings.maps.push(super::address_map::MapEntry {
+            address: address.into(),
+            first_arg: None,
+            array: "src".into(),
+        });
     }
     let mut e = engine(settings);
     // The 60 kB bomb of issue 14.
@@ -186,7 +199,10 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     let packet = bundle_at(0, 1, content);
     assert!(encoder::encode(&packet).unwrap().len() <= 65_507);
     let out = send(&mut e, &packet, 1.0);
-    assert!(matches!(out.as_slice(), [Output::Error { kind: "pattern", detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())), "{out:?}");
+    assert!(
+        matches!(out.as_slice(), [Output::Error { kind: "pattern", detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())),
+        "{out:?}"
+    );
     assert!(e.describe(|k| k.to_string()).iter().all(|l| !l.contains("pending")), "the packet changed something");
     // A normal pattern still plays the mapped array.
     let out = send(&mut e, &message("/drum/{snare,kick}", vec![]), 2.0);

@@ -47,11 +47,17 @@ impl Cidr {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: IpAddr = addr.parse().map_err(|_| format!("'{text}' is not a numeric IPv4/IPv6 address or CIDR block (e.g. 192.168.1.0/24)"))?;
+        let addr: IpAddr = addr
+            .parse()
+            .map_err(|_| format!("'{text}' is not a numeric IPv4/IPv6 address or CIDR block (e.g. 192.168.1.0/24)"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
-            Some(p) => p.parse::<u8>().ok().filter(|&p| p <= max).ok_or_else(|| format!("'{text}': prefix must be 0..{max}"))?,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|&p| p <= max)
+                .ok_or_else(|| format!("'{text}': prefix must be 0..{max}"))?,
         };
         Ok(Cidr { addr, prefix })
     }
@@ -97,9 +103,15 @@ fn unmap(ip: IpAddr) -> IpAddr {
 /// What a reserved message asks for.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PeerRequest {
-    Ping { id: i32, reply: SocketAddr },
+    Ping {
+        id: i32,
+        reply: SocketAddr,
+    },
     /// Set the correction; answer `/fsync/offset/set <id> <ms>` at `reply` if given.
-    Offset { ms: f64, reply: Option<(i32, SocketAddr)> },
+    Offset {
+        ms: f64,
+        reply: Option<(i32, SocketAddr)>,
+    },
 }
 
 /// True for a bare OSC message (not a bundle) whose address starts with `/fsync/`.
@@ -137,10 +149,14 @@ fn reply_address(args: &[OscType], usage: &str) -> Result<(i32, SocketAddr), Str
         _ => return Err(format!("{} arguments; {usage}", args.len())),
     };
     let id = int(id).and_then(|i| i32::try_from(i).ok()).ok_or_else(|| format!("id must be an int32; {usage}"))?;
-    let port = int(port).filter(|p| (1..=65535).contains(p)).ok_or_else(|| format!("reply port must be 1..65535; {usage}"))? as u16;
+    let port = int(port)
+        .filter(|p| (1..=65535).contains(p))
+        .ok_or_else(|| format!("reply port must be 1..65535; {usage}"))? as u16;
     let host = match host {
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Some(OscType::String(h)) => h.parse::<IpAddr>().map_err(|_| format!("reply host must be a numeric IP address; {usage}"))?,
+        Some(OscType::String(h)) => {
+            h.parse::<IpAddr>().map_err(|_| format!("reply host must be a numeric IP address; {usage}"))?
+        }
         Some(_) => return Err(format!("reply host must be a string; {usage}")),
     };
     Ok((id, SocketAddr::new(host, port)))
@@ -155,7 +171,9 @@ pub fn parse_request(message: &OscMessage) -> Result<PeerRequest, String> {
                 Some((ms, rest)) => (ms, rest),
                 None => return Err(format!("no arguments; {OFFSET_USAGE}")),
             };
-            let ms = number(ms).ok_or_else(|| format!("offset must be a finite number of ms; {OFFSET_USAGE}")).and_then(check_offset)?;
+            let ms = number(ms)
+                .ok_or_else(|| format!("offset must be a finite number of ms; {OFFSET_USAGE}"))
+                .and_then(check_offset)?;
             let reply = if rest.is_empty() { None } else { Some(reply_address(rest, OFFSET_USAGE)?) };
             Ok(PeerRequest::Offset { ms, reply })
         }
@@ -277,14 +295,22 @@ pub enum Refusal {
 }
 
 /// May an answer go to `to`? `attached`: the networks of this machine's interfaces.
-pub fn may_answer(settings: &PeerSettings, attached: &[Cidr], limit: &mut RateLimit, to: IpAddr, now_s: f64) -> Result<(), Refusal> {
+pub fn may_answer(
+    settings: &PeerSettings,
+    attached: &[Cidr],
+    limit: &mut RateLimit,
+    to: IpAddr,
+    now_s: f64,
+) -> Result<(), Refusal> {
     if !settings.ping {
         return Err(Refusal::Off);
     }
     let ip = unmap(to);
     let allowed = ip.is_loopback() || attached.iter().chain(&settings.allowed).any(|c| c.contains(ip));
     // Never: multicast/broadcast/unspecified, whatever a block says (one ping, many answers).
-    let bad = ip.is_multicast() || ip.is_unspecified() || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast() || v4.octets()[3] == 255);
+    let bad = ip.is_multicast()
+        || ip.is_unspecified()
+        || matches!(ip, IpAddr::V4(v4) if v4.is_broadcast() || v4.octets()[3] == 255);
     if !allowed || bad {
         return Err(Refusal::NotAllowed);
     }
@@ -322,7 +348,12 @@ fn atom_word(a: Option<&Atom>) -> Option<String> {
 
 /// None when `selector` is not one of ours (the core's controls handle it).
 pub fn parse_control(selector: &str, args: &[Atom]) -> Option<Result<PeerControl, String>> {
-    let one = || (args.len() == 1).then(|| atom_word(args.first())).flatten().ok_or_else(|| format!("'{selector}' needs one argument"));
+    let one = || {
+        (args.len() == 1)
+            .then(|| atom_word(args.first()))
+            .flatten()
+            .ok_or_else(|| format!("'{selector}' needs one argument"))
+    };
     Some(match selector {
         "ping" => one().and_then(|w| on_off("ping", &w)).map(PeerControl::Ping),
         "remote-offset" => one().and_then(|w| on_off("remote-offset", &w)).map(PeerControl::RemoteOffset),
@@ -414,7 +445,10 @@ mod tests {
             Ok(PeerRequest::Ping { id: 7, reply: "127.0.0.1:9000".parse().unwrap() })
         );
         assert_eq!(
-            parse_request(&msg(PING_ADDRESS, vec![OscType::Int(-1), OscType::Int(9000), OscType::String("::1".into())])),
+            parse_request(&msg(
+                PING_ADDRESS,
+                vec![OscType::Int(-1), OscType::Int(9000), OscType::String("::1".into())]
+            )),
             Ok(PeerRequest::Ping { id: -1, reply: "[::1]:9000".parse().unwrap() })
         );
         assert_eq!(
@@ -422,7 +456,10 @@ mod tests {
             Ok(PeerRequest::Offset { ms: -5.0, reply: None })
         );
         assert_eq!(
-            parse_request(&msg(OFFSET_ADDRESS, vec![OscType::Float(2.5), OscType::Int(3), OscType::Int(9001), OscType::String("198.18.0.1".into())])),
+            parse_request(&msg(
+                OFFSET_ADDRESS,
+                vec![OscType::Float(2.5), OscType::Int(3), OscType::Int(9001), OscType::String("198.18.0.1".into())]
+            )),
             Ok(PeerRequest::Offset { ms: 2.5, reply: Some((3, "198.18.0.1:9001".parse().unwrap())) })
         );
     }
@@ -502,15 +539,33 @@ mod tests {
         assert_eq!(s.offset_ms, -5.0);
         assert!(!s.ping && !s.remote_offset);
         assert_eq!(s.allowed, vec![Cidr::parse("10.0.0.0/8").unwrap()]);
-        assert_eq!(rest, vec![Atom::Symbol("-latency"), Atom::Float(3.0), Atom::Symbol("-clock"), Atom::Symbol("logical")]);
-        let (s, _, errors) = take_flags(&[Atom::Symbol("-offset"), Atom::Float(5000.0), Atom::Symbol("-allow"), Atom::Symbol("host.example")]);
+        assert_eq!(
+            rest,
+            vec![Atom::Symbol("-latency"), Atom::Float(3.0), Atom::Symbol("-clock"), Atom::Symbol("logical")]
+        );
+        let (s, _, errors) = take_flags(&[
+            Atom::Symbol("-offset"),
+            Atom::Float(5000.0),
+            Atom::Symbol("-allow"),
+            Atom::Symbol("host.example"),
+        ]);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(s, PeerSettings::default());
     }
 
     #[test]
     fn pong_round_trips_through_osc() {
-        let pong = Pong { id: 9, receipt_s: 1.7e9 + 0.123456, reply_s: 1.7e9 + 0.123470, latency_ms: 25.0, jitter_ms: 0.01, rate_ppm: -3.0, offset_ms: -5.0, has_estimate: true, stamped: true };
+        let pong = Pong {
+            id: 9,
+            receipt_s: 1.7e9 + 0.123456,
+            reply_s: 1.7e9 + 0.123470,
+            latency_ms: 25.0,
+            jitter_ms: 0.01,
+            rate_ppm: -3.0,
+            offset_ms: -5.0,
+            has_estimate: true,
+            stamped: true,
+        };
         let bytes = pong.encode();
         assert!(is_reserved(&bytes));
         let (_, packet) = rosc::decoder::decode_udp(&bytes).unwrap();

@@ -4,14 +4,31 @@
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Report<K> {
-    Scheduled { ahead_ms: f64, address: K },
-    Late { late_ms: f64, address: K },
-    Dropped { reason: DropReason, address: K },
-    Done { array: K },
-    Stolen { array: K },
-    Missing { array: K },
+    Scheduled {
+        ahead_ms: f64,
+        address: K,
+    },
+    Late {
+        late_ms: f64,
+        address: K,
+    },
+    Dropped {
+        reason: DropReason,
+        address: K,
+    },
+    Done {
+        array: K,
+    },
+    Stolen {
+        array: K,
+    },
+    Missing {
+        array: K,
+    },
     /// The clock estimate jumped by `step_ms` (an xrun, a stall, DSP restarted) and follows at once.
-    ClockStep { step_ms: f64 },
+    ClockStep {
+        step_ms: f64,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

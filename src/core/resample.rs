@@ -58,7 +58,8 @@ impl Kernel {
                     } else if d.fract() == 0.0 {
                         0.0 // sinc's zeros, exactly: integer positions stay bit-exact
                     } else {
-                        let window = bessel_i0(KAISER_BETA * (1.0 - (d / h).powi(2)).max(0.0).sqrt()) / bessel_i0(KAISER_BETA);
+                        let window =
+                            bessel_i0(KAISER_BETA * (1.0 - (d / h).powi(2)).max(0.0).sqrt()) / bessel_i0(KAISER_BETA);
                         (std::f64::consts::PI * d).sin() / (std::f64::consts::PI * d) * window
                     };
                 }

@@ -1,9 +1,9 @@
 //! Creation flags and the control messages that change the same settings.
 
-use super::input::address_map::{self, MapEntry, MAX_ENTRIES};
 use super::atom::Atom;
-use super::limits::MAX_CHANNELS;
 use super::drift::{self, DriftMode};
+use super::input::address_map::{self, MAX_ENTRIES, MapEntry};
+use super::limits::MAX_CHANNELS;
 
 pub use super::time::ClockMode;
 
@@ -98,11 +98,15 @@ pub fn parse_late(word: &str) -> Result<LatePolicy, String> {
 }
 
 pub fn check_gain(g: f64) -> Result<f32, String> {
-    (g.is_finite() && g.abs() <= 1000.0).then_some(g as f32).ok_or_else(|| format!("gain must be a number in -1000..1000, not {g}"))
+    (g.is_finite() && g.abs() <= 1000.0)
+        .then_some(g as f32)
+        .ok_or_else(|| format!("gain must be a number in -1000..1000, not {g}"))
 }
 
 pub fn check_count(what: &str, n: f64, max: usize) -> Result<usize, String> {
-    (n.fract() == 0.0 && n >= 1.0 && n <= max as f64).then_some(n as usize).ok_or_else(|| format!("{what} must be a whole number 1..{max}, not {n}"))
+    (n.fract() == 0.0 && n >= 1.0 && n <= max as f64)
+        .then_some(n as usize)
+        .ok_or_else(|| format!("{what} must be a whole number 1..{max}, not {n}"))
 }
 
 pub fn check_forward_bytes(n: f64) -> Result<usize, String> {
@@ -110,11 +114,15 @@ pub fn check_forward_bytes(n: f64) -> Result<usize, String> {
 }
 
 pub fn check_ms(what: &str, ms: f64) -> Result<f64, String> {
-    (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms)).then_some(ms).ok_or_else(|| format!("{what} must be a number of ms >= 0, not {ms}"))
+    (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms))
+        .then_some(ms)
+        .ok_or_else(|| format!("{what} must be a number of ms >= 0, not {ms}"))
 }
 
 pub fn check_horizon(s: f64) -> Result<f64, String> {
-    (s.is_finite() && s > 0.0 && s <= 86_400.0).then_some(s).ok_or_else(|| format!("horizon must be seconds in 0..86400, not {s}"))
+    (s.is_finite() && s > 0.0 && s <= 86_400.0)
+        .then_some(s)
+        .ok_or_else(|| format!("horizon must be seconds in 0..86400, not {s}"))
 }
 
 /// Parses creation flags. Each bad flag gives one message and leaves that
@@ -168,7 +176,9 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
             "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
-            "-sound-memory" => number(value).and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)).map(|n| s.sound_memory_mib = n),
+            "-sound-memory" => number(value)
+                .and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB))
+                .map(|n| s.sound_memory_mib = n),
             "-drift" => match value {
                 Some(Atom::Symbol(w)) => drift::parse_drift(w),
                 Some(Atom::Float(ppm)) => drift::check_ppm(ppm as f64),

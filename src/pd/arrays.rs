@@ -1,9 +1,9 @@
 //! Pd arrays as the core's sample store. Looked up by name every block, never
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
-use super::ffi::{array_class, BindList, BindVector, ClassHead};
+use super::ffi::{BindList, BindVector, ClassHead, array_class};
 use crate::core::array_sets::ArraySets;
-use crate::core::samples::{find_in, Channels, SampleStore, SampleView, Source};
+use crate::core::samples::{Channels, SampleStore, SampleView, Source, find_in};
 use crate::core::sound_bank::SoundBank;
 use pd_sys::{_garray as t_garray, t_pd, t_symbol, t_word};
 
@@ -133,7 +133,8 @@ fn pd_array<'a>(key: Key) -> Option<WordView<'a>> {
     // thread, nothing frees it during this block.
     unsafe {
         let (mut len, mut words): (std::os::raw::c_int, *mut t_word) = (0, std::ptr::null_mut());
-        if pd_sys::garray_getfloatwords(array as *mut t_garray, &mut len, &mut words) == 0 || words.is_null() || len < 0 {
+        if pd_sys::garray_getfloatwords(array as *mut t_garray, &mut len, &mut words) == 0 || words.is_null() || len < 0
+        {
             return None;
         }
         // Valid until the array is resized or freed: not within this block.

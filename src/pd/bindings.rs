@@ -9,7 +9,10 @@ use pd_sys::{_binbuf, _class, _inlet, _outlet, t_method, t_newmethod, t_symbol};
 include!(concat!(env!("OUT_DIR"), "/pd_bindings.rs"));
 
 // pd-sys's types used beside the generated ones must match the target's C types.
-const _: () = assert!(size_of::<pd_sys::t_float>() == size_of::<t_float>(), "pd-sys's t_float differs: pd64 needs pd-sys/doubleprecision");
+const _: () = assert!(
+    size_of::<pd_sys::t_float>() == size_of::<t_float>(),
+    "pd-sys's t_float differs: pd64 needs pd-sys/doubleprecision"
+);
 const _: () = assert!(size_of::<pd_sys::t_atom>() == size_of::<t_atom>());
 const _: () = assert!(align_of::<pd_sys::t_atom>() == align_of::<t_atom>());
 const _: () = assert!(size_of::<pd_sys::t_word>() == size_of::<t_word>());

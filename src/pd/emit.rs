@@ -60,7 +60,9 @@ pub enum Refusal {
     /// A handler holds the state (a Pd call inside a handler came back to us).
     Busy,
     /// Messages from our outlet came back more than `MAX_NESTING` deep.
-    Loop { first: bool },
+    Loop {
+        first: bool,
+    },
 }
 
 impl Life {

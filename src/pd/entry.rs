@@ -7,23 +7,27 @@
 //! messages.
 
 use super::atoms;
-use super::ffi;
+use super::bindings::t_signal;
 use super::emit::{self, Life, Out, Refusal};
+use super::ffi;
 use super::object::{self, PdParts};
 use super::perform;
 use super::reports;
 use super::state::{FsyncTilde, State};
 use super::worker;
-use super::bindings::t_signal;
 use pd_sys::{_class as t_class, t_atom, t_atomtype, t_object, t_symbol};
 use std::os::raw::c_int;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 static mut CLASS: *mut t_class = std::ptr::null_mut();
 
 fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
-    panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default()
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// The object's `Life`, shared (the emitter keeps it past a `free`).
@@ -63,7 +67,13 @@ fn enter(this: *mut FsyncTilde, what: &str, refuse_loops: bool, handler: impl Fn
             Err(Refusal::Loop { .. }) if !refuse_loops => {}
             Err(Refusal::Loop { first }) => {
                 if first {
-                    emit::error(owner, &format!("{what}: refused: messages from fsync~'s outlet came back into it more than {} deep (a loop in the patch?)", emit::MAX_NESTING));
+                    emit::error(
+                        owner,
+                        &format!(
+                            "{what}: refused: messages from fsync~'s outlet came back into it more than {} deep (a loop in the patch?)",
+                            emit::MAX_NESTING
+                        ),
+                    );
                 }
                 return None;
             }
@@ -76,7 +86,9 @@ fn enter(this: *mut FsyncTilde, what: &str, refuse_loops: bool, handler: impl Fn
         life.set_borrowed(true);
         let outs = catch_unwind(AssertUnwindSafe(|| handler(state)));
         life.set_borrowed(false);
-        let outs = outs.unwrap_or_else(|panic| vec![Out::Error(format!("internal error in {what} (please report): {}", panic_text(panic)))]);
+        let outs = outs.unwrap_or_else(|panic| {
+            vec![Out::Error(format!("internal error in {what} (please report): {}", panic_text(panic)))]
+        });
         Some((life, status_out, outs))
     }));
     match result {
@@ -107,7 +119,12 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
             for _ in 0..settings.channels {
                 pd_sys::outlet_new(obj, ffi::signal_symbol());
             }
-            let clock = |f: unsafe extern "C" fn(*mut FsyncTilde)| pd_sys::clock_new(this as *mut _, std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(f));
+            let clock = |f: unsafe extern "C" fn(*mut FsyncTilde)| {
+                pd_sys::clock_new(
+                    this as *mut _,
+                    std::mem::transmute::<unsafe extern "C" fn(*mut FsyncTilde), pd_sys::t_method>(f),
+                )
+            };
             PdParts {
                 status_out: pd_sys::outlet_new(obj, std::ptr::null_mut()),
                 report_clock: clock(on_report_clock),
@@ -123,7 +140,10 @@ unsafe extern "C" fn new(_s: *mut t_symbol, argc: c_int, argv: *mut t_atom) -> *
         }
     }));
     if let Err(panic) = made {
-        emit::error(this as *mut t_object, &format!("internal error in creation (please report): {}", panic_text(panic)));
+        emit::error(
+            this as *mut t_object,
+            &format!("internal error in creation (please report): {}", panic_text(panic)),
+        );
         // SAFETY: creation failed before anything was kept: give the memory back and tell Pd.
         // (free sees whatever was set and releases it.)
         unsafe { pd_sys::pd_free(this as *mut _) };
@@ -216,13 +236,21 @@ use super::bindings::{fsync_class_addfloat as class_addfloat, fsync_class_new_gi
 use pd_sys::class_doaddfloat as class_addfloat;
 
 #[cfg(not(fsync_c_shim))]
-unsafe fn class_new_gimme(name: *mut t_symbol, new: pd_sys::t_newmethod, free: pd_sys::t_method, size: usize, flags: c_int) -> *mut t_class {
-    #[cfg(feature = "pd64")]
-    use super::bindings::class_new64 as class_new;
+unsafe fn class_new_gimme(
+    name: *mut t_symbol,
+    new: pd_sys::t_newmethod,
+    free: pd_sys::t_method,
+    size: usize,
+    flags: c_int,
+) -> *mut t_class {
     #[cfg(not(feature = "pd64"))]
     use super::bindings::class_new;
+    #[cfg(feature = "pd64")]
+    use super::bindings::class_new64 as class_new;
     // SAFETY: the caller's arguments, with the A_GIMME argument list C externals pass.
-    unsafe { class_new(name, new, free, size, flags, pd_sys::t_atomtype::A_GIMME as _, pd_sys::t_atomtype::A_NULL as c_int) }
+    unsafe {
+        class_new(name, new, free, size, flags, pd_sys::t_atomtype::A_GIMME as _, pd_sys::t_atomtype::A_NULL as c_int)
+    }
 }
 
 pub fn setup() {
@@ -242,7 +270,11 @@ pub fn setup() {
         );
         if class.is_null() {
             // A Pd of the other float size refuses the class (and says so).
-            emit::post(concat!("fsync~ ", env!("CARGO_PKG_VERSION"), ": not loaded (this Pd's float size differs from this build's)"));
+            emit::post(concat!(
+                "fsync~ ",
+                env!("CARGO_PKG_VERSION"),
+                ": not loaded (this Pd's float size differs from this build's)"
+            ));
             return;
         }
         CLASS = class;

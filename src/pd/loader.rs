@@ -48,7 +48,10 @@ pub fn shown(name: &str) -> String {
 }
 
 fn error_load(name: &str, detail: &str) -> [Out; 2] {
-    [Out::Error(format!("load {}: {detail}", shown(name))), Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))])]
+    [
+        Out::Error(format!("load {}: {detail}", shown(name))),
+        Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))]),
+    ]
 }
 
 impl Loader {
@@ -84,7 +87,14 @@ impl Loader {
         } else {
             format!("the {} MiB one sound may take", MAX_SOUND_BYTES / (1024 * 1024))
         };
-        let job = LoadJob { name: r.name.to_string(), source, rate: r.rate, max_bytes: left.min(MAX_SOUND_BYTES), limit, reply: self.sender.clone() };
+        let job = LoadJob {
+            name: r.name.to_string(),
+            source,
+            rate: r.rate,
+            max_bytes: left.min(MAX_SOUND_BYTES),
+            limit,
+            reply: self.sender.clone(),
+        };
         if !worker::load(job) {
             return error_load(r.name, "no worker thread could be started").into();
         }
@@ -114,7 +124,9 @@ impl Loader {
                 }
             });
             match installed {
-                Ok((frames, channels)) => outs.push(Out::status("loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)])),
+                Ok((frames, channels)) => {
+                    outs.push(Out::status("loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)]))
+                }
                 Err(e) => outs.extend(error_load(&name, &e)),
             }
         }

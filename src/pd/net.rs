@@ -15,10 +15,13 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 /// How long the list of attached networks is trusted before it is read again.
 const INTERFACES_MAX_AGE_S: f64 = 10.0;
 /// A stamp older than this is not the packet being handled (a quiet socket's last one).
+#[cfg(target_os = "linux")]
 const MAX_STAMP_AGE_S: f64 = 0.1;
 /// linux/sockios.h: the arrival time (struct timespec) of the last datagram read from a socket.
+#[cfg(target_os = "linux")]
 const SIOCGSTAMPNS: libc::c_ulong = 0x8907;
 /// Pd polls its sockets with select(): every fd it reads is below FD_SETSIZE.
+#[cfg(target_os = "linux")]
 const MAX_FD: i32 = 1024;
 
 /// At most one console line about refused pings in this many seconds.
@@ -35,7 +38,9 @@ pub struct Net {
     /// When each kind of refusal was last put on the console (mono s).
     refusal_noted_at_s: [Option<f64>; 4],
     /// This process's UDP sockets (Pd's [netreceive]s among them), and when listed (mono s).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     udp_fds: Vec<i32>,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     udp_fds_at_s: Option<f64>,
 }
 
@@ -43,7 +48,17 @@ impl Net {
     /// Takes the peers' flags out of the creation arguments (the rest are the core's).
     pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
         let (settings, rest, errors) = peers::take_flags(args);
-        let net = Net { settings, limit: RateLimit::default(), attached: Vec::new(), attached_at_s: None, v4: None, v6: None, refusal_noted_at_s: [None; 4], udp_fds: Vec::new(), udp_fds_at_s: None };
+        let net = Net {
+            settings,
+            limit: RateLimit::default(),
+            attached: Vec::new(),
+            attached_at_s: None,
+            v4: None,
+            v6: None,
+            refusal_noted_at_s: [None; 4],
+            udp_fds: Vec::new(),
+            udp_fds_at_s: None,
+        };
         (net, rest, errors)
     }
 
@@ -57,14 +72,20 @@ impl Net {
 
     /// The kernel's arrival time of the datagram Pd just read, in this machine's
     /// wall-clock terms (see `ping`); None when no socket has a fresh stamp.
+    #[cfg(target_os = "linux")]
     pub(super) fn arrival_wall_s(&mut self) -> Option<f64> {
         let now_s = ffi::mono_s();
         if self.udp_fds_at_s.is_none_or(|at| now_s - at > INTERFACES_MAX_AGE_S) {
-            let own: Vec<i32> = [&self.v4, &self.v6].into_iter().flatten().map(std::os::fd::AsRawFd::as_raw_fd).collect();
+            let own: Vec<i32> =
+                [&self.v4, &self.v6].into_iter().flatten().map(std::os::fd::AsRawFd::as_raw_fd).collect();
             self.udp_fds = udp_sockets().into_iter().filter(|fd| !own.contains(fd)).collect();
             self.udp_fds_at_s = Some(now_s);
         }
-        let latest = self.udp_fds.iter().filter_map(|&fd| last_arrival_s(fd)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))?;
+        let latest = self
+            .udp_fds
+            .iter()
+            .filter_map(|&fd| last_arrival_s(fd))
+            .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.max(t))))?;
         // The kernel stamps in the real CLOCK_REALTIME; Pd reads its own (which
         // libfaketime may shift in tests): carry over the age, not the reading,
         // with both clocks read side by side (not the reading at arrival: the
@@ -72,6 +93,12 @@ impl Net {
         let (wall_now_s, kernel_now_s) = (ffi::wall_s(), kernel_realtime_s());
         let age_s = kernel_now_s - latest;
         (0.0..MAX_STAMP_AGE_S).contains(&age_s).then_some(wall_now_s - age_s)
+    }
+
+    /// (SIOCGSTAMPNS is Linux's: elsewhere the clock read at handling stands in.)
+    #[cfg(not(target_os = "linux"))]
+    pub(super) fn arrival_wall_s(&mut self) -> Option<f64> {
+        None
     }
 
     fn socket(&mut self, to: IpAddr) -> std::io::Result<&UdpSocket> {
@@ -93,8 +120,13 @@ impl Net {
         let attached = self.attached_networks(now_s).to_vec();
         peers::may_answer(&self.settings, &attached, &mut self.limit, to.ip(), now_s).map_err(|r| match r {
             Refusal::Off => (Quiet::Off, "ping is off".to_string()),
-            Refusal::NotAllowed => (Quiet::NotAllowed, format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip())),
-            Refusal::RateLimited => (Quiet::RateLimited, format!("more than {} answers a second", peers::ANSWERS_PER_S)),
+            Refusal::NotAllowed => (
+                Quiet::NotAllowed,
+                format!("{} is not loopback, not on an attached network and not allowed (-allow / allow)", to.ip()),
+            ),
+            Refusal::RateLimited => {
+                (Quiet::RateLimited, format!("more than {} answers a second", peers::ANSWERS_PER_S))
+            }
         })?;
         self.send(to, bytes).map_err(|e| (Quiet::RateLimited, e))
     }
@@ -126,7 +158,15 @@ pub(super) enum Quiet {
     Off = 3,
 }
 
+/// Without getifaddrs (Windows): no attached network is known; loopback and
+/// `-allow` still are.
+#[cfg(not(unix))]
+fn interface_networks() -> Vec<Cidr> {
+    Vec::new()
+}
+
 /// The networks of this machine's interfaces that are up (getifaddrs).
+#[cfg(unix)]
 fn interface_networks() -> Vec<Cidr> {
     let mut out = Vec::new();
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
@@ -151,6 +191,7 @@ fn interface_networks() -> Vec<Cidr> {
     out
 }
 
+#[cfg(unix)]
 fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
     if sa.is_null() {
         return None;
@@ -172,6 +213,7 @@ fn sockaddr_ip(sa: *const libc::sockaddr) -> Option<IpAddr> {
 }
 
 /// File descriptors of this process's UDP sockets (IPv4 and IPv6).
+#[cfg(target_os = "linux")]
 fn udp_sockets() -> Vec<i32> {
     (0..MAX_FD)
         .filter(|&fd| {
@@ -179,7 +221,8 @@ fn udp_sockets() -> Vec<i32> {
             let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
             // SAFETY: getsockopt writes at most `len` bytes into `kind`; on a
             // descriptor that is not a socket (or not open) it fails and writes nothing.
-            let ok = unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut kind).cast(), &mut len) } == 0;
+            let ok =
+                unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_TYPE, (&raw mut kind).cast(), &mut len) } == 0;
             if !ok || kind != libc::SOCK_DGRAM {
                 return false;
             }
@@ -195,6 +238,7 @@ fn udp_sockets() -> Vec<i32> {
 
 /// The kernel's arrival time (unix s, real CLOCK_REALTIME) of the last datagram
 /// read from `fd`. The first call on a socket switches its stamps on (ENOENT).
+#[cfg(target_os = "linux")]
 fn last_arrival_s(fd: i32) -> Option<f64> {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: SIOCGSTAMPNS writes one struct timespec at the pointer; on any
@@ -206,6 +250,7 @@ fn last_arrival_s(fd: i32) -> Option<f64> {
 /// CLOCK_REALTIME straight from the kernel (a system call, not the vDSO):
 /// what the kernel's stamps are in, even where a preloaded library (libfaketime
 /// in the two-machine test) shifts what Pd reads.
+#[cfg(target_os = "linux")]
 fn kernel_realtime_s() -> f64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one struct timespec at the pointer.

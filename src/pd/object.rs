@@ -3,8 +3,8 @@
 //! an outlet (`entry.rs` emits after the borrow ends).
 
 use super::arrays::Key;
-use super::clock::{reading, with_clock};
 use super::atoms::{self, gensym};
+use super::clock::{reading, with_clock};
 use super::emit::Out;
 use super::ffi;
 use super::loader::Loader;
@@ -35,7 +35,8 @@ pub struct PdParts {
 pub fn new(settings: Settings, net: Net, parts: PdParts) -> State {
     // The folder of the patch being loaded: relative sound paths start there.
     // SAFETY: called from Pd's constructor, while the patch is being loaded.
-    let patch_dir = std::path::PathBuf::from(atoms::symbol_name(unsafe { pd_sys::canvas_getdir(pd_sys::canvas_getcurrent()) }));
+    let patch_dir =
+        std::path::PathBuf::from(atoms::symbol_name(unsafe { pd_sys::canvas_getdir(pd_sys::canvas_getcurrent()) }));
     // SAFETY: reads Pd's sample rate in Pd's thread.
     let sr = unsafe { pd_sys::sys_getsr() } as f64;
     let mut state = State {

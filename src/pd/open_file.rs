@@ -11,102 +11,180 @@
 //! The patch's own `load` is trusted like any Pd message: any path, symlinks
 //! followed, but still non-blocking and regular files only.
 
-use std::ffi::CString;
-use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::path::{Component, Path};
-
 /// A sound file opened for reading.
 pub struct Opened {
-    pub file: File,
+    pub file: std::fs::File,
 }
 
-fn c_name(part: &std::ffi::OsStr) -> Result<CString, String> {
-    use std::os::unix::ffi::OsStrExt;
-    CString::new(part.as_bytes()).map_err(|_| "a path with a NUL byte".to_string())
-}
+pub use imp::{open_confined, open_trusted};
 
-fn last_error(what: &str) -> String {
-    let e = std::io::Error::last_os_error();
-    if e.raw_os_error() == Some(libc::ELOOP) {
-        format!("{what}: is a symlink (/load does not follow symlinks below the allowed folder)")
-    } else {
-        format!("{what}: {e}")
+#[cfg(unix)]
+mod imp {
+    use super::Opened;
+    use std::ffi::CString;
+    use std::fs::File;
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::path::{Component, Path};
+
+    fn c_name(part: &std::ffi::OsStr) -> Result<CString, String> {
+        use std::os::unix::ffi::OsStrExt;
+        CString::new(part.as_bytes()).map_err(|_| "a path with a NUL byte".to_string())
     }
-}
 
-/// `openat(dir, name, flags)` as an owned descriptor.
-fn open_at(dir: Option<&OwnedFd>, name: &CString, flags: libc::c_int, what: &str) -> Result<OwnedFd, String> {
-    let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
-    // SAFETY: a valid NUL-terminated name; `dirfd` is an open descriptor we own
-    // (or AT_FDCWD); the returned descriptor, if any, is new and ours alone.
-    let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return Err(last_error(what));
-    }
-    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-}
-
-/// The descriptor as a `File`, if it is a regular file.
-fn regular_file(fd: OwnedFd, what: &str) -> Result<File, String> {
-    // SAFETY: a zeroed `stat` is a valid value to be overwritten by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: `fd` is open; `st` is a valid, writable stat buffer.
-    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
-        return Err(last_error(what));
-    }
-    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-        return Err(format!("{what}: not a regular file"));
-    }
-    Ok(File::from(fd))
-}
-
-/// `relative` (already checked to be plain by `path_policy::check_network_path`)
-/// inside one of `folders`: the first folder that holds it wins.
-pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<Opened, String> {
-    let path = Path::new(relative);
-    let parts: Vec<&std::ffi::OsStr> = path
-        .components()
-        .map(|c| match c {
-            Component::Normal(p) => Ok(p),
-            _ => Err(format!("'{relative}': /load takes a plain relative path")),
-        })
-        .collect::<Result<_, _>>()?;
-    let Some((last, dirs)) = parts.split_last() else {
-        return Err(format!("'{relative}': empty path"));
-    };
-    let mut first_error = None;
-    for folder in folders {
-        let attempt = (|| {
-            // The folder itself was chosen by the patch: it may be a symlink.
-            let mut dir = open_at(None, &c_name(folder.as_os_str())?, libc::O_RDONLY | libc::O_DIRECTORY, &folder.display().to_string())?;
-            for part in dirs {
-                dir = open_at(Some(&dir), &c_name(part)?, libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW, relative)?;
-            }
-            let fd = open_at(Some(&dir), &c_name(last)?, libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY, relative)?;
-            regular_file(fd, relative)
-        })();
-        match attempt {
-            Ok(file) => return Ok(Opened { file }),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
+    fn last_error(what: &str) -> String {
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            format!("{what}: is a symlink (/load does not follow symlinks below the allowed folder)")
+        } else {
+            format!("{what}: {e}")
         }
     }
-    Err(first_error.unwrap_or_else(|| format!("'{relative}': no folder is allowed for /load")))
+
+    /// `openat(dir, name, flags)` as an owned descriptor.
+    fn open_at(dir: Option<&OwnedFd>, name: &CString, flags: libc::c_int, what: &str) -> Result<OwnedFd, String> {
+        let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
+        // SAFETY: a valid NUL-terminated name; `dirfd` is an open descriptor we own
+        // (or AT_FDCWD); the returned descriptor, if any, is new and ours alone.
+        let fd = unsafe { libc::openat(dirfd, name.as_ptr(), flags | libc::O_CLOEXEC) };
+        if fd < 0 {
+            return Err(last_error(what));
+        }
+        // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// The descriptor as a `File`, if it is a regular file.
+    fn regular_file(fd: OwnedFd, what: &str) -> Result<File, String> {
+        // SAFETY: a zeroed `stat` is a valid value to be overwritten by fstat.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open; `st` is a valid, writable stat buffer.
+        if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } != 0 {
+            return Err(last_error(what));
+        }
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return Err(format!("{what}: not a regular file"));
+        }
+        Ok(File::from(fd))
+    }
+
+    /// `relative` (already checked to be plain by `path_policy::check_network_path`)
+    /// inside one of `folders`: the first folder that holds it wins.
+    pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<Opened, String> {
+        let path = Path::new(relative);
+        let parts: Vec<&std::ffi::OsStr> = path
+            .components()
+            .map(|c| match c {
+                Component::Normal(p) => Ok(p),
+                _ => Err(format!("'{relative}': /load takes a plain relative path")),
+            })
+            .collect::<Result<_, _>>()?;
+        let Some((last, dirs)) = parts.split_last() else {
+            return Err(format!("'{relative}': empty path"));
+        };
+        let mut first_error = None;
+        for folder in folders {
+            let attempt = (|| {
+                // The folder itself was chosen by the patch: it may be a symlink.
+                let mut dir = open_at(
+                    None,
+                    &c_name(folder.as_os_str())?,
+                    libc::O_RDONLY | libc::O_DIRECTORY,
+                    &folder.display().to_string(),
+                )?;
+                for part in dirs {
+                    dir = open_at(
+                        Some(&dir),
+                        &c_name(part)?,
+                        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                        relative,
+                    )?;
+                }
+                let fd = open_at(
+                    Some(&dir),
+                    &c_name(last)?,
+                    libc::O_RDONLY | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY,
+                    relative,
+                )?;
+                regular_file(fd, relative)
+            })();
+            match attempt {
+                Ok(file) => return Ok(Opened { file }),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| format!("'{relative}': no folder is allowed for /load")))
+    }
+
+    /// The patch's own `load`: any path (symlinks followed), regular files only.
+    pub fn open_trusted(path: &Path) -> Result<Opened, String> {
+        let what = path.display().to_string();
+        let fd = open_at(None, &c_name(path.as_os_str())?, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, &what)?;
+        Ok(Opened { file: regular_file(fd, &what)? })
+    }
 }
 
-/// The patch's own `load`: any path (symlinks followed), regular files only.
-pub fn open_trusted(path: &Path) -> Result<Opened, String> {
-    let what = path.display().to_string();
-    let fd = open_at(None, &c_name(path.as_os_str())?, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, &what)?;
-    Ok(Opened { file: regular_file(fd, &what)? })
+/// Without `openat`/`O_NOFOLLOW` (Windows): each component below the folder is
+/// refused if it is a symlink or junction, the file must be regular, and its
+/// canonical path must lie inside the canonical folder — checked before the
+/// open, so a swap in between is not excluded there (the README says so).
+#[cfg(not(unix))]
+mod imp {
+    use super::Opened;
+    use std::fs::File;
+    use std::path::{Component, Path, PathBuf};
+
+    pub fn open_confined(folders: &[PathBuf], relative: &str) -> Result<Opened, String> {
+        let path = Path::new(relative);
+        if !path.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(format!("'{relative}': /load takes a plain relative path"));
+        }
+        let mut first_error = None;
+        for folder in folders {
+            let attempt = (|| {
+                let root = folder.canonicalize().map_err(|e| format!("{}: {e}", folder.display()))?;
+                let mut at = root.clone();
+                for part in path.components() {
+                    at.push(part);
+                    let meta = std::fs::symlink_metadata(&at).map_err(|e| format!("{relative}: {e}"))?;
+                    if meta.file_type().is_symlink() {
+                        return Err(format!(
+                            "{relative}: is a symlink (/load does not follow symlinks below the allowed folder)"
+                        ));
+                    }
+                }
+                let real = at.canonicalize().map_err(|e| format!("{relative}: {e}"))?;
+                if !real.starts_with(&root) {
+                    return Err(format!("{relative}: outside the allowed folder"));
+                }
+                open_trusted(&real)
+            })();
+            match attempt {
+                Ok(opened) => return Ok(opened),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        Err(first_error.unwrap_or_else(|| format!("'{relative}': no folder is allowed for /load")))
+    }
+
+    pub fn open_trusted(path: &Path) -> Result<Opened, String> {
+        let what = path.display().to_string();
+        let file = File::open(path).map_err(|e| format!("{what}: {e}"))?;
+        let meta = file.metadata().map_err(|e| format!("{what}: {e}"))?;
+        if !meta.is_file() {
+            return Err(format!("{what}: not a regular file"));
+        }
+        Ok(Opened { file })
+    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::ffi::CString;
 
     fn scratch(tag: &str) -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("fsync-open-{tag}-{}", std::process::id()));
@@ -172,7 +250,10 @@ mod tests {
         };
         let (mut inside, mut refused) = (0, 0);
         let start = std::time::Instant::now();
-        while (inside < 100 || refused < 100) && inside + refused < 50_000 && start.elapsed() < std::time::Duration::from_secs(10) {
+        while (inside < 100 || refused < 100)
+            && inside + refused < 50_000
+            && start.elapsed() < std::time::Duration::from_secs(10)
+        {
             match open_confined(std::slice::from_ref(&allowed), "x.wav") {
                 Ok(mut o) => {
                     let text = std::io::read_to_string(&mut o.file).unwrap();

@@ -20,10 +20,14 @@ use std::net::SocketAddr;
 /// `now`: the clocks read when the packet reached the object.
 pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Vec<Out>> {
     // Cheap test on the first bytes before anything is converted.
-    let head: Vec<u8> = atoms.iter().take(peers::RESERVED_PREFIX.len()).map_while(|a| match a {
-        Atom::Float(f) if (0.0..=255.0).contains(f) && f.fract() == 0.0 => Some(*f as u8),
-        _ => None,
-    }).collect();
+    let head: Vec<u8> = atoms
+        .iter()
+        .take(peers::RESERVED_PREFIX.len())
+        .map_while(|a| match a {
+            Atom::Float(f) if (0.0..=255.0).contains(f) && f.fract() == 0.0 => Some(*f as u8),
+            _ => None,
+        })
+        .collect();
     if !peers::is_reserved(&head) {
         // A reserved address inside a bundle would be forwarded to the patch as
         // if it were the patch's: refuse the packet (a byte scan; decoded only on a hit).
@@ -55,7 +59,9 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Ve
 /// Does the byte list hold "/fsync/" anywhere?
 fn contains_reserved(atoms: &[Atom]) -> bool {
     let needle = peers::RESERVED_PREFIX;
-    atoms.windows(needle.len()).any(|w| w.iter().zip(needle).all(|(a, &b)| matches!(a, Atom::Float(f) if *f == b as f32)))
+    atoms
+        .windows(needle.len())
+        .any(|w| w.iter().zip(needle).all(|(a, &b)| matches!(a, Atom::Float(f) if *f == b as f32)))
 }
 
 fn bundle_has_reserved(atoms: &[Atom]) -> bool {
@@ -122,7 +128,9 @@ fn set_offset(state: &mut State, ms: f64, source: &str, outs: &mut Vec<Out>) {
     // (Queued events re-map: audio at the next block, forwarded messages when
     // the caller refreshes them.)
     state.engine.set_clock_offset(ms);
-    outs.push(Out::Post(format!("fsync~: clock offset {ms:.3} ms ({source}): plays as if this machine's clock read {ms:.3} ms more")));
+    outs.push(Out::Post(format!(
+        "fsync~: clock offset {ms:.3} ms ({source}): plays as if this machine's clock read {ms:.3} ms more"
+    )));
     outs.push(Out::status("offset", vec![float(ms as f32)]));
 }
 
@@ -151,4 +159,3 @@ pub fn control(state: &mut State, selector: &str, args: &[Atom]) -> Option<Vec<O
     }
     Some(outs)
 }
-

@@ -2,12 +2,12 @@
 //! outlets here; reports go to a ring drained by a clock.
 
 use super::arrays::PdStore;
+use super::bindings::{dsp_addv, t_int, t_sample, t_signal};
 use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
 use crate::core::samples::MAX_CHANNELS;
-use super::bindings::{dsp_addv, t_int, t_sample, t_signal};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.
 const HEADER_WORDS: usize = 2;
@@ -53,7 +53,8 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
         render(state, &mut [outlet(0)]);
     } else {
         // (Built only for several outlets: filling 64 slots costs every block.)
-        let mut outs: [&mut [t_sample]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
+        let mut outs: [&mut [t_sample]; MAX_CHANNELS] =
+            std::array::from_fn(|c| if c < channels { outlet(c) } else { &mut [][..] });
         render(state, &mut outs[..channels]);
     }
     #[cfg(feature = "pd64")]
@@ -108,7 +109,8 @@ fn render_widened<'a>(state: &mut State, channels: usize, n: usize, outlet: impl
     } else {
         {
             let mut blocks = scratch.chunks_exact_mut(n);
-            let mut outs: [&mut [f32]; MAX_CHANNELS] = std::array::from_fn(|c| if c < channels { blocks.next().unwrap_or(&mut [][..]) } else { &mut [][..] });
+            let mut outs: [&mut [f32]; MAX_CHANNELS] =
+                std::array::from_fn(|c| if c < channels { blocks.next().unwrap_or(&mut [][..]) } else { &mut [][..] });
             render(state, &mut outs[..channels]);
         }
         for (c, block) in scratch.chunks_exact(n).take(channels).enumerate() {

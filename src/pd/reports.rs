@@ -3,8 +3,8 @@
 //! the `clock` answer. Nothing here calls an outlet (see `emit.rs`).
 
 use super::arrays::Key;
-use super::clock::with_clock;
 use super::atoms::{self, float, gensym, symbol};
+use super::clock::with_clock;
 use super::emit::Out;
 use super::ffi::TIME_UNITS_PER_MS;
 use super::loader::Request;
@@ -17,9 +17,13 @@ const MIB: usize = 1024 * 1024;
 
 fn report(r: Report<Key>, outs: &mut Vec<Out>) {
     let out = match r {
-        Report::Scheduled { ahead_ms, address } => Out::status("scheduled", vec![float(ahead_ms as f32), symbol(address.0)]),
+        Report::Scheduled { ahead_ms, address } => {
+            Out::status("scheduled", vec![float(ahead_ms as f32), symbol(address.0)])
+        }
         Report::Late { late_ms, address } => Out::status("late", vec![float(late_ms as f32), symbol(address.0)]),
-        Report::Dropped { reason, address } => Out::status("dropped", vec![symbol(gensym(reason.as_str())), symbol(address.0)]),
+        Report::Dropped { reason, address } => {
+            Out::status("dropped", vec![symbol(gensym(reason.as_str())), symbol(address.0)])
+        }
         Report::Done { array } => Out::status("done", vec![symbol(array.0)]),
         Report::Stolen { array } => Out::status("stolen", vec![symbol(array.0)]),
         Report::Missing { array } => {
@@ -112,7 +116,12 @@ pub fn refresh_forwards(state: &mut State) {
 
 /// The forward clock: what is due now.
 pub fn forward_due(state: &mut State) -> Vec<Out> {
-    let outs = state.engine.take_due_forwards(super::ffi::logical_ms()).into_iter().map(|e| Out::status(&e.address, atoms::from_forward(&e.args))).collect();
+    let outs = state
+        .engine
+        .take_due_forwards(super::ffi::logical_ms())
+        .into_iter()
+        .map(|e| Out::status(&e.address, atoms::from_forward(&e.args)))
+        .collect();
     arm_forward_clock(state);
     outs
 }
@@ -144,6 +153,14 @@ pub fn clock_status(state: &State) -> Out {
 
 /// `utc <year> <month> <day> <hour> <minute> <second> <ms>`.
 pub fn utc(t: &crate::core::time::civil_time::CivilUtc) -> Out {
-    let fields = [t.year as f32, t.month as f32, t.day as f32, t.hour as f32, t.minute as f32, t.second as f32, t.millisecond as f32];
+    let fields = [
+        t.year as f32,
+        t.month as f32,
+        t.day as f32,
+        t.hour as f32,
+        t.minute as f32,
+        t.second as f32,
+        t.millisecond as f32,
+    ];
     Out::status("utc", fields.iter().map(|&f| float(f)).collect())
 }

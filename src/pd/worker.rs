@@ -11,7 +11,7 @@ use crate::core::path_policy;
 use crate::core::sound_bank::PlanarSound;
 use crate::core::sound_file;
 use std::any::Any;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -95,7 +95,11 @@ fn work(receiver: &Mutex<Receiver<Work>>) {
             Ok(Work::Load(job)) => {
                 let (name, reply) = (job.name.clone(), job.reply.clone());
                 let result = catch_unwind(AssertUnwindSafe(|| read(&job))).unwrap_or_else(|panic| {
-                    let why = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+                    let why = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
                     Err(format!("the decoder failed on this file ({why})"))
                 });
                 // (The object may be gone: then the sound is just dropped here.)

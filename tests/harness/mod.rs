@@ -75,7 +75,18 @@ impl Run {
 
 impl Patch {
     pub fn new(sr: u32, args: &str) -> Patch {
-        Patch { sr, args: args.into(), block: None, arrays: vec![], inputs: vec![], length_ms: 200.0, extra: vec![], extra_connects: vec![], realtime: false, channels: 1 }
+        Patch {
+            sr,
+            args: args.into(),
+            block: None,
+            arrays: vec![],
+            inputs: vec![],
+            length_ms: 200.0,
+            extra: vec![],
+            extra_connects: vec![],
+            realtime: false,
+            channels: 1,
+        }
     }
 
     /// `-channels n`, every outlet recorded.
@@ -124,7 +135,11 @@ impl Patch {
         p.push_str("#X obj 10 10 inlet;\n#X obj 10 50 fsync~ ");
         p.push_str(&self.args);
         p.push_str(";\n#X obj 10 100 tabwrite~ rec;\n#X obj 200 100 outlet;\n#X obj 200 10 inlet;\n#X obj 100 10 r fsync-in;\n");
-        let _ = writeln!(p, "#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 {} 3 0;\n#X connect 4 0 2 0;\n#X connect 5 0 1 0;", self.channels);
+        let _ = writeln!(
+            p,
+            "#X connect 0 0 1 0;\n#X connect 1 0 2 0;\n#X connect 1 {} 3 0;\n#X connect 4 0 2 0;\n#X connect 5 0 1 0;",
+            self.channels
+        );
         let mut sub_objects = 6;
         if let Some(b) = &self.block {
             // `switch~ …` in `block` makes a switchable subpatch, controlled by `; sub-switch 0|1`.
@@ -138,7 +153,11 @@ impl Patch {
         }
         // Outlets after the first: one more [tabwrite~ rec<k>] each.
         for k in 1..self.channels {
-            let _ = writeln!(p, "#X obj {} 130 tabwrite~ rec{k};\n#X connect 1 {k} {sub_objects} 0;\n#X connect 4 0 {sub_objects} 0;", 10 + 60 * k);
+            let _ = writeln!(
+                p,
+                "#X obj {} 130 tabwrite~ rec{k};\n#X connect 1 {k} {sub_objects} 0;\n#X connect 4 0 {sub_objects} 0;",
+                10 + 60 * k
+            );
             sub_objects += 1;
         }
         let sub = add(&mut p, "#X restore 10 300 pd sub".into());
@@ -166,12 +185,20 @@ impl Patch {
         let fill = add(&mut p, fill);
         let print = add(&mut p, "#X obj 10 400 print fsync-status".into());
         let bus = add(&mut p, "#X obj 200 400 s status-bus".into());
-        let mut connects = vec![(loadbang, 0, trigger, 0), (trigger, 2, fill, 0), (trigger, 1, sub, 1), (sub, 0, print, 0), (sub, 0, bus, 0)];
+        let mut connects = vec![
+            (loadbang, 0, trigger, 0),
+            (trigger, 2, fill, 0),
+            (trigger, 1, sub, 1),
+            (sub, 0, print, 0),
+            (sub, 0, bus, 0),
+        ];
         for (i, (ms, input)) in self.inputs.iter().enumerate() {
             let y = 100 + 20 * i;
             let delay = add(&mut p, format!("#X obj 10 {y} delay {ms}"));
             let (content, target) = match input {
-                Input::Packet(bytes) => (format!("list {}", bytes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" ")), Some(sub)),
+                Input::Packet(bytes) => {
+                    (format!("list {}", bytes.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(" ")), Some(sub))
+                }
                 Input::Control(text) => (text.clone(), Some(sub)),
                 Input::Global(text) => (format!("\\; {text}"), None),
             };
@@ -191,7 +218,13 @@ impl Patch {
         let write = add(&mut p, writes);
         let soundfiler = add(&mut p, "#X obj 700 100 soundfiler".into());
         let quit = add(&mut p, "#X msg 600 130 \\; pd quit".into());
-        connects.extend([(trigger, 0, end, 0), (end, 0, end_trigger, 0), (end_trigger, 1, write, 0), (write, 0, soundfiler, 0), (end_trigger, 0, quit, 0)]);
+        connects.extend([
+            (trigger, 0, end, 0),
+            (end, 0, end_trigger, 0),
+            (end_trigger, 1, write, 0),
+            (write, 0, soundfiler, 0),
+            (end_trigger, 0, quit, 0),
+        ]);
         // Extra objects come last so their indices start at `objects`.
         let base = objects;
         for line in &self.extra {
@@ -225,12 +258,7 @@ impl Patch {
             .map(|w| if w.exists() { read_float_wav(&w) } else { vec![] })
             .collect();
         let samples = outlets[0].clone();
-        let status = out
-            .stderr
-            .lines()
-            .filter_map(|l| l.strip_prefix("fsync-status: "))
-            .map(str::to_string)
-            .collect();
+        let status = out.stderr.lines().filter_map(|l| l.strip_prefix("fsync-status: ")).map(str::to_string).collect();
         // FSYNC_KEEP_TEST_DIR=1 keeps the patch and recording, to run them by hand.
         if std::env::var_os("FSYNC_KEEP_TEST_DIR").is_some() {
             eprintln!("kept {}", dir.display());
@@ -278,7 +306,9 @@ pub fn pd_binary() -> String {
 /// A host path as Pd sees it (inside the chroot, if there is one).
 pub fn pd_path(path: &Path) -> PathBuf {
     match pd_chroot() {
-        Some(root) => Path::new("/").join(path.strip_prefix(&root).expect("files Pd reads must be inside FSYNC_PD_CHROOT")),
+        Some(root) => {
+            Path::new("/").join(path.strip_prefix(&root).expect("files Pd reads must be inside FSYNC_PD_CHROOT"))
+        }
         None => path.to_path_buf(),
     }
 }
@@ -305,7 +335,8 @@ pub fn external_file_name() -> &'static str {
 /// `FSYNC_TEST_EXTERNAL` (a packaged binary: scripts/package.sh tests those).
 pub fn install_external(dir: &Path) {
     if let Some(external) = std::env::var_os("FSYNC_TEST_EXTERNAL").filter(|e| !e.is_empty()) {
-        std::fs::copy(&external, dir.join(external_file_name())).expect("FSYNC_TEST_EXTERNAL must name a readable file");
+        std::fs::copy(&external, dir.join(external_file_name()))
+            .expect("FSYNC_TEST_EXTERNAL must name a readable file");
         return;
     }
     let exe = std::env::current_exe().unwrap();
@@ -405,7 +436,7 @@ pub fn read_float_wav(path: &Path) -> Vec<f32> {
 
 /// OSC packets for tests, built with rosc.
 pub mod osc {
-    use rosc::{encoder, OscBundle, OscMessage, OscPacket, OscTime, OscType};
+    use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
     pub fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
         OscPacket::Message(OscMessage { addr: addr.into(), args })

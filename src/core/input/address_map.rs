@@ -2,8 +2,8 @@
 //! without changing their addresses (the workshop's `/pd tick` plays `array1`).
 //! Incoming address patterns (`*`, `?`, `[]`, `{}`) are matched per OSC 1.0.
 
-use crate::core::atom::Atom;
 use super::osc_pattern::{self, Pattern, PatternBudget, PatternError};
+use crate::core::atom::Atom;
 use rosc::{OscMessage, OscType};
 
 pub const MAX_ENTRIES: usize = 64;
@@ -64,7 +64,9 @@ pub fn parse_entry(args: &[Atom]) -> Result<MapEntry, String> {
 impl AddressMap {
     /// Adds or replaces the entry for the same address and first argument.
     pub fn add(&mut self, entry: MapEntry) -> Result<(), String> {
-        if let Some(existing) = self.entries.iter_mut().find(|e| e.address == entry.address && e.first_arg == entry.first_arg) {
+        if let Some(existing) =
+            self.entries.iter_mut().find(|e| e.address == entry.address && e.first_arg == entry.first_arg)
+        {
             *existing = entry;
             return Ok(());
         }
@@ -78,7 +80,9 @@ impl AddressMap {
     /// Removes entries for `address` (and `first_arg`, if given); all with neither. Returns how many.
     pub fn remove(&mut self, address: Option<&str>, first_arg: Option<&MatchArg>) -> usize {
         let before = self.entries.len();
-        self.entries.retain(|e| !(address.is_none_or(|a| a == e.address) && first_arg.is_none_or(|f| Some(f) == e.first_arg.as_ref())));
+        self.entries.retain(|e| {
+            !(address.is_none_or(|a| a == e.address) && first_arg.is_none_or(|f| Some(f) == e.first_arg.as_ref()))
+        });
         before - self.entries.len()
     }
 
@@ -143,7 +147,10 @@ mod tests {
     #[test]
     fn exact_and_first_argument() {
         let m = workshop();
-        assert_eq!(lookup(&m, &msg("/pd", vec![OscType::String("tick".into())])).map(|e| e.array.as_str()), Some("array1"));
+        assert_eq!(
+            lookup(&m, &msg("/pd", vec![OscType::String("tick".into())])).map(|e| e.array.as_str()),
+            Some("array1")
+        );
         assert!(lookup(&m, &msg("/pd", vec![OscType::String("tock".into())])).is_none());
         assert!(lookup(&m, &msg("/pd", vec![])).is_none());
         assert_eq!(lookup(&m, &msg("/drum/kick", vec![OscType::Float(1.0)])).map(|e| e.array.as_str()), Some("kick"));
@@ -202,6 +209,10 @@ mod tests {
         assert_eq!(refusal, PatternError::OutOfWork);
         assert_eq!(budget.spent(), osc_pattern::PACKET_PATTERN_STEPS, "after {messages} messages");
         // A normal pattern still matches, from a fresh budget.
-        assert_eq!(lookup(&m, &msg("/drum/{snare,kick}", vec![])).map(|e| e.array.as_str()), Some("kick"), "the first entry that matches");
+        assert_eq!(
+            lookup(&m, &msg("/drum/{snare,kick}", vec![])).map(|e| e.array.as_str()),
+            Some("kick"),
+            "the first entry that matches"
+        );
     }
 }

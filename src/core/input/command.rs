@@ -2,18 +2,30 @@
 //! forwarded to the patch.
 
 use super::address_map::AddressMap;
-use crate::core::console::{shorten, MAX_NAME_CHARS};
 use super::osc_pattern::{PatternBudget, PatternError};
+use crate::core::console::{MAX_NAME_CHARS, shorten};
 use rosc::{OscMessage, OscType};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
-    Play { array: String, gain: f32, offset_ms: f64 },
-    Stop { array: Option<String> },
+    Play {
+        array: String,
+        gain: f32,
+        offset_ms: f64,
+    },
+    Stop {
+        array: Option<String>,
+    },
     /// `/load <name> <path>`: read a sound file into the object (not timed).
-    Load { name: String, path: String },
-    Forward { address: String, args: Vec<ForwardAtom> },
+    Load {
+        name: String,
+        path: String,
+    },
+    Forward {
+        address: String,
+        args: Vec<ForwardAtom>,
+    },
 }
 
 /// What a forwarded OSC argument becomes in Pd.
@@ -75,7 +87,11 @@ pub const LOAD_USAGE: &str = "usage: /load <name:s> <path:s> (path relative to a
 pub const STOP_USAGE: &str = "usage: /stop [array:s]";
 
 /// `pattern_budget`: the pattern-matching work left to the packet this message came in.
-pub fn interpret(message: OscMessage, map: &AddressMap, pattern_budget: &mut PatternBudget) -> Result<Command, CommandError> {
+pub fn interpret(
+    message: OscMessage,
+    map: &AddressMap,
+    pattern_budget: &mut PatternBudget,
+) -> Result<Command, CommandError> {
     if let Some(entry) = map.lookup(&message, pattern_budget).map_err(CommandError::Pattern)? {
         return Ok(Command::Play { array: entry.array.clone(), gain: 1.0, offset_ms: 0.0 });
     }
@@ -90,7 +106,8 @@ fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
             if args.is_empty() || args.len() > 3 {
                 return Err(fail(format!("{} arguments; {PLAY_USAGE}", args.len())));
             }
-            let array = name(&args[0]).ok_or_else(|| fail(format!("array name must be a non-empty string; {PLAY_USAGE}")))?;
+            let array =
+                name(&args[0]).ok_or_else(|| fail(format!("array name must be a non-empty string; {PLAY_USAGE}")))?;
             let gain = match args.get(1) {
                 None => 1.0,
                 Some(a) => number(a)
@@ -108,7 +125,7 @@ fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
         "/load" => match message.args.as_slice() {
             [a, b] => match (name(a), name(b)) {
                 (Some(name), Some(path)) => Ok(Command::Load { name, path }),
-                _ => Err(fail(format!("{LOAD_USAGE}"))),
+                _ => Err(fail(LOAD_USAGE.to_string())),
             },
             _ => Err(fail(format!("{} arguments; {LOAD_USAGE}", message.args.len()))),
         },
@@ -122,7 +139,7 @@ fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
         _ => {
             let mut args = Vec::with_capacity(message.args.len());
             for arg in &message.args {
-                push_forward_atoms(arg, &mut args).map_err(|p| fail(p))?;
+                push_forward_atoms(arg, &mut args).map_err(&fail)?;
             }
             args.shrink_to_fit(); // (queued events are counted by what they hold)
             Ok(Command::Forward { address: message.addr, args })
@@ -193,7 +210,9 @@ fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), S
             OscType::Bool(b) => out.push(ForwardAtom::Float(*b as u8 as f32)),
             OscType::Nil => out.push(ForwardAtom::Symbol("nil".into())),
             OscType::Inf => out.push(ForwardAtom::Symbol("inf".into())),
-            OscType::Time(t) => out.push(ForwardAtom::Float((t.seconds as f64 + t.fractional as f64 / 4294967296.0) as f32)),
+            OscType::Time(t) => {
+                out.push(ForwardAtom::Float((t.seconds as f64 + t.fractional as f64 / 4294967296.0) as f32))
+            }
             OscType::Blob(b) => out.extend(b.iter().map(|&x| ForwardAtom::Float(x as f32))),
             OscType::Midi(m) => out.extend([m.port, m.status, m.data1, m.data2].map(|x| ForwardAtom::Float(x as f32))),
             OscType::Color(c) => out.extend([c.red, c.green, c.blue, c.alpha].map(|x| ForwardAtom::Float(x as f32))),
@@ -267,10 +286,14 @@ mod tests {
     fn nested_arrays_flatten_in_order_without_recursion() {
         use rosc::OscArray;
         let array = |content| OscType::Array(OscArray { content });
-        let nested = array(vec![OscType::Int(1), array(vec![OscType::Int(2), array(vec![]), OscType::Int(3)]), OscType::Int(4)]);
+        let nested =
+            array(vec![OscType::Int(1), array(vec![OscType::Int(2), array(vec![]), OscType::Int(3)]), OscType::Int(4)]);
         assert_eq!(
             run(msg("/x", vec![OscType::Int(0), nested, OscType::Int(5)])),
-            Ok(Command::Forward { address: "/x".into(), args: (0..=5).map(|i| ForwardAtom::Float(i as f32)).collect() })
+            Ok(Command::Forward {
+                address: "/x".into(),
+                args: (0..=5).map(|i| ForwardAtom::Float(i as f32)).collect()
+            })
         );
         // Far deeper than osc.rs lets through: the heap stack copes (built and dropped level by level).
         let mut deep = OscType::Int(7);

@@ -78,7 +78,11 @@ const BUNDLE_HEADER: &[u8] = b"#bundle\0";
 fn check_nesting(datagram: &[u8], start: usize, end: usize, bundles: usize) -> Result<(), DecodeError> {
     let element = &datagram[start..end];
     if !element.starts_with(BUNDLE_HEADER) {
-        return if array_depth(datagram, start, end) > MAX_ARRAY_DEPTH { Err(DecodeError::ArraysTooDeep) } else { Ok(()) };
+        return if array_depth(datagram, start, end) > MAX_ARRAY_DEPTH {
+            Err(DecodeError::ArraysTooDeep)
+        } else {
+            Ok(())
+        };
     }
     if bundles + 1 > MAX_BUNDLE_DEPTH {
         return Err(DecodeError::TooDeep);
@@ -123,7 +127,7 @@ fn array_depth(datagram: &[u8], start: usize, end: usize) -> usize {
 pub(crate) mod tests {
     use super::*;
     use crate::core::time::timetag::Timetag;
-    use rosc::{encoder, OscArray, OscBundle, OscTime, OscType};
+    use rosc::{OscArray, OscBundle, OscTime, OscType, encoder};
 
     pub fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
         OscPacket::Message(OscMessage { addr: addr.to_string(), args })
@@ -197,7 +201,7 @@ pub(crate) mod tests {
         bytes.extend(std::iter::repeat_n(b'[', levels));
         bytes.extend(std::iter::repeat_n(b']', levels));
         bytes.push(0);
-        while bytes.len() % 4 != 0 {
+        while !bytes.len().is_multiple_of(4) {
             bytes.push(0);
         }
         bytes
@@ -215,7 +219,8 @@ pub(crate) mod tests {
         packet.extend((inner.len() as u32).to_be_bytes());
         packet.append(&mut inner);
         assert_eq!(decode(&packet), Err(DecodeError::ArraysTooDeep));
-        let pair = |i| OscType::Array(OscArray { content: vec![OscType::Array(OscArray { content: vec![OscType::Int(i)] })] });
+        let pair =
+            |i| OscType::Array(OscArray { content: vec![OscType::Array(OscArray { content: vec![OscType::Int(i)] })] });
         let siblings = encoder::encode(&message("/x", vec![pair(1), pair(2)])).unwrap();
         assert_eq!(array_depth(&siblings, 0, siblings.len()), 2);
         assert!(decode(&siblings).is_ok());

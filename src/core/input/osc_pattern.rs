@@ -32,9 +32,14 @@ pub enum PatternError {
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            PatternError::TooLong(n) => write!(f, "address pattern of {n} bytes (at most {MAX_PATTERN_BYTES} are matched)"),
+            PatternError::TooLong(n) => {
+                write!(f, "address pattern of {n} bytes (at most {MAX_PATTERN_BYTES} are matched)")
+            }
             PatternError::OutOfWork => {
-                write!(f, "address patterns need more than {PACKET_PATTERN_STEPS} steps to match against the map (the limit per packet)")
+                write!(
+                    f,
+                    "address patterns need more than {PACKET_PATTERN_STEPS} steps to match against the map (the limit per packet)"
+                )
             }
         }
     }
@@ -86,9 +91,15 @@ enum Node {
     /// Any run of bytes: consumes and stays, or moves on without consuming.
     Star,
     /// `[…]`: the class's bytes are `pattern[from..to]`.
-    Class { from: usize, to: usize },
+    Class {
+        from: usize,
+        to: usize,
+    },
     /// `{a,b,}`: moves on to each choice without consuming (`targets[from..to]`).
-    Split { from: usize, to: usize },
+    Split {
+        from: usize,
+        to: usize,
+    },
     Jump(usize),
 }
 
@@ -218,7 +229,13 @@ impl Part {
     }
 
     /// Adds `state` and every state reachable from it without consuming a byte.
-    fn close_over(&self, state: usize, set: &mut [bool], stack: &mut Vec<usize>, budget: &mut PatternBudget) -> Result<(), PatternError> {
+    fn close_over(
+        &self,
+        state: usize,
+        set: &mut [bool],
+        stack: &mut Vec<usize>,
+        budget: &mut PatternBudget,
+    ) -> Result<(), PatternError> {
         stack.clear();
         stack.push(state);
         while let Some(s) = stack.pop() {
@@ -359,7 +376,9 @@ mod tests {
             b'{' => {
                 let Some(close) = rest.iter().position(|&c| c == b'}') else { return false };
                 let after = &rest[close + 1..];
-                rest[..close].split(|&c| c == b',').any(|choice| a.starts_with(choice) && reference(after, &a[choice.len()..]))
+                rest[..close]
+                    .split(|&c| c == b',')
+                    .any(|choice| a.starts_with(choice) && reference(after, &a[choice.len()..]))
             }
             literal => a.first() == Some(&literal) && reference(rest, &a[1..]),
         }

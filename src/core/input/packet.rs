@@ -69,6 +69,9 @@ mod tests {
             Err(BytesError::NotAByte { index: 1, .. })
         ));
         assert_eq!(bytes_from_atoms(&[]), Err(BytesError::Empty));
-        assert_eq!(bytes_from_atoms(&floats(&vec![0.0; MAX_PACKET_BYTES + 1])), Err(BytesError::TooLong(MAX_PACKET_BYTES + 1)));
+        assert_eq!(
+            bytes_from_atoms(&floats(&vec![0.0; MAX_PACKET_BYTES + 1])),
+            Err(BytesError::TooLong(MAX_PACKET_BYTES + 1))
+        );
     }
 }

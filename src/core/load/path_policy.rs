@@ -29,7 +29,9 @@ pub fn check_network_path(requested: &str, any_folder_allowed: bool) -> Result<(
     let plain = path.components().all(|c| matches!(c, Component::Normal(n) if n.len() <= MAX_COMPONENT_BYTES));
     if requested.is_empty() || requested.contains('\0') || !plain {
         let shown: String = requested.chars().take(80).collect();
-        return Err(format!("'{shown}': /load takes a plain relative path (no '..', no '.', no leading '/', names up to {MAX_COMPONENT_BYTES} bytes)"));
+        return Err(format!(
+            "'{shown}': /load takes a plain relative path (no '..', no '.', no leading '/', names up to {MAX_COMPONENT_BYTES} bytes)"
+        ));
     }
     Ok(())
 }
@@ -49,9 +51,14 @@ mod tests {
         assert!(check_network_path("kick.wav", true).is_ok());
         let long_name = "x".repeat(MAX_COMPONENT_BYTES + 1);
         let long_path = "a/".repeat(MAX_PATH_BYTES / 2 + 1);
-        for bad in ["../secret.wav", "/etc/passwd", "kit/../../secret.wav", "", "./kick.wav", "a\0b", &long_name, &long_path] {
+        for bad in
+            ["../secret.wav", "/etc/passwd", "kit/../../secret.wav", "", "./kick.wav", "a\0b", &long_name, &long_path]
+        {
             assert!(check_network_path(bad, true).is_err(), "{bad} accepted");
         }
-        assert!(check_network_path("kit/kick.wav", false).unwrap_err().contains("-sounds"), "nothing allowed by default");
+        assert!(
+            check_network_path("kit/kick.wav", false).unwrap_err().contains("-sounds"),
+            "nothing allowed by default"
+        );
     }
 }

@@ -1,19 +1,24 @@
 //! Reading a sound file (WAV, AIFF, FLAC) into memory at Pd's sample rate. Runs
 //! on a worker thread, never in Pd's thread: decoding a file can take long.
 
+use std::io::{Read, SeekFrom};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
 use symphonia::core::errors::Error;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::MediaSourceStream;
-use std::io::{Read, SeekFrom};
 
 /// The reader for a file, chosen by its first four bytes. (Not symphonia's
 /// probe: it looks for a format's marker anywhere in the first MiB, so a
 /// FLAC stream could start past the header this module checks.)
-fn format_reader(magic: &[u8], stream: MediaSourceStream) -> Option<symphonia::core::errors::Result<Box<dyn FormatReader>>> {
+fn format_reader(
+    magic: &[u8],
+    stream: MediaSourceStream,
+) -> Option<symphonia::core::errors::Result<Box<dyn FormatReader>>> {
     let options = FormatOptions::default();
-    fn boxed<F: FormatReader + 'static>(r: symphonia::core::errors::Result<F>) -> symphonia::core::errors::Result<Box<dyn FormatReader>> {
+    fn boxed<F: FormatReader + 'static>(
+        r: symphonia::core::errors::Result<F>,
+    ) -> symphonia::core::errors::Result<Box<dyn FormatReader>> {
         r.map(|f| Box::new(f) as Box<dyn FormatReader>)
     }
     Some(match magic.get(0..4)? {
@@ -71,7 +76,13 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     limit: &str,
 ) -> Result<Sound, String> {
     let max_bytes = max_bytes.min(MAX_SOUND_BYTES);
-    let too_big = |bytes: f64| format!("{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})", mib(bytes), mib(max_bytes as f64));
+    let too_big = |bytes: f64| {
+        format!(
+            "{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})",
+            mib(bytes),
+            mib(max_bytes as f64)
+        )
+    };
     // The rate in the header, before symphonia sees it (it panics on 0 Hz).
     let mut header = Vec::with_capacity(HEADER_BYTES);
     (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| format!("{name}: {e}"))?;
@@ -224,7 +235,11 @@ pub fn header_rate(header: &[u8]) -> Option<u32> {
     };
     let mut at = first_chunk;
     while let Some(head) = header.get(at..at + 8) {
-        let size = head[4..8].try_into().ok().map(|b| if little_endian { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })? as usize;
+        let size = head[4..8]
+            .try_into()
+            .ok()
+            .map(|b| if little_endian { u32::from_le_bytes(b) } else { u32::from_be_bytes(b) })?
+            as usize;
         if &head[0..4] == wanted {
             let body = header.get(at + 8..)?;
             return if little_endian {
@@ -323,7 +338,8 @@ mod tests {
         assert_eq!(read_bytes(wav(24000, 1, &[100; 10]), MAX_SOUND_BYTES).unwrap().frames(), 20);
         // 0 Hz: symphonia's decoder panics on it; 1 Hz: 2 s of mono would be 96000 frames.
         for rate in [0, 1, 999, 768_001] {
-            let e = std::panic::catch_unwind(|| read_bytes(wav(rate, 1, &[100; 10]), MAX_SOUND_BYTES)).expect("no panic");
+            let e =
+                std::panic::catch_unwind(|| read_bytes(wav(rate, 1, &[100; 10]), MAX_SOUND_BYTES)).expect("no panic");
             assert!(e.unwrap_err().contains("sample rate"), "{rate} Hz");
         }
     }

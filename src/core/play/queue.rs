@@ -110,7 +110,8 @@ impl<T: Due> BoundedQueue<T> {
     /// Changes the bound (control thread only: this may allocate). Events that
     /// no longer fit are dropped from the back (the latest) and returned.
     pub fn set_capacity(&mut self, capacity: usize) -> Vec<T> {
-        let dropped: Vec<T> = if self.items.len() > capacity { self.items.drain(capacity..).collect() } else { Vec::new() };
+        let dropped: Vec<T> =
+            if self.items.len() > capacity { self.items.drain(capacity..).collect() } else { Vec::new() };
         self.items.reserve_exact(capacity.saturating_sub(self.items.len()));
         self.capacity = capacity;
         dropped

@@ -8,6 +8,9 @@ pub use crate::core::limits::MAX_CHANNELS;
 
 pub trait SampleView {
     fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
     fn at(&self, index: usize) -> f32;
 
     /// Adds `self[from..from + out.len()] · gain` into `out` (the caller keeps

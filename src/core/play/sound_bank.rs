@@ -156,7 +156,10 @@ mod tests {
         assert_eq!((s.channel(0), s.channel(1)), (&[1.0, -1.0][..], &[3.0, 1.0][..]));
         assert!(PlanarSound::from_interleaved(&Sound { channels: 0, data: vec![] }).is_err());
         assert_eq!(PlanarSound::from_sound(Sound { channels: 2, data: vec![1.0, 3.0, -1.0, 1.0] }).unwrap(), s);
-        assert_eq!(PlanarSound::from_sound(Sound { channels: 1, data: vec![2.0, 4.0] }).unwrap().channel(0), &[2.0, 4.0]);
+        assert_eq!(
+            PlanarSound::from_sound(Sound { channels: 1, data: vec![2.0, 4.0] }).unwrap().channel(0),
+            &[2.0, 4.0]
+        );
         assert!(PlanarSound::from_interleaved(&Sound { channels: MAX_CHANNELS + 1, data: vec![] }).is_err());
     }
 

@@ -11,9 +11,9 @@
 //! The kernel looks `HALF_TAPS` samples ahead, so the paced path hears a voice
 //! `lead_samples()` after it starts: the engine starts events that much early.
 
-use super::samples::{Channels, SampleStore, SampleView, MAX_CHANNELS};
+use super::samples::{Channels, MAX_CHANNELS, SampleStore, SampleView};
 use crate::core::report::{Report, ReportRing};
-use crate::core::resample::{self, Kernel, HALF_TAPS};
+use crate::core::resample::{self, HALF_TAPS, Kernel};
 use crate::core::settings::JOIN_OR_PLAY_RATIO;
 use std::ops::Range;
 
@@ -194,11 +194,27 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     /// join-or-play`: it skips them if at most a tenth of the sound from
     /// `position` is lost (in step with the other sites), else it plays from
     /// `position` (a short sound is still heard whole).
-    pub fn start_joining_if_long(&mut self, array: K, position: usize, late: usize, gain: f32, between: f64, reports: &mut ReportRing<K>) {
+    pub fn start_joining_if_long(
+        &mut self,
+        array: K,
+        position: usize,
+        late: usize,
+        gain: f32,
+        between: f64,
+        reports: &mut ReportRing<K>,
+    ) {
         self.start_voice(array, position, late, gain, between, reports);
     }
 
-    fn start_voice(&mut self, array: K, position: usize, join_if_long: usize, gain: f32, between: f64, reports: &mut ReportRing<K>) {
+    fn start_voice(
+        &mut self,
+        array: K,
+        position: usize,
+        join_if_long: usize,
+        gain: f32,
+        between: f64,
+        reports: &mut ReportRing<K>,
+    ) {
         let silent = self.slots.iter().all(Option::is_none);
         let p = &mut self.paced;
         let wait = if p.on {
@@ -244,7 +260,14 @@ impl<K: Copy + PartialEq> VoicePool<K> {
 
     /// Adds every voice's next `range.len()` frames into `outs[..][range]`
     /// (one slice per outlet, all the same length).
-    pub fn render<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
+    pub fn render<S: SampleStore<K>>(
+        &mut self,
+        store: &S,
+        outs: &mut [&mut [f32]],
+        range: Range<usize>,
+        master_gain: f32,
+        reports: &mut ReportRing<K>,
+    ) {
         if self.paced.on && outs.len() == self.paced.channels {
             self.render_paced(store, outs, range, master_gain, reports);
         } else {
@@ -264,7 +287,14 @@ impl<K: Copy + PartialEq> VoicePool<K> {
 
     /// The paced path, in chunks: mix the voices ahead as far as the kernel
     /// reads, then read the mix at `ratio` source samples per output sample.
-    fn render_paced<S: SampleStore<K>>(&mut self, store: &S, outs: &mut [&mut [f32]], range: Range<usize>, master_gain: f32, reports: &mut ReportRing<K>) {
+    fn render_paced<S: SampleStore<K>>(
+        &mut self,
+        store: &S,
+        outs: &mut [&mut [f32]],
+        range: Range<usize>,
+        master_gain: f32,
+        reports: &mut ReportRing<K>,
+    ) {
         let mut done = range.start;
         while done < range.end {
             let m = (range.end - done).min(CHUNK);
@@ -389,7 +419,13 @@ fn mix_voices<K: Copy + PartialEq, S: SampleStore<K>>(
 /// C-channel sound (a mono sound plays on every outlet); with more channels
 /// than outlets N, outlet k plays the mean of channels k, k+N, k+2N… (so one
 /// outlet hears all of a stereo file).
-fn mix_channels<V: SampleView>(sound: &Channels<V>, position: usize, outs: &mut [&mut [f32]], frames: Range<usize>, gain: f32) {
+fn mix_channels<V: SampleView>(
+    sound: &Channels<V>,
+    position: usize,
+    outs: &mut [&mut [f32]],
+    frames: Range<usize>,
+    gain: f32,
+) {
     let (c, n) = (sound.count(), outs.len());
     if c == 1 {
         // The common case, a mono array: its one channel spans the whole sound.
@@ -435,13 +471,24 @@ mod tests {
         VecStore::with_arrays(vec![("a", vec![1.0, 2.0, 3.0]), ("b", vec![10.0; 8])])
     }
 
-    fn render_mono(pool: &mut VoicePool<&'static str>, s: &VecStore, out: &mut [f32], gain: f32, r: &mut ReportRing<&'static str>) {
+    fn render_mono(
+        pool: &mut VoicePool<&'static str>,
+        s: &VecStore,
+        out: &mut [f32],
+        gain: f32,
+        r: &mut ReportRing<&'static str>,
+    ) {
         let n = out.len();
         pool.render(s, &mut [out], 0..n, gain, r);
     }
 
     /// Renders `frames` frames of one voice playing `name` into `outlets` outlets.
-    fn render_channels(s: &VecStore, name: &'static str, outlets: usize, frames: usize) -> (Vec<Vec<f32>>, Vec<Report<&'static str>>) {
+    fn render_channels(
+        s: &VecStore,
+        name: &'static str,
+        outlets: usize,
+        frames: usize,
+    ) -> (Vec<Vec<f32>>, Vec<Report<&'static str>>) {
         let (mut pool, mut r) = (VoicePool::new(1), ReportRing::new());
         pool.start(name, 0, 1.0, &mut r);
         let mut outs = vec![vec![0.0; frames]; outlets];
@@ -453,7 +500,9 @@ mod tests {
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
         let sound = crate::core::sound_file::Sound { channels, data: interleaved };
-        s.bank.insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap()).unwrap();
+        s.bank
+            .insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX)
+            .unwrap();
         s
     }
 
@@ -570,12 +619,24 @@ mod tests {
 
     fn noise(n: usize, seed: u32) -> Vec<f32> {
         let mut x = seed;
-        (0..n).map(|_| { x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223); (x >> 8) as f32 / (1 << 24) as f32 - 0.5 }).collect()
+        (0..n)
+            .map(|_| {
+                x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                (x >> 8) as f32 / (1 << 24) as f32 - 0.5
+            })
+            .collect()
     }
 
     /// Renders `total` frames in blocks of `block` at `pace(block index)`,
     /// starting voices at the frames given (each a block boundary or inside one).
-    fn run_paced(s: &VecStore, pace: impl Fn(usize) -> Option<f64>, block: usize, total: usize, starts: &[(usize, &'static str)], outlets: usize) -> Vec<Vec<f32>> {
+    fn run_paced(
+        s: &VecStore,
+        pace: impl Fn(usize) -> Option<f64>,
+        block: usize,
+        total: usize,
+        starts: &[(usize, &'static str)],
+        outlets: usize,
+    ) -> Vec<Vec<f32>> {
         let (mut pool, mut r) = (VoicePool::with_channels(8, outlets), ReportRing::new());
         let mut outs = vec![vec![0.0f32; total]; outlets];
         for b in 0..total / block {

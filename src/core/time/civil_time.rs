@@ -97,7 +97,13 @@ mod tests {
             assert_eq!((c.year, c.month, c.day), expect, "day {day}");
             assert_eq!((c.hour, c.minute, c.second, c.millisecond), (12, 0, 0, 500));
             let (y, m, d) = expect;
-            expect = if d < days_in(y, m) { (y, m, d + 1) } else if m < 12 { (y, m + 1, 1) } else { (y + 1, 1, 1) };
+            expect = if d < days_in(y, m) {
+                (y, m, d + 1)
+            } else if m < 12 {
+                (y, m + 1, 1)
+            } else {
+                (y + 1, 1, 1)
+            };
         }
     }
 }

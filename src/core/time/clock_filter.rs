@@ -22,7 +22,9 @@ pub enum Update {
     Started,
     /// The offset jumped by `step_ms` (positive: Pd's sound now comes later);
     /// applied at once, the rate kept.
-    Step { step_ms: f64 },
+    Step {
+        step_ms: f64,
+    },
     /// Not a finite reading, or the same tick again: ignored.
     Ignored,
 }
@@ -179,11 +181,11 @@ impl ClockFilter {
         let residual = offset - self.predict(logical);
         // Before the first point the earliest reading so far is the line: a fall
         // just lowers it; a rise is found once there is a line.
-        if self.count > 0 {
-            if let Some(step_ms) = self.watch_for_step(logical, residual) {
-                // While settling (Pd's audio starting up) steps are applied, not news.
-                return if self.is_settled() { Update::Step { step_ms } } else { Update::Ok };
-            }
+        if self.count > 0
+            && let Some(step_ms) = self.watch_for_step(logical, residual)
+        {
+            // While settling (Pd's audio starting up) steps are applied, not news.
+            return if self.is_settled() { Update::Step { step_ms } } else { Update::Ok };
         }
         if self.run.is_none() {
             self.jitter_sq += (residual * residual - self.jitter_sq) * 0.01;

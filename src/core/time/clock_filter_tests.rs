@@ -114,7 +114,12 @@ impl Sim {
 
     fn run(&mut self, f: &mut ClockFilter, ms: f64) -> Vec<Update> {
         let ticks = (ms / TICK_MS).round() as usize;
-        (0..ticks).map(|_| { let (l, m) = self.reading(); f.update(l, m) }).collect()
+        (0..ticks)
+            .map(|_| {
+                let (l, m) = self.reading();
+                f.update(l, m)
+            })
+            .collect()
     }
 
     /// The card's rate changes from now on (its clock does not jump).
@@ -200,7 +205,11 @@ fn perfect_clock_maps_exactly() {
 fn drift_and_bursty_lateness() {
     let (sim, f) = settled(7, 100e-6);
     let (now, ahead) = sim.errors(&f);
-    println!("100 ppm: now {now:.4} ms, 10 s ahead {ahead:.4} ms, rate {:.7}, jitter {:.3} ms", f.rate(), f.jitter_ms());
+    println!(
+        "100 ppm: now {now:.4} ms, 10 s ahead {ahead:.4} ms, rate {:.7}, jitter {:.3} ms",
+        f.rate(),
+        f.jitter_ms()
+    );
     assert!(now.abs() < THREE_SAMPLES_MS && ahead.abs() < THREE_SAMPLES_MS);
     assert!((f.rate() - 1.0001).abs() < 2e-6, "rate {}", f.rate());
 }
@@ -342,9 +351,8 @@ proptest! {
         for (l, m) in obs {
             f.update(l, m);
         }
-        if probe.is_finite() && probe.abs() < 1e12 {
-            if let Some(x) = f.logical_of_mono(probe) { prop_assert!(!x.is_nan()); }
-        }
+        if probe.is_finite() && probe.abs() < 1e12
+            && let Some(x) = f.logical_of_mono(probe) { prop_assert!(!x.is_nan()); }
         prop_assert!(!f.jitter_ms().is_nan());
     }
 
@@ -358,7 +366,6 @@ proptest! {
         prop_assert!(y > x);
     }
 }
-
 
 /// Pd's audio starting up: ticks computed back to back before the sound card
 /// runs (seen on JACK: ten −1.33 ms "steps" in the first second), then a jump

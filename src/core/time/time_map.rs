@@ -1,8 +1,8 @@
 //! From an event's time to the Pd logical time (ms) at which to compute its sound.
 
+use super::ClockMode;
 use super::clock::Clock;
 use super::timetag::{Timetag, When};
-use super::ClockMode;
 
 /// When an event is due, as the packet said it: kept in the queue, so that a
 /// newer clock estimate (a refit, a step) reaches events already queued.

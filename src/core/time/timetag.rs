@@ -49,7 +49,7 @@ impl Timetag {
             fraction -= 1 << 32;
             seconds += 1;
         }
-        (seconds < 1 << 32).then(|| Timetag { seconds: seconds as u32, fraction: fraction as u32 })
+        (seconds < 1 << 32).then_some(Timetag { seconds: seconds as u32, fraction: fraction as u32 })
     }
 
     /// Unix seconds of this timetag, choosing the NTP era that puts it nearest to

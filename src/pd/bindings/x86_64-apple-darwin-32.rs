@@ -20,11 +20,7 @@ where
 {
     #[inline]
     fn extract_bit(byte: u8, index: usize) -> bool {
-        let bit_index = if cfg!(target_endian = "big") {
-            7 - (index % 8)
-        } else {
-            index % 8
-        };
+        let bit_index = if cfg!(target_endian = "big") { 7 - (index % 8) } else { index % 8 };
         let mask = 1 << bit_index;
         byte & mask == mask
     }
@@ -39,18 +35,12 @@ where
     pub unsafe fn raw_get_bit(this: *const Self, index: usize) -> bool {
         debug_assert!(index / 8 < core::mem::size_of::<Storage>());
         let byte_index = index / 8;
-        let byte = unsafe {
-            *(core::ptr::addr_of!((*this).storage) as *const u8).offset(byte_index as isize)
-        };
+        let byte = unsafe { *(core::ptr::addr_of!((*this).storage) as *const u8).offset(byte_index as isize) };
         Self::extract_bit(byte, index)
     }
     #[inline]
     fn change_bit(byte: u8, index: usize, val: bool) -> u8 {
-        let bit_index = if cfg!(target_endian = "big") {
-            7 - (index % 8)
-        } else {
-            index % 8
-        };
+        let bit_index = if cfg!(target_endian = "big") { 7 - (index % 8) } else { index % 8 };
         let mask = 1 << bit_index;
         if val { byte | mask } else { byte & !mask }
     }
@@ -65,9 +55,7 @@ where
     pub unsafe fn raw_set_bit(this: *mut Self, index: usize, val: bool) {
         debug_assert!(index / 8 < core::mem::size_of::<Storage>());
         let byte_index = index / 8;
-        let byte = unsafe {
-            (core::ptr::addr_of_mut!((*this).storage) as *mut u8).offset(byte_index as isize)
-        };
+        let byte = unsafe { (core::ptr::addr_of_mut!((*this).storage) as *mut u8).offset(byte_index as isize) };
         unsafe { *byte = Self::change_bit(*byte, index, val) };
     }
     #[inline]
@@ -78,11 +66,7 @@ where
         let mut val = 0;
         for i in 0..(bit_width as usize) {
             if self.get_bit(i + bit_offset) {
-                let index = if cfg!(target_endian = "big") {
-                    bit_width as usize - 1 - i
-                } else {
-                    i
-                };
+                let index = if cfg!(target_endian = "big") { bit_width as usize - 1 - i } else { i };
                 val |= 1 << index;
             }
         }
@@ -96,11 +80,7 @@ where
         let mut val = 0;
         for i in 0..(bit_width as usize) {
             if unsafe { Self::raw_get_bit(this, i + bit_offset) } {
-                let index = if cfg!(target_endian = "big") {
-                    bit_width as usize - 1 - i
-                } else {
-                    i
-                };
+                let index = if cfg!(target_endian = "big") { bit_width as usize - 1 - i } else { i };
                 val |= 1 << index;
             }
         }
@@ -114,11 +94,7 @@ where
         for i in 0..(bit_width as usize) {
             let mask = 1 << i;
             let val_bit_is_set = val & mask == mask;
-            let index = if cfg!(target_endian = "big") {
-                bit_width as usize - 1 - i
-            } else {
-                i
-            };
+            let index = if cfg!(target_endian = "big") { bit_width as usize - 1 - i } else { i };
             self.set_bit(index + bit_offset, val_bit_is_set);
         }
     }
@@ -130,11 +106,7 @@ where
         for i in 0..(bit_width as usize) {
             let mask = 1 << i;
             let val_bit_is_set = val & mask == mask;
-            let index = if cfg!(target_endian = "big") {
-                bit_width as usize - 1 - i
-            } else {
-                i
-            };
+            let index = if cfg!(target_endian = "big") { bit_width as usize - 1 - i } else { i };
             unsafe { Self::raw_set_bit(this, index + bit_offset, val_bit_is_set) };
         }
     }
@@ -175,8 +147,7 @@ const _: () = {
     ["Alignment of _gstub"][::core::mem::align_of::<_gstub>() - 8usize];
     ["Offset of field: _gstub::gs_un"][::core::mem::offset_of!(_gstub, gs_un) - 0usize];
     ["Offset of field: _gstub::gs_which"][::core::mem::offset_of!(_gstub, gs_which) - 8usize];
-    ["Offset of field: _gstub::gs_refcount"]
-        [::core::mem::offset_of!(_gstub, gs_refcount) - 12usize];
+    ["Offset of field: _gstub::gs_refcount"][::core::mem::offset_of!(_gstub, gs_refcount) - 12usize];
 };
 pub type t_gstub = _gstub;
 #[repr(C)]
@@ -195,12 +166,10 @@ pub union _gpointer__bindgen_ty_1 {
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
     ["Size of _gpointer__bindgen_ty_1"][::core::mem::size_of::<_gpointer__bindgen_ty_1>() - 8usize];
-    ["Alignment of _gpointer__bindgen_ty_1"]
-        [::core::mem::align_of::<_gpointer__bindgen_ty_1>() - 8usize];
+    ["Alignment of _gpointer__bindgen_ty_1"][::core::mem::align_of::<_gpointer__bindgen_ty_1>() - 8usize];
     ["Offset of field: _gpointer__bindgen_ty_1::gp_scalar"]
         [::core::mem::offset_of!(_gpointer__bindgen_ty_1, gp_scalar) - 0usize];
-    ["Offset of field: _gpointer__bindgen_ty_1::gp_w"]
-        [::core::mem::offset_of!(_gpointer__bindgen_ty_1, gp_w) - 0usize];
+    ["Offset of field: _gpointer__bindgen_ty_1::gp_w"][::core::mem::offset_of!(_gpointer__bindgen_ty_1, gp_w) - 0usize];
 };
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -292,8 +261,7 @@ const _: () = {
     ["Size of _scalar"][::core::mem::size_of::<_scalar>() - 32usize];
     ["Alignment of _scalar"][::core::mem::align_of::<_scalar>() - 8usize];
     ["Offset of field: _scalar::sc_gobj"][::core::mem::offset_of!(_scalar, sc_gobj) - 0usize];
-    ["Offset of field: _scalar::sc_template"]
-        [::core::mem::offset_of!(_scalar, sc_template) - 16usize];
+    ["Offset of field: _scalar::sc_template"][::core::mem::offset_of!(_scalar, sc_template) - 16usize];
     ["Offset of field: _scalar::sc_vec"][::core::mem::offset_of!(_scalar, sc_vec) - 24usize];
 };
 #[repr(C)]
@@ -410,21 +378,15 @@ const _: () = {
     ["Offset of field: _signal::s_n"][::core::mem::offset_of!(_signal, s_n) - 0usize];
     ["Offset of field: _signal::s_vec"][::core::mem::offset_of!(_signal, s_vec) - 8usize];
     ["Offset of field: _signal::s_sr"][::core::mem::offset_of!(_signal, s_sr) - 16usize];
-    ["Offset of field: _signal::s_refcount"]
-        [::core::mem::offset_of!(_signal, s_refcount) - 20usize];
-    ["Offset of field: _signal::s_isborrowed"]
-        [::core::mem::offset_of!(_signal, s_isborrowed) - 24usize];
-    ["Offset of field: _signal::s_borrowedfrom"]
-        [::core::mem::offset_of!(_signal, s_borrowedfrom) - 32usize];
-    ["Offset of field: _signal::s_nextfree"]
-        [::core::mem::offset_of!(_signal, s_nextfree) - 40usize];
-    ["Offset of field: _signal::s_nextused"]
-        [::core::mem::offset_of!(_signal, s_nextused) - 48usize];
+    ["Offset of field: _signal::s_refcount"][::core::mem::offset_of!(_signal, s_refcount) - 20usize];
+    ["Offset of field: _signal::s_isborrowed"][::core::mem::offset_of!(_signal, s_isborrowed) - 24usize];
+    ["Offset of field: _signal::s_borrowedfrom"][::core::mem::offset_of!(_signal, s_borrowedfrom) - 32usize];
+    ["Offset of field: _signal::s_nextfree"][::core::mem::offset_of!(_signal, s_nextfree) - 40usize];
+    ["Offset of field: _signal::s_nextused"][::core::mem::offset_of!(_signal, s_nextused) - 48usize];
     ["Offset of field: _signal::s_vecsize"][::core::mem::offset_of!(_signal, s_vecsize) - 56usize];
 };
 pub type t_signal = _signal;
-pub type t_perfroutine =
-    ::core::option::Option<unsafe extern "C" fn(args: *mut t_int) -> *mut t_int>;
+pub type t_perfroutine = ::core::option::Option<unsafe extern "C" fn(args: *mut t_int) -> *mut t_int>;
 unsafe extern "C" {
     pub fn dsp_addv(f: t_perfroutine, n: ::core::ffi::c_int, vec: *mut t_int);
 }
