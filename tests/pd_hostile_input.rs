@@ -208,3 +208,18 @@ fn thousands_of_refusals_print_a_few_short_lines() {
     assert!(errors[19].contains("at most 20 such lines a second"), "{}", errors[19]);
     assert_eq!(run.first_nonzero(), Some(onset(0.200)));
 }
+
+/// 200 `/play`s of an array that does not exist, in one bundle: every one is
+/// reported `missing` on the outlet, but the console gets at most the quota of
+/// lines a second (0.2 printed one line per voice: up to 512 per block).
+#[test]
+fn missing_arrays_print_a_bounded_number_of_lines() {
+    let plays: Vec<_> = (0..200).map(|_| play("nothing_here")).collect();
+    let run = Patch::new(48000, "-clock logical -queue 256 -voices 256")
+        .packet(0.0, bytes(&at(0.01, plays)))
+        .length(50.0)
+        .run();
+    assert_eq!(run.status_with("missing").len(), 200, "{:?}", &run.status[..5.min(run.status.len())]);
+    let lines = run.errors().iter().filter(|l| l.contains("no array named")).count();
+    assert!((1..=fsync::core::console::MAX_ERROR_LINES_PER_SECOND).contains(&lines), "{lines} console lines");
+}

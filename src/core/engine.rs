@@ -271,6 +271,12 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// console line only while this second's quota lasts. (A line held back goes
     /// out as a Forward, which the shell sends on the outlet without printing:
     /// the same `error <kind>` message.)
+    /// A console line about this object, within the same per-second quota as
+    /// refused packets (None: over it; the outlet still says what happened).
+    pub fn console_line(&mut self, now_ms: f64, line: &str) -> Option<String> {
+        self.console.admit(now_ms, line)
+    }
+
     fn refuse(&mut self, kind: &'static str, detail: &str, now_ms: f64) -> Vec<Output<K>> {
         match self.console.admit(now_ms, detail) {
             Some(detail) => vec![Output::Error { kind, detail }],

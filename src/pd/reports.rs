@@ -9,13 +9,15 @@ use super::emit::Out;
 use super::ffi::TIME_UNITS_PER_MS;
 use super::loader::Request;
 use super::state::{Fault, State};
-use crate::core::engine::Output;
+use crate::core::engine::{Engine, Output};
 use crate::core::report::Report;
 use crate::core::settings::ClockMode;
 
 const MIB: usize = 1024 * 1024;
 
-fn report(r: Report<Key>, outs: &mut Vec<Out>) {
+/// `engine`: for the console quota (a packet of 1000 `/play`s of a missing array
+/// must not print 1000 lines; the outlet still gets every `missing`).
+fn report(r: Report<Key>, engine: &mut Engine<Key>, outs: &mut Vec<Out>) {
     let out = match r {
         Report::Scheduled { ahead_ms, address } => {
             Out::status("scheduled", vec![float(ahead_ms as f32), symbol(address.0)])
@@ -27,7 +29,10 @@ fn report(r: Report<Key>, outs: &mut Vec<Out>) {
         Report::Done { array } => Out::status("done", vec![symbol(array.0)]),
         Report::Stolen { array } => Out::status("stolen", vec![symbol(array.0)]),
         Report::Missing { array } => {
-            outs.push(Out::Error(format!("no array named '{}' (voice not played)", atoms::symbol_name(array.0))));
+            let line = format!("no array named '{}' (voice not played)", atoms::symbol_name(array.0));
+            if let Some(line) = engine.console_line(super::ffi::logical_ms(), &line) {
+                outs.push(Out::Error(line));
+            }
             Out::status("missing", vec![symbol(array.0)])
         }
         Report::ClockStep { step_ms } => Out::status("clock", vec![symbol(gensym("step")), float(step_ms as f32)]),
@@ -40,7 +45,7 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
     let mut outs = Vec::with_capacity(outputs.len());
     for o in outputs {
         match o {
-            Output::Report(r) => report(r, &mut outs),
+            Output::Report(r) => report(r, &mut state.engine, &mut outs),
             Output::Forward { address, args } => outs.push(Out::status(&address, atoms::from_forward(&args))),
             Output::Load { name, path, from_network } => outs.extend(load(state, &name, &path, from_network)),
             Output::Error { kind, detail } => {
@@ -86,7 +91,7 @@ pub fn drain(state: &mut State) -> Vec<Out> {
     }
     let (reports, lost) = state.engine.take_reports();
     for r in reports {
-        report(r, &mut outs);
+        report(r, &mut state.engine, &mut outs);
     }
     if lost > 0 {
         outs.push(Out::Error(format!("{lost} status reports lost (too many in one block)")));
