@@ -47,16 +47,7 @@ impl SampleStore<&'static str> for ClickStore {
     }
 }
 
-/// xorshift64*: deterministic noise.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::core::test_rng::Rng;
 
 /// The card: `ppm_at(t)` its rate's error at `t` seconds (positive: fast, more
 /// samples per second than the system clock says). Integrated tick by tick.

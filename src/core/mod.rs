@@ -30,6 +30,8 @@ pub mod time;
 
 #[cfg(test)]
 mod fuzz_tests;
+#[cfg(test)]
+mod test_rng;
 
 // The stages' modules, also under their pre-0.3 paths (kept while branches merge).
 pub use input::{address_map, command, dedupe, name_budget, osc, osc_pattern, packet};

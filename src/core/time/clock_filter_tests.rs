@@ -11,16 +11,7 @@
 use super::*;
 use proptest::prelude::*;
 
-/// xorshift64*: deterministic noise without extra crates.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use crate::core::test_rng::Rng;
 
 const SR: f64 = 48000.0;
 const TICK_MS: f64 = 64.0 * 1000.0 / SR;
