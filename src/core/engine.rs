@@ -99,6 +99,11 @@ pub enum Output<K> {
         kind: &'static str,
         detail: String,
     },
+    /// A packet was rejected while this second's console quota is spent:
+    /// `error <kind>` on the outlet only.
+    Refused {
+        kind: &'static str,
+    },
     /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
     LoadRefused {
         name: String,
@@ -268,9 +273,7 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 
     /// The outputs for a refused packet: `error <kind>` on the outlet always, a
-    /// console line only while this second's quota lasts. (A line held back goes
-    /// out as a Forward, which the shell sends on the outlet without printing:
-    /// the same `error <kind>` message.)
+    /// console line only while this second's quota lasts.
     /// A console line about this object, within the same per-second quota as
     /// refused packets (None: over it; the outlet still says what happened).
     pub fn console_line(&mut self, now_ms: f64, line: &str) -> Option<String> {
@@ -280,7 +283,7 @@ impl<K: Copy + PartialEq> Engine<K> {
     fn refuse(&mut self, kind: &'static str, detail: &str, now_ms: f64) -> Vec<Output<K>> {
         match self.console.admit(now_ms, detail) {
             Some(detail) => vec![Output::Error { kind, detail }],
-            None => vec![Output::Forward { address: "error".into(), args: vec![ForwardAtom::Symbol(kind.into())] }],
+            None => vec![Output::Refused { kind }],
         }
     }
 

@@ -52,6 +52,7 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
                 outs.push(Out::Error(format!("packet dropped: {detail}")));
                 outs.push(Out::status("error", vec![symbol(gensym(kind))]));
             }
+            Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind))])),
             Output::LoadRefused { name, detail } => {
                 outs.push(Out::Error(format!("packet dropped: load {}: {detail}", super::loader::shown(&name))));
                 outs.push(Out::status("error", vec![symbol(gensym("load")), symbol(gensym(&name))]));
