@@ -299,7 +299,9 @@ fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Repor
         e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
         reports.extend(e.take_reports().0.into_iter().filter(|r| matches!(r, Report::ClockStep { .. })));
     }
-    (onset(&out), reports)
+    // (The paced path's interpolator rings a little before a click that does
+    // not fall on a whole sample: the onset is where it reaches half its height.)
+    (out.iter().position(|&x| x.abs() >= 0.5), reports)
 }
 
 /// 0.2 mapped a timetag once, at arrival: a step while the event waited
@@ -309,7 +311,7 @@ fn queued_events_follow_a_clock_step() {
     let (onset, reports) = step_while_queued(ClockMode::System, 20.0);
     let expected = ((3.0 - 0.020) * SR).round() as i64;
     let onset = onset.expect("played") as i64;
-    assert!((onset - expected).abs() <= 1, "onset {onset}, expected {expected}");
+    assert!((onset - expected).abs() <= 1, "onset {onset}, expected {expected}, {reports:?}");
     assert!(
         matches!(reports.as_slice(), [Report::ClockStep { step_ms }] if (step_ms - 20.0).abs() < 0.01),
         "{reports:?}"

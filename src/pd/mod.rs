@@ -15,6 +15,8 @@ mod arrays;
 mod atoms;
 mod bindings;
 mod clock;
+#[cfg(feature = "clock-trace")]
+mod clock_trace;
 mod emit;
 mod entry;
 mod ffi;

@@ -80,7 +80,10 @@ fn render(state: &mut State, outs: &mut [&mut [f32]]) {
         let store = PdStore { bank: &state.bank, sets: &state.sets };
         with_clock(|clock| {
             if first_of_tick {
-                clock.observe(tick_end_ms, reading());
+                let reading = reading();
+                #[cfg(feature = "clock-trace")]
+                super::clock_trace::record(tick_end_ms, reading.wall_s);
+                clock.observe(tick_end_ms, reading);
             }
             state.engine.render(block_end_ms, clock, &store, outs);
         });

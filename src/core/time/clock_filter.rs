@@ -50,6 +50,18 @@ pub struct ClockFilterConfig {
     /// The drift is bounded (a sound card off by more than this is broken, and
     /// `pd -batch`, whose logical time runs free, must not produce nonsense).
     pub max_drift: f64,
+    /// A step measured this much (ms) above a whole number of Pd ticks from the
+    /// line before it, or `snap_below_ms` below, is that number of ticks (see `tie`):
+    /// steps are measured on readings that may be late, so too big, hardly too small.
+    pub snap_above_ms: f64,
+    pub snap_below_ms: f64,
+    /// A tie is undone when this many points since it sit off the tied line by more than `untie_ms` (mean).
+    pub untie_points: usize,
+    pub untie_ms: f64,
+    /// A point further above the line than this many times the points' median
+    /// distance from it (and than `outlier_floor_ms`) is left out of the fit.
+    pub outlier_spreads: f64,
+    pub outlier_floor_ms: f64,
 }
 
 impl Default for ClockFilterConfig {
@@ -63,6 +75,12 @@ impl Default for ClockFilterConfig {
             fall_ms: 0.25,
             fall_windows: 2,
             max_drift: 0.002,
+            snap_above_ms: 0.3,
+            snap_below_ms: 0.05,
+            untie_points: 6,
+            untie_ms: 0.075,
+            outlier_spreads: 2.5,
+            outlier_floor_ms: 0.03,
         }
     }
 }
@@ -74,8 +92,30 @@ const MAX_WINDOWS: usize = 64;
 struct Point {
     logical: f64,
     offset: f64,
-    /// Points of one segment (between two steps) share an intercept; all share the rate.
+    /// Points of one segment (between two untied steps) share an intercept; all share the rate.
     segment: u32,
+    /// Whole ticks (ms) the offset moved since the segment began (tied steps): taken off in the fit.
+    shift: f64,
+}
+
+/// A fitted line: one rate, an intercept (ms, shift taken off) per segment.
+#[derive(Clone, Copy)]
+struct Line {
+    drift: f64,
+    /// (segment, intercept)
+    segments: [(u32, f64); MAX_WINDOWS],
+    count: usize,
+}
+
+impl Line {
+    fn intercept(&self, segment: u32) -> Option<f64> {
+        self.segments[..self.count].iter().find(|s| s.0 == segment).map(|s| s.1)
+    }
+
+    /// The line's offset (shift taken off) at a point of its own segment.
+    fn offset_at(&self, p: &Point) -> f64 {
+        self.intercept(p.segment).unwrap_or(0.0) + self.drift * p.logical
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -89,9 +129,11 @@ enum Side {
 struct Run {
     side: Side,
     windows: usize,
-    /// The earliest reading of the run (ms, residual): after a rise, the first
-    /// reading on time again; after a fall, the new line itself.
+    /// The earliest reading of the run (ms, residual): after a fall, the new line itself.
     min: f64,
+    /// The same without the run's first window: after a rise, the first reading
+    /// on time again (the first window may straddle the rise, its minimum from before).
+    min_after_first: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -114,8 +156,19 @@ pub struct ClockFilter {
     drift: f64,
     last_logical: f64,
     jitter_sq: f64,
-    /// The segment new points belong to: one more at every step.
+    /// The segment new points belong to: one more at every untied step.
     segment: u32,
+    /// Whole ticks (ms) the line moved within this segment (tied steps).
+    shift: f64,
+    /// Since when (relative logical ms) the segment is tied, if it is: points from then on are checked.
+    tied_since: Option<f64>,
+    /// The segment an untied step left and its intercept without shift: a
+    /// later step may still land on a whole number of ticks from it.
+    left: Option<(u32, f64)>,
+    /// One Pd tick (ms): logical time between two readings.
+    tick_ms: f64,
+    /// DSP was off since the last point: the next step's phase is arbitrary, not whole ticks.
+    dsp_restarted: bool,
     /// Points of the current segment in the line (0 just after a step).
     segment_points: usize,
     steps: u32,
@@ -130,7 +183,7 @@ impl ClockFilter {
         ClockFilter {
             config: ClockFilterConfig { windows: config.windows.clamp(2, MAX_WINDOWS), ..config },
             origin: None,
-            points: [Point { logical: 0.0, offset: 0.0, segment: 0 }; MAX_WINDOWS],
+            points: [Point { logical: 0.0, offset: 0.0, segment: 0, shift: 0.0 }; MAX_WINDOWS],
             count: 0,
             next: 0,
             window_start: 0.0,
@@ -144,6 +197,11 @@ impl ClockFilter {
             last_logical: 0.0,
             jitter_sq: 0.0,
             segment: 0,
+            shift: 0.0,
+            tied_since: None,
+            left: None,
+            tick_ms: 0.0,
+            dsp_restarted: false,
             segment_points: 0,
             steps: 0,
             last_step_ms: 0.0,
@@ -176,6 +234,9 @@ impl ClockFilter {
             self.short_start = logical;
             self.short_min = f64::INFINITY;
             self.run = None;
+            self.dsp_restarted = true;
+        } else {
+            self.tick_ms = logical - self.last_logical;
         }
         self.last_logical = logical;
         let residual = offset - self.predict(logical);
@@ -189,7 +250,7 @@ impl ClockFilter {
         }
         if self.run.is_none() {
             self.jitter_sq += (residual * residual - self.jitter_sq) * 0.01;
-            if self.segment_points == 0 && self.count > 0 && residual < 0.0 {
+            if self.segment_points == 0 && self.tied_since.is_none() && self.count > 0 && residual < 0.0 {
                 // Just after a step, before the segment's first point: a reading
                 // earlier than the step's estimate is the better estimate (the
                 // step was measured on readings that may all have been late).
@@ -199,7 +260,7 @@ impl ClockFilter {
         }
         // The lower envelope: each long window's earliest reading is a point of the line.
         if self.window_min.is_none_or(|m| offset < m.offset) {
-            self.window_min = Some(Point { logical, offset, segment: self.segment });
+            self.window_min = Some(Point { logical, offset, segment: self.segment, shift: self.shift });
             if self.count == 0 {
                 // No line yet: the earliest reading so far stands in for it.
                 self.intercept = offset - self.drift * logical;
@@ -214,8 +275,10 @@ impl ClockFilter {
                 self.next = (self.next + 1) % self.config.windows;
                 self.count = (self.count + 1).min(self.config.windows);
                 self.fit();
+                self.check_tie();
             }
             self.window_start = logical;
+            self.dsp_restarted = false;
         }
         Update::Ok
     }
@@ -239,16 +302,18 @@ impl ClockFilter {
             return None;
         };
         let run = match self.run {
-            Some(r) if r.side == side => Run { side, windows: r.windows + 1, min: r.min.min(min) },
-            _ => Run { side, windows: 1, min },
+            Some(r) if r.side == side => {
+                Run { side, windows: r.windows + 1, min: r.min.min(min), min_after_first: r.min_after_first.min(min) }
+            }
+            _ => Run { side, windows: 1, min, min_after_first: f64::INFINITY },
         };
         let needed = if side == Side::Rise { c.rise_windows } else { c.fall_windows };
         if run.windows < needed {
             self.run = Some(run);
             return None;
         }
-        self.apply_step(logical, run.min);
-        Some(run.min)
+        let step = if side == Side::Rise { run.min_after_first } else { run.min };
+        Some(self.apply_step(logical, step))
     }
 
     /// A window's earliest reading becomes a point of the line unless it may
@@ -268,56 +333,184 @@ impl ClockFilter {
         self.config.fall_ms.max(3.0 * self.noise_ms)
     }
 
-    /// Moves the line by `step` (the rate stays) and starts a new segment: the
-    /// step's estimate stands in until the segment's own first point.
-    fn apply_step(&mut self, logical: f64, step: f64) {
-        self.intercept += step;
-        self.segment += 1;
+    /// Moves the line by `step` (the rate stays). Sound lost at a stall or an
+    /// xrun is whole Pd ticks, so a step that lands within `snap_ms` of a whole
+    /// number of ticks from the line before it *is* that: the segment goes on,
+    /// shifted, and keeps its points (the estimate stays as good as before the
+    /// fault). Otherwise a new segment starts: the step's estimate stands in
+    /// until its own first point.
+    fn apply_step(&mut self, logical: f64, step: f64) -> f64 {
+        let before = self.intercept;
+        if !self.tie(step) {
+            if self.segment_points > 0 || self.left.is_none() {
+                self.left = Some((self.segment, self.intercept - self.shift));
+            }
+            self.intercept += step;
+            self.segment += 1;
+            self.shift = 0.0;
+            self.tied_since = None;
+        } else {
+            self.tied_since = Some(logical);
+        }
         self.segment_points = 0;
         self.window_min = None;
         self.window_start = logical;
         self.run = None;
+        let applied = self.intercept - before;
         if self.is_settled() {
             self.steps += 1;
-            self.last_step_ms = step;
+            self.last_step_ms = applied;
             self.last_step_at = logical;
+        }
+        self.generation += 1;
+        applied
+    }
+
+    /// Ties the step to the segment it left (or, if the current one has no
+    /// point yet, the one before it) when it lands on whole ticks; true if so.
+    fn tie(&mut self, step: f64) -> bool {
+        if self.dsp_restarted || self.tick_ms <= 0.0 || !self.is_settled() {
+            return false;
+        }
+        let (segment, base) = match self.left {
+            Some(left) if self.segment_points == 0 => left,
+            _ => (self.segment, self.intercept - self.shift),
+        };
+        let moved = self.intercept + step - base;
+        // At most a quarter tick above (at 96 kHz a tick is 0.67 ms).
+        let above = self.config.snap_above_ms.min(0.25 * self.tick_ms);
+        let ticks = ((moved - above) / self.tick_ms).ceil();
+        if moved - ticks * self.tick_ms < -self.config.snap_below_ms {
+            return false;
+        }
+        (self.segment, self.shift) = (segment, ticks * self.tick_ms);
+        self.intercept = base + self.shift;
+        true
+    }
+
+    /// A tie that the points since it do not bear out (the step was not whole
+    /// ticks after all, e.g. an ALSA restart) is undone: they become a segment of their own.
+    fn check_tie(&mut self) {
+        let Some(since) = self.tied_since else { return };
+        let (mut n, mut sum) = (0usize, 0.0);
+        for p in self.points[..self.count].iter().filter(|p| p.segment == self.segment && p.logical >= since) {
+            n += 1;
+            sum += p.offset - self.predict(p.logical);
+        }
+        if n < self.config.untie_points {
+            return;
+        }
+        self.tied_since = None;
+        if (sum / n as f64).abs() > self.config.untie_ms {
+            let (old, new) = (self.segment, self.segment + 1);
+            for p in self.points[..self.count].iter_mut().filter(|p| p.segment == old && p.logical >= since) {
+                (p.segment, p.shift) = (new, 0.0);
+            }
+            self.segment = new;
+            self.shift = 0.0;
+            self.left = None;
+            self.fit();
+        }
+    }
+
+    /// Least squares: one rate through all points, an intercept per segment
+    /// (steps do not bend the rate); the line is the current segment's. Then
+    /// once more without the points far above that line: a window in which no
+    /// reading came on time (the machine busy throughout) is late, never early,
+    /// and would tilt a young line by several samples.
+    fn fit(&mut self) {
+        let mut used = [true; MAX_WINDOWS];
+        let Some(first) = self.robust_line() else { return };
+        let mut late = [0.0f64; MAX_WINDOWS];
+        for (i, p) in self.points[..self.count].iter().enumerate() {
+            late[i] = (p.offset - p.shift - first.offset_at(p)).abs();
+        }
+        late[..self.count].sort_unstable_by(f64::total_cmp);
+        let spread = late[self.count / 2];
+        let limit = (self.config.outlier_spreads * spread).max(self.config.outlier_floor_ms);
+        let mut dropped = false;
+        for (i, p) in self.points[..self.count].iter().enumerate() {
+            if p.offset - p.shift - first.offset_at(p) > limit {
+                used[i] = false;
+                dropped = true;
+            }
+        }
+        let Some(line) = self.solve(&used) else { return };
+        let _ = dropped;
+        self.drift = line.drift;
+        if let Some(intercept) = line.intercept(self.segment) {
+            self.intercept = intercept + self.shift;
         }
         self.generation += 1;
     }
 
-    /// Least squares: one rate through all points, an intercept per segment
-    /// (steps do not bend the rate); the line is the current segment's.
-    fn fit(&mut self) {
+    /// A line outliers cannot tilt, to find them: the median of the slopes
+    /// between points of one segment (Theil–Sen), each segment's median intercept.
+    fn robust_line(&self) -> Option<Line> {
+        let points = &self.points[..self.count];
+        let mut slopes = [0.0f64; MAX_WINDOWS * (MAX_WINDOWS - 1) / 2];
+        let mut n = 0;
+        for (i, a) in points.iter().enumerate() {
+            for b in points[i + 1..].iter().filter(|b| b.segment == a.segment && b.logical != a.logical) {
+                slopes[n] = ((b.offset - b.shift) - (a.offset - a.shift)) / (b.logical - a.logical);
+                n += 1;
+            }
+        }
+        let max = self.config.max_drift;
+        let drift = if n > 0 { median(&mut slopes[..n]).clamp(-max, max) } else { self.drift };
+        let mut line = Line { drift, segments: [(0, 0.0); MAX_WINDOWS], count: 0 };
+        let mut intercepts = [0.0f64; MAX_WINDOWS];
+        for p in points {
+            if line.segments[..line.count].iter().any(|s| s.0 == p.segment) {
+                continue;
+            }
+            let mut k = 0;
+            for q in points.iter().filter(|q| q.segment == p.segment) {
+                intercepts[k] = q.offset - q.shift - drift * q.logical;
+                k += 1;
+            }
+            line.segments[line.count] = (p.segment, median(&mut intercepts[..k]));
+            line.count += 1;
+        }
+        (line.count > 0).then_some(line)
+    }
+
+    /// The least-squares rate and per-segment intercepts through the points in `used`.
+    fn solve(&self, used: &[bool; MAX_WINDOWS]) -> Option<Line> {
+        let mut line = Line { drift: self.drift, segments: [(0, 0.0); MAX_WINDOWS], count: 0 };
         // Per segment: count, Σl, Σo, Σll, Σlo (logical centred on the newest reading).
-        let mut sums = [(0u32, 0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); MAX_WINDOWS];
-        let mut segments = 0;
+        let mut sums = [(0.0f64, 0.0f64, 0.0f64, 0.0f64, 0.0f64); MAX_WINDOWS];
         let centre = self.last_logical;
-        for p in &self.points[..self.count] {
-            let at = match sums[..segments].iter().position(|s| s.0 == p.segment) {
+        for (p, _) in self.points[..self.count].iter().zip(used).filter(|(_, u)| **u) {
+            let at = match line.segments[..line.count].iter().position(|s| s.0 == p.segment) {
                 Some(i) => i,
                 None => {
-                    sums[segments].0 = p.segment;
-                    segments += 1;
-                    segments - 1
+                    line.segments[line.count].0 = p.segment;
+                    line.count += 1;
+                    line.count - 1
                 }
             };
-            let (l, o) = (p.logical - centre, p.offset);
+            let (l, o) = (p.logical - centre, p.offset - p.shift);
             let s = &mut sums[at];
-            (s.1, s.2, s.3, s.4, s.5) = (s.1 + 1.0, s.2 + l, s.3 + o, s.4 + l * l, s.5 + l * o);
+            *s = (s.0 + 1.0, s.1 + l, s.2 + o, s.3 + l * l, s.4 + l * o);
+        }
+        if line.count == 0 {
+            return None;
         }
         let (mut sxx, mut sxy) = (0.0, 0.0);
-        for &(_, n, sl, so, sll, slo) in &sums[..segments] {
+        for &(n, sl, so, sll, slo) in &sums[..line.count] {
             sxx += sll - sl * sl / n;
             sxy += slo - sl * so / n;
         }
         let max = self.config.max_drift;
         if sxx > 1e-9 {
-            self.drift = (sxy / sxx).clamp(-max, max);
+            line.drift = (sxy / sxx).clamp(-max, max);
         }
-        if let Some(&(_, n, sl, so, _, _)) = sums[..segments].iter().find(|s| s.0 == self.segment) {
-            self.intercept = so / n - self.drift * (sl / n + centre);
+        for (seg, &(n, sl, so, _, _)) in line.segments[..line.count].iter_mut().zip(&sums) {
+            // offset(l) = intercept + drift·l, l relative to the origin
+            seg.1 = so / n - line.drift * (sl / n + centre);
         }
-        self.generation += 1;
+        Some(line)
     }
 
     /// Predicted offset (ms) at relative logical time `logical`.
@@ -371,6 +564,12 @@ impl ClockFilter {
     pub fn generation(&self) -> u64 {
         self.generation
     }
+}
+
+/// The median of `values` (reordered; not empty).
+fn median(values: &mut [f64]) -> f64 {
+    let mid = values.len() / 2;
+    *values.select_nth_unstable_by(mid, f64::total_cmp).1
 }
 
 #[cfg(test)]
