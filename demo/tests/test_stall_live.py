@@ -3,12 +3,12 @@
 stopped 20 ms: the server reports 4 xruns at the stop, the site loses 3 periods; 10 ms
 gave 2 xruns in only 6 of 8 runs, depending on where in a period the stop fell). Two real-time Pd
 sites on JACK's dummy driver, each running [fsync~] and the mrpeach recipe; the fault hits
-site B once after event 3. Every [fsync~] event whose timetag is >= 0.3 s after the
-fault's end must be heard at both sites; from 1 s after it on, within 3 samples of each
-other; between 0.3 and 1 s, within 12 (0.25 ms): there the step's first estimate stands
-(made on readings taken just after the catch-up, measured 4-9 samples off in half of the
-runs here) until the clock filter's next point (docs/clock.md). Issue 12 asks for 3 from
-0.3 s on: not met yet.
+site B once after event 3, 12 s after DSP started (a fault hits a Pd that has been
+playing for a while; how soon after start-up the estimate is good is a separate figure,
+docs/clock.md). Every [fsync~] event whose timetag is >= 0.3 s after the fault's end must
+be heard at both sites, within 3 samples of each other (issue 12's bar). Until the clock
+filter tied steps to whole Pd ticks, the step's first estimate stood until the filter's
+next point: 4-9 samples off between 0.3 and 1 s in half of the runs.
 
 fsync~ 0.2 fails this (measured: 40 ms → the next event 1281 samples off, −351 six seconds
 later and still drifting; the xruns → +768, then −271 ten seconds later); it passes once the
@@ -28,17 +28,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 TOLERANCE_SAMPLES = 3
 SETTLED_AFTER_S = 0.3
-# Until the filter's first point after the step (0.5 s windows): the step's estimate.
-FIRST_ESTIMATE_UNTIL_S = 1.0
-FIRST_ESTIMATE_TOLERANCE_SAMPLES = 12
+SETTLE_S = 12  # seconds of playing before the first bundle
 
 
 def run_fault(tmp_path: Path, kind: str, ms: int) -> dict:
     out = tmp_path / f"{kind}{ms}.json"
     r = subprocess.run(
         [sys.executable, str(ROOT / "demo" / "faults.py"), "--fault", kind, "--ms", str(ms), "--events", "18",
-         "--after", "3", "--settle", "2", "--build", str(ROOT / "build"), "--json", str(out)],
-        capture_output=True, text=True, timeout=90,
+         "--after", "3", "--settle", str(SETTLE_S), "--build", str(ROOT / "build"), "--json", str(out)],
+        capture_output=True, text=True, timeout=150,
     )
     print(r.stdout)
     assert r.returncode == 0, r.stdout + r.stderr
@@ -79,10 +77,6 @@ def assert_settled_within_tolerance(result: dict, what: str) -> None:
     unheard = [row["event"] for row in settled if row["onset_a"] is None or row["onset_b"] is None]
     assert not unheard, (f"events {unheard} not heard at both sites after {what}; rows "
                          f"{[row for row in settled if row['event'] in unheard]}; B's clicks in no event's window: {fsync['stray_b']}")
-    def tolerance(row: dict) -> int:
-        early = row["timetag"] < log["end"] + FIRST_ESTIMATE_UNTIL_S
-        return FIRST_ESTIMATE_TOLERANCE_SAMPLES if early else TOLERANCE_SAMPLES
-
-    off = {row["event"]: row["b_minus_a"] for row in settled if abs(row["b_minus_a"]) > tolerance(row)}
+    off = {row["event"]: row["b_minus_a"] for row in settled if abs(row["b_minus_a"]) > TOLERANCE_SAMPLES}
     assert not off, (f"after {what} of site B, B − A (samples) for events due >= 0.3 s after it: {off} "
-                     f"(tolerance {FIRST_ESTIMATE_TOLERANCE_SAMPLES} until {FIRST_ESTIMATE_UNTIL_S} s, then {TOLERANCE_SAMPLES})")
+                     f"(tolerance {TOLERANCE_SAMPLES})")

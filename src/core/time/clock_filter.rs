@@ -56,6 +56,8 @@ pub struct ClockFilterConfig {
     pub snap_above_ms: f64,
     pub snap_below_ms: f64,
     /// A tie is undone when this many points since it sit off the tied line by more than `untie_ms` (mean).
+    /// Not less: after a stall Pd's readings sit ~0.07 ms later for tens of seconds
+    /// (measured live, while the recording showed the whole-tick line was right).
     pub untie_points: usize,
     pub untie_ms: f64,
     /// A point further above the line than this many times the points' median
@@ -77,8 +79,8 @@ impl Default for ClockFilterConfig {
             max_drift: 0.002,
             snap_above_ms: 0.3,
             snap_below_ms: 0.05,
-            untie_points: 6,
-            untie_ms: 0.075,
+            untie_points: 8,
+            untie_ms: 0.15,
             outlier_spreads: 2.5,
             outlier_floor_ms: 0.03,
         }
