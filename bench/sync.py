@@ -143,6 +143,8 @@ def main() -> int:
                    help=f"comma-separated from {list(CONDITIONS)} and the faults: nofault, stallMS, sigstopMS, wallstepS")
     p.add_argument("--fault-events", type=int, default=40, help="bundles per fault condition (0.5 s apart, 0.2 s ahead)")
     p.add_argument("--fault-after", type=int, default=5, help="the fault comes after this event")
+    p.add_argument("--settle", type=float, default=12.0,
+                   help="seconds both sites play before a fault condition's first bundle (a fault hits a running Pd)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--build", default=str(HERE.parent / "build"))
     p.add_argument("--plot", default=str(HERE / "sync.png"), help="PNG to write ('' for none)")
@@ -165,7 +167,7 @@ def main() -> int:
             results[c] = [two_sites.run(namespace(recipe, c, a)) for recipe in ("fsync", "mrpeach")]
         else:
             interval = 0.7 if fault.kind == "wallstep" else 0.5  # a click 1 s off lands in no other event's window
-            fault_results[c] = faults.run(fault, a.fault_events, interval, 0.2, build=Path(a.build))
+            fault_results[c] = faults.run(fault, a.fault_events, interval, 0.2, a.settle, build=Path(a.build))
     if results:
         print(f"{a.events} bundles {a.ahead} s ahead per recipe and condition; JACK dummy 48 kHz period 256; two Pd sites")
         print(f"{'':>8} | |B-A| p50  p95  p99  max              | onset - timetag    | events")
@@ -175,7 +177,7 @@ def main() -> int:
                 print(row(r))
     if fault_results:
         print()
-        print(f"Faults on site B: {a.fault_events} bundles 0.2 s ahead every 0.5 s (wall-clock steps: 0.7 s), the fault after "
+        print(f"Faults on site B: {a.fault_events} bundles 0.2 s ahead every 0.5 s (wall-clock steps: 0.7 s) from {a.settle:g} s after start, the fault after "
               f"event {a.fault_after}; both recipes in the same two Pd processes, one run each; |B − A| in samples at 48 kHz")
         for c, run in fault_results.items():
             print(f"-- {c}: {run['fault']['label']}" + (f"; Pd main thread ran {run['fault_log']['main_thread_cpu_ms']:.1f} ms of CPU"

@@ -64,6 +64,10 @@ pub struct ClockFilterConfig {
     /// distance from it (and than `outlier_floor_ms`) is left out of the fit.
     pub outlier_spreads: f64,
     pub outlier_floor_ms: f64,
+    /// How far (rate) sound cards are off, and how much (ms) a point scatters:
+    /// the rate is pulled towards 1 while the line is too short to say better.
+    pub drift_prior: f64,
+    pub point_noise_ms: f64,
 }
 
 impl Default for ClockFilterConfig {
@@ -83,6 +87,8 @@ impl Default for ClockFilterConfig {
             untie_ms: 0.15,
             outlier_spreads: 2.5,
             outlier_floor_ms: 0.03,
+            drift_prior: 100e-6,
+            point_noise_ms: 0.04,
         }
     }
 }
@@ -416,10 +422,10 @@ impl ClockFilter {
     }
 
     /// Least squares: one rate through all points, an intercept per segment
-    /// (steps do not bend the rate); the line is the current segment's. Then
-    /// once more without the points far above that line: a window in which no
-    /// reading came on time (the machine busy throughout) is late, never early,
-    /// and would tilt a young line by several samples.
+    /// (steps do not bend the rate); the line is the current segment's. Without
+    /// the points far above a line they cannot tilt: a window in which no reading
+    /// came on time (the machine busy throughout) is late, never early, and would
+    /// tilt a young line by several samples.
     fn fit(&mut self) {
         let mut used = [true; MAX_WINDOWS];
         let Some(first) = self.robust_line() else { return };
@@ -428,7 +434,8 @@ impl ClockFilter {
             late[i] = (p.offset - p.shift - first.offset_at(p)).abs();
         }
         late[..self.count].sort_unstable_by(f64::total_cmp);
-        let spread = late[self.count / 2];
+        // (the lower median: of four points one may be the outlier)
+        let spread = late[(self.count - 1) / 2];
         let limit = (self.config.outlier_spreads * spread).max(self.config.outlier_floor_ms);
         let mut dropped = false;
         for (i, p) in self.points[..self.count].iter().enumerate() {
@@ -446,20 +453,13 @@ impl ClockFilter {
         self.generation += 1;
     }
 
-    /// A line outliers cannot tilt, to find them: the median of the slopes
-    /// between points of one segment (Theil–Sen), each segment's median intercept.
+    /// A line outliers cannot tilt, to find them: the rate so far (a young
+    /// line's two last windows both late would tilt even a median of slopes;
+    /// the rate moves by far less than an outlier between two fits), each
+    /// segment's median intercept.
     fn robust_line(&self) -> Option<Line> {
         let points = &self.points[..self.count];
-        let mut slopes = [0.0f64; MAX_WINDOWS * (MAX_WINDOWS - 1) / 2];
-        let mut n = 0;
-        for (i, a) in points.iter().enumerate() {
-            for b in points[i + 1..].iter().filter(|b| b.segment == a.segment && b.logical != a.logical) {
-                slopes[n] = ((b.offset - b.shift) - (a.offset - a.shift)) / (b.logical - a.logical);
-                n += 1;
-            }
-        }
-        let max = self.config.max_drift;
-        let drift = if n > 0 { median(&mut slopes[..n]).clamp(-max, max) } else { self.drift };
+        let drift = self.drift;
         let mut line = Line { drift, segments: [(0, 0.0); MAX_WINDOWS], count: 0 };
         let mut intercepts = [0.0f64; MAX_WINDOWS];
         for p in points {
@@ -505,8 +505,11 @@ impl ClockFilter {
             sxy += slo - sl * so / n;
         }
         let max = self.config.max_drift;
+        // A prior on the rate (ridge): a young line's points say little about it,
+        // and a sound card is rarely off by more than `drift_prior`.
+        let prior = (self.config.point_noise_ms / self.config.drift_prior).powi(2);
         if sxx > 1e-9 {
-            line.drift = (sxy / sxx).clamp(-max, max);
+            line.drift = (sxy / (sxx + prior)).clamp(-max, max);
         }
         for (seg, &(n, sl, so, _, _)) in line.segments[..line.count].iter_mut().zip(&sums) {
             // offset(l) = intercept + drift·l, l relative to the origin
