@@ -275,3 +275,15 @@ fn bad_rates_and_sizes_are_refused() {
     assert!(matches!(convert(&x, 3, 1000.0, 48000.0, UNLIMITED), Err(RateConversionError::Layout { .. })));
     assert!(matches!(convert(&[0.0; 65], 65, 1000.0, 48000.0, UNLIMITED), Err(RateConversionError::Layout { .. })));
 }
+
+/// The band kept: flat (±0.01 dB) up to 20 kHz, whichever way the rate goes.
+#[test]
+fn the_passband_is_flat_to_20_khz() {
+    for (from, to) in [(44100.0, 48000.0), (48000.0, 44100.0), (96000.0, 48000.0)] {
+        for hz in [100.0, 5000.0, 12000.0, 20000.0] {
+            let m = measure(converted(from, to), from, to, hz);
+            assert!(db(m.gain).abs() < 0.01, "{from} → {to} Hz: {hz} Hz at {:.3} dB", db(m.gain));
+            assert!(m.worst_db < -90.0, "{from} → {to} Hz, {hz} Hz: a product at {:.1} dB", m.worst_db);
+        }
+    }
+}
