@@ -1,5 +1,5 @@
 //! `load` / `/load`: sound files read on a worker thread into the object,
-//! resampled to Pd's rate, played like arrays across the outlets (mixed
+//! resampled to Pd's rate (band-limited, onsets in place), played like arrays across the outlets (mixed
 //! down on one outlet); `/load` from the
 //! network only inside `-sounds` folders. Real-time Pd (-nosound): the worker
 //! thread runs in real time, which -batch would outrun.
@@ -29,8 +29,17 @@ fn rand_suffix() -> u64 {
 #[test]
 fn load_resamples_mixes_down_and_plays_sample_exact() {
     let dir = sound_dir();
-    // 24 kHz stereo: left 0.5, right 0.25 for 100 frames → at 48 kHz: 200 frames of 0.375.
-    let samples: Vec<i16> = (0..100).flat_map(|_| [16384i16, 8192]).collect();
+    // 24 kHz stereo, 2000 frames: left 0.5, right 0.25 for the first 1000, then silence
+    // with a click (0.5 on both) at frame 1500 → at 48 kHz: 4000 frames, the mix (0.375)
+    // steady inside the step, the click loudest at frame 3000 (band-limited: it rings
+    // around that frame, it is not moved).
+    let samples: Vec<i16> = (0..2000)
+        .flat_map(|i| match i {
+            0..1000 => [16384i16, 8192],
+            1500 => [16384, 16384],
+            _ => [0, 0],
+        })
+        .collect();
     write_wav(&dir.join("kit/kick.wav"), 24000, 2, &samples);
     let mut patch = Patch::new(48000, "-clock logical")
         .at(0.0, Input::Control(format!("load kick {}", dir.join("kit/kick.wav").display())))
@@ -39,15 +48,15 @@ fn load_resamples_mixes_down_and_plays_sample_exact() {
     patch.realtime = true;
     let run = patch.run();
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(run.status_with("loaded"), vec!["loaded kick 200 2"], "{}", run.stderr);
+    assert_eq!(run.status_with("loaded"), vec!["loaded kick 4000 2"], "{}", run.stderr);
     let onset = (osc::as_read(0.6004) * 48000.0).round() as usize;
     assert_eq!(run.first_nonzero(), Some(onset));
-    assert!(
-        run.samples[onset..onset + 198].iter().all(|&x| (x - 0.375).abs() < 1e-4),
-        "{:?}",
-        &run.samples[onset..onset + 4]
-    );
-    assert!(run.samples[onset + 201..].iter().all(|&x| x == 0.0));
+    let steady = &run.samples[onset + 400..onset + 1600];
+    assert!(steady.iter().all(|&x| (x - 0.375).abs() < 1e-3), "{:?}", &steady[..4]);
+    let tail = &run.samples[onset + 2400..onset + 4000];
+    let loudest = tail.iter().enumerate().fold((0, 0.0f32), |m, (i, v)| if v.abs() > m.1 { (i, v.abs()) } else { m });
+    assert_eq!(onset + 2400 + loudest.0, onset + 3000, "the click moved");
+    assert!(run.samples[onset + 4000..].iter().all(|&x| x == 0.0));
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! libFuzzer over the loader's decoding path: sound-file headers and data
-//! (WAV, AIFF, FLAC) read as the worker reads them. Pd must survive anything:
+//! (WAV, AIFF, FLAC) read as the worker reads them, and converted to 48 kHz
+//! (`rate_conversion`) when the file's rate differs. Pd must survive anything:
 //! no abort, no allocation past the cap (libFuzzer's malloc limit), no endless
 //! loop. A panic inside the decoder is caught by the worker (it answers
 //! `error load`), so it is caught here too (libFuzzer's hook, which turns

@@ -4,6 +4,8 @@
 //! drift (ratios within ±1000 ppm of 1), so it is a fractional-delay filter
 //! more than a rate converter: its cutoff is Nyquist, which makes the phase-0
 //! row an exact unit impulse (integer positions pass through unchanged).
+//! (Files at another rate than Pd's are converted once, at load, by
+//! `load/rate_conversion.rs`; nothing converts rates in perform.)
 
 use std::sync::OnceLock;
 

@@ -1,6 +1,7 @@
 //! Reading a sound file (WAV, AIFF, FLAC) into memory at Pd's sample rate. Runs
 //! on a worker thread, never in Pd's thread: decoding a file can take long.
 
+use super::rate_conversion::{self, RateConversionError};
 use std::io::{Read, SeekFrom};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::DecoderOptions;
@@ -39,8 +40,8 @@ const SAMPLE_BYTES: usize = std::mem::size_of::<f32>();
 /// File sample rates fsync~ reads. Outside them a file is refused before
 /// anything is decoded: 0 Hz makes the decoder fail, and a very low rate would
 /// resample a small file into gigabytes.
-pub const MIN_FILE_RATE_HZ: u32 = 1_000;
-pub const MAX_FILE_RATE_HZ: u32 = 768_000;
+pub const MIN_FILE_RATE_HZ: u32 = rate_conversion::MIN_RATE_HZ;
+pub const MAX_FILE_RATE_HZ: u32 = rate_conversion::MAX_RATE_HZ;
 
 /// Interleaved f32 frames.
 #[derive(Clone, Debug, PartialEq)]
@@ -261,36 +262,14 @@ pub fn header_rate(header: &[u8]) -> Option<u32> {
     None
 }
 
-/// Linear-interpolation resampling (cheap, done once at load; a click track or
-/// sample played at another rate is what a musician would otherwise hear).
-/// Refuses before allocating when the result would take more than `max_bytes`.
-pub fn resample(sound: Sound, from: f64, to: f64, max_bytes: usize) -> Result<Sound, String> {
+/// `sound` at `from` Hz converted to `to` Hz, band-limited (`rate_conversion`);
+/// refused before allocating when the result would take more than `max_bytes`.
+pub fn resample(sound: Sound, from: f64, to: f64, max_bytes: usize) -> Result<Sound, RateConversionError> {
     if from == to || sound.data.is_empty() {
         return Ok(sound);
     }
-    if !(from.is_finite() && to.is_finite() && from > 0.0 && to > 0.0) {
-        return Err(format!("cannot resample {from} Hz to {to} Hz"));
-    }
-    let c = sound.channels;
-    let frames_in = sound.frames();
-    let frames_out = ((frames_in as f64) * to / from).round();
-    let bytes = frames_out * c as f64 * SAMPLE_BYTES as f64;
-    if bytes > max_bytes as f64 {
-        return Err(format!("{} at Pd's rate of {to} Hz (at most {})", mib(bytes), mib(max_bytes as f64)));
-    }
-    let frames_out = frames_out as usize;
-    let mut data = Vec::with_capacity(frames_out * c);
-    for f in 0..frames_out {
-        let pos = f as f64 * from / to;
-        let i = pos.floor() as usize;
-        let frac = (pos - i as f64) as f32;
-        for ch in 0..c {
-            let a = sound.data[(i.min(frames_in - 1)) * c + ch];
-            let b = sound.data[((i + 1).min(frames_in - 1)) * c + ch];
-            data.push(a + (b - a) * frac);
-        }
-    }
-    Ok(Sound { channels: c, data })
+    let data = rate_conversion::convert(&sound.data, sound.channels, from, to, max_bytes)?;
+    Ok(Sound { channels: sound.channels, data })
 }
 
 #[cfg(test)]
@@ -298,15 +277,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resampling_keeps_length_ratio_and_interpolates() {
+    fn resampling_keeps_length_ratio_and_channels() {
         let s = Sound { channels: 2, data: vec![0.0, 10.0, 1.0, 11.0, 2.0, 12.0, 3.0, 13.0] };
         let up = resample(s.clone(), 24000.0, 48000.0, MAX_SOUND_BYTES).unwrap();
-        assert_eq!(up.frames(), 8);
-        assert_eq!(&up.data[..6], &[0.0, 10.0, 0.5, 10.5, 1.0, 11.0]);
+        assert_eq!((up.frames(), up.channels), (8, 2));
         assert_eq!(resample(s.clone(), 48000.0, 48000.0, MAX_SOUND_BYTES).unwrap(), s);
         // 8 frames × 2 channels × 4 bytes = 64 bytes at 48 kHz: refused under 64.
-        assert!(resample(s.clone(), 24000.0, 48000.0, 63).is_err());
+        assert!(matches!(resample(s.clone(), 24000.0, 48000.0, 63), Err(RateConversionError::TooBig { .. })));
         assert!(resample(s, 24000.0, 48000.0, 64).is_ok());
+    }
+
+    /// A file at 44.1 kHz read at 48 kHz: band-limited (rate_conversion's tests
+    /// measure it), its click where it was.
+    #[test]
+    fn files_are_converted_band_limited_with_onsets_in_place() {
+        let mut samples = vec![0i16; 4410];
+        samples[1000] = 16384;
+        let sound = read_bytes(wav(44100, 1, &samples), MAX_SOUND_BYTES).unwrap();
+        assert_eq!(sound.frames(), 4800);
+        let loudest =
+            sound.data.iter().enumerate().fold((0, 0.0f32), |m, (i, v)| if v.abs() > m.1 { (i, v.abs()) } else { m });
+        assert_eq!(loudest.0, 1088, "1000 · 48000/44100 = 1088.4");
+        // A band-limited click rings (linear interpolation would leave 2 samples).
+        assert!(sound.data.iter().filter(|v| v.abs() > 1e-4).count() > 20);
     }
 
     /// A 16-bit PCM WAV header and data.
