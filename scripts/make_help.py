@@ -13,7 +13,7 @@ class Canvas:
         self.lines = []; self.n = 0; self.connects = []
     def add(self, line):
         self.lines.append(line + ';'); self.n += 1; return self.n - 1
-    def obj(self, x, y, text): return self.add(f'#X obj {x} {y} {text}')
+    def obj(self, x, y, text): return self.add(f'#X obj {x} {y} ' + text.replace('$', '\\$'))
     def msg(self, x, y, text, width=None):
         return self.add(f'#X msg {x} {y} {text}' + (f', f {width}' if width else ''))
     def text(self, x, y, text, width=None):
@@ -27,6 +27,69 @@ class Canvas:
         return '\n'.join([f'#N canvas 80 60 {w} {h} 12;'] + self.lines + [f'#X connect {a} {ao} {b} {bi};' for a, ao, b, bi in self.connects]) + '\n'
 
 def bytelist(b): return 'list ' + ' '.join(str(x) for x in b)
+
+
+def send_abstraction():
+    """abstractions/fsync.send.pd: [fsync.send <host> <port> [<ahead-ms>]]. Readable
+    messages in, the OSC bundles fsync-send makes out over [netsend -u -b]: a /play
+    always carries gain and offset (floats, defaults 1 and 0) as python/fsync/packets.py
+    writes them. The timetag comes from an [fsync~] inside (its filtered clock, or
+    logical seconds after 'clock logical'): vanilla Pd has no wall clock of its own."""
+    a = Canvas()
+    a.text(20, 10, '[fsync.send <host> <port> [<ahead-ms>]] - sends what fsync-send sends: play <array> [gain] [offset-ms] / stop [array] / send <address> [args] stamped now + ahead (default 500 ms) \\; bundle <ms>|immediately <address> [args] as [fsync~] \\; ahead <ms> / connect <host> <port> / disconnect / clock logical|system', 110)
+    inlet = a.obj(20, 90, 'inlet')
+    route = a.obj(20, 120, 'route play stop send bundle ahead connect disconnect clock')
+    # play: pad to <array> <gain> <offset> with the defaults the list lacks.
+    norm = a.obj(20, 160, 'list')
+    tll = a.obj(20, 190, 't l l')
+    length = a.obj(110, 220, 'list length')
+    tbf = a.obj(110, 250, 't b f')
+    defaults = a.msg(110, 280, '0 1 0')
+    split = a.obj(110, 310, 'list split')
+    padded = a.obj(20, 350, 'list append')
+    a.text(200, 250, '<- the defaults the list lacks: gain 1 \\, offset 0', 30)
+    play = a.obj(20, 380, 'list prepend /play')
+    stop = a.obj(180, 380, 'list prepend /stop')
+    ahead = a.obj(20, 420, 'list prepend 500')
+    a.text(160, 420, '<- ahead (ms)', 20)
+    bundle = a.obj(20, 450, 'list prepend bundle')
+    trim = a.obj(20, 480, 'list trim')
+    fs = a.obj(20, 510, 'fsync~ -ping off')
+    a.text(160, 510, '<- only makes the bundles (its sound outlet is unused)', 30)
+    packet = a.obj(20, 560, 'route packet')
+    send = a.obj(20, 590, 'list prepend send')
+    trim2 = a.obj(20, 620, 'list trim')
+    ns = a.obj(20, 650, 'netsend -u -b')
+    connected = a.obj(20, 680, 'list prepend connected')
+    trim3 = a.obj(20, 710, 'list trim')
+    outlet = a.obj(20, 740, 'outlet')
+    connect = a.obj(400, 560, 'list prepend connect')
+    trim4 = a.obj(400, 590, 'list trim')
+    disconnect = a.msg(560, 590, 'disconnect')
+    clock = a.obj(560, 450, 'list prepend clock')
+    lb = a.obj(400, 160, 'loadbang')
+    tbb = a.obj(400, 190, 't b b')
+    port = a.obj(400, 230, 'f $2')
+    sel = a.obj(400, 260, 'sel 0')
+    tb = a.obj(440, 290, 't b')
+    hostport = a.obj(440, 320, 'list append $1 $2')
+    arg3 = a.obj(520, 230, 'f $3')
+    sel3 = a.obj(520, 260, 'sel 0')
+    unknown = a.obj(700, 160, 'print fsync.send: unknown message')
+    for wire in [(inlet,0,route,0),(route,0,norm,0),(norm,0,tll,0),(tll,1,length,0),(length,0,tbf,0),(tbf,1,split,1),(tbf,0,defaults,0),
+                 (defaults,0,split,0),(split,1,padded,1),(tll,0,padded,0),(padded,0,play,0),(play,0,ahead,0),(route,1,stop,0),(stop,0,ahead,0),
+                 (route,2,ahead,0),(ahead,0,bundle,0),(route,3,bundle,0),(bundle,0,trim,0),(trim,0,fs,0),(fs,1,packet,0),(packet,0,send,0),
+                 (send,0,trim2,0),(trim2,0,ns,0),(ns,0,connected,0),(connected,0,trim3,0),(trim3,0,outlet,0),(packet,1,outlet,0),
+                 (route,4,ahead,1),(route,5,connect,0),(connect,0,trim4,0),(trim4,0,ns,0),(route,6,disconnect,0),(disconnect,0,ns,0),
+                 (route,7,clock,0),(clock,0,trim,0),(lb,0,tbb,0),(tbb,1,arg3,0),(arg3,0,sel3,0),(sel3,1,ahead,1),(tbb,0,port,0),
+                 (port,0,sel,0),(sel,1,tb,0),(tb,0,hostport,0),(hostport,0,connect,0),(route,8,unknown,0)]:
+        a.connect(*wire)
+    os.makedirs(os.path.join(ROOT, 'abstractions'), exist_ok=True)
+    with open(os.path.join(ROOT, 'abstractions', 'fsync.send.pd'), 'w') as f:
+        f.write(a.render(900, 780))
+
+
+send_abstraction()
 
 SOUND = 'fsync-help-sound'
 c = Canvas()

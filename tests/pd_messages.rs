@@ -63,9 +63,8 @@ fn at_100_starts_exactly_a_tenth_of_a_second_of_samples_later() {
 #[test]
 fn at_forwards_other_addresses_at_their_time() {
     // [r status-bus] → [route /tempo] → [t b] → [timer] started at load: prints the ms.
-    let mut patch = Patch::new(48000, "-clock logical")
-        .at(5.0, Input::Control("at 20.5 /tempo 120".into()))
-        .length(60.0);
+    let mut patch =
+        Patch::new(48000, "-clock logical").at(5.0, Input::Control("at 20.5 /tempo 120".into())).length(60.0);
     patch.extra = vec![
         "#X obj 10 600 r status-bus;".into(),
         "#X obj 10 630 route /tempo;".into(),
