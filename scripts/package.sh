@@ -6,7 +6,7 @@
 # fsync~.windows-amd64-32.dll …; the 32-bit Linux packages also carry the same
 # binary as .l_amd64 / .l_arm64, the name Pd <= 0.53 looks for: Debian 12 ships
 # 0.53.1), the help
-# patch, fsync~-meta.pd, LICENSE, README.md and what it links (docs/, patches/,
+# patch, the [fsync.send] abstraction and its help, fsync~-meta.pd, LICENSE, README.md and what it links (docs/, patches/,
 # images).
 #
 # Checks: every packaged binary passes scripts/check_symbols.py; the Linux x86-64
@@ -61,7 +61,7 @@ for p in "${PLATFORMS[@]}"; do
     esac
     legacy=$(legacy_ext "$p")
     if [ "$fs" = 32 ] && [ -n "$legacy" ]; then cp "$binary" "$stage/fsync~.$legacy"; fi
-    cp pd-help/fsync~-help.pd LICENSE README.md "$stage/"
+    cp pd-help/fsync~-help.pd abstractions/fsync.send.pd abstractions/fsync.send-help.pd LICENSE README.md "$stage/"
     mkdir -p "$stage/pd-help" "$stage/bench"
     cp pd-help/fsync~-help.pd pd-help/fsync~-help.png "$stage/pd-help/"
     cp bench/sync.png "$stage/bench/"
