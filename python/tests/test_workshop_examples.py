@@ -67,7 +67,8 @@ def pd_running(log, *patches, send=None):
     pd = shutil.which("pd")
     assert pd, "pd (puredata) not found on PATH: scripts/setup.sh installs it"
     check_ports_free({PD_PORT, PY_PORT})
-    cmd = [pd, "-nosound", "-nogui", "-stderr", "-noprefs", "-r", str(SR), "-path", str(MRPEACH)]
+    # -path build: the patches find fsync~ and [fsync.send] in an installed package or there.
+    cmd = [pd, "-nosound", "-nogui", "-stderr", "-noprefs", "-r", str(SR), "-path", str(MRPEACH), "-path", str(ROOT / "build")]
     if send:
         cmd += ["-send", send]
     for p in patches:
