@@ -132,6 +132,7 @@ fn help_patch_makes_its_sound_at_pds_sample_rate() {
         };
         assert_eq!(value("size: ") as u32, (0.2 * sr as f64).round() as u32, "sr {sr}");
         let sr = sr as f64;
+        #[allow(clippy::approx_constant)] // the help's [expr] writes 2π as 6.2832
         let expected = (100.0 * 6.2832 * 660.0 / sr).sin() * (-100.0 / (sr * 0.03)).exp();
         assert!((value("at100: ") - expected).abs() < 1e-4, "sr {sr}: {} vs {expected}", value("at100: "));
     }
