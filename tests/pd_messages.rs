@@ -31,6 +31,21 @@ fn play_starts_at_the_sample_of_the_messages_logical_time() {
 }
 
 #[test]
+fn play_and_at_use_logical_time_under_the_system_clock_too() {
+    // (Never mapped through the wall clock: the message's own logical time. -drift off:
+    // the paced path starts a voice between samples, not on a ramp's exact values.)
+    let run = Patch::new(48000, "-clock system -drift off")
+        .array("src", ramp(20))
+        .at(12.3, Input::Control("play src".into()))
+        .at(12.3, Input::Control("at 50 /play src".into()))
+        .length(100.0)
+        .run();
+    let first = onset_of_ramp(&run.samples, 0);
+    assert_eq!(first, Some(sample_of(f32_ms(12.3), 48000)), "{}", run.stderr);
+    assert_eq!(onset_of_ramp(&run.samples, first.unwrap() + 1), Some(first.unwrap() + 2400));
+}
+
+#[test]
 fn play_with_gain_and_offset_in_ms() {
     let run = Patch::new(48000, "-clock logical")
         .array("src", ramp(200))
