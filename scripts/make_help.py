@@ -88,45 +88,54 @@ def send_abstraction():
     a.text(20, 10, '[fsync.send <host> <port> [<ahead-ms>]] - sends what fsync-send sends: play <array> [gain] [offset-ms] / stop [array] / send <address> [args] stamped now + ahead (default 500 ms) \\; bundle <ms>|immediately <address> [args] as [fsync~] \\; ahead <ms> / connect <host> <port> / disconnect / clock logical|system', 110)
     inlet = a.obj(20, 90, 'inlet')
     route = a.obj(20, 120, 'route play stop send bundle ahead connect disconnect clock')
+    unknown = a.obj(640, 120, 'print fsync.send: unknown message')
     # play: pad to <array> <gain> <offset> with the defaults the list lacks.
-    norm = a.obj(20, 160, 'list')
-    tll = a.obj(20, 190, 't l l')
-    length = a.obj(110, 220, 'list length')
-    tbf = a.obj(110, 250, 't b f')
-    defaults = a.msg(110, 280, '0 1 0')
-    split = a.obj(110, 310, 'list split')
-    padded = a.obj(20, 350, 'list append')
-    a.text(200, 250, '<- the defaults the list lacks: gain 1 \\, offset 0', 30)
-    play = a.obj(20, 380, 'list prepend /play')
-    stop = a.obj(180, 380, 'list prepend /stop')
-    ahead = a.obj(20, 420, 'list prepend 500')
-    a.text(160, 420, '<- ahead (ms)', 20)
-    bundle = a.obj(20, 450, 'list prepend bundle')
-    trim = a.obj(20, 480, 'list trim')
-    fs = a.obj(20, 510, 'fsync~ -ping off')
-    a.text(160, 510, '<- only makes the bundles (its sound outlet is unused)', 30)
-    packet = a.obj(20, 560, 'route packet')
-    send = a.obj(20, 590, 'list prepend send')
-    trim2 = a.obj(20, 620, 'list trim')
-    ns = a.obj(20, 650, 'netsend -u -b')
-    connected = a.obj(20, 680, 'list prepend connected')
-    trim3 = a.obj(20, 710, 'list trim')
-    outlet = a.obj(20, 740, 'outlet')
-    connect = a.obj(400, 560, 'list prepend connect')
-    trim4 = a.obj(400, 590, 'list trim')
-    disconnect = a.msg(560, 590, 'disconnect')
-    clock = a.obj(560, 450, 'list prepend clock')
-    lb = a.obj(400, 160, 'loadbang')
-    tbb = a.obj(400, 190, 't b b')
-    port = a.obj(400, 230, 'f $2')
-    sel = a.obj(400, 260, 'sel 0')
-    tb = a.obj(440, 290, 't b')
-    hostport = a.obj(440, 320, 'list append $1 $2')
-    arg3 = a.obj(520, 230, 'f $3')
-    sel3 = a.obj(520, 260, 'sel 0')
-    unknown = a.obj(700, 160, 'print fsync.send: unknown message')
+    norm = a.obj(20, 170, 'list')
+    tll = a.obj(20, 200, 't l l')
+    length = a.obj(150, 230, 'list length')
+    tbf = a.obj(150, 260, 't b f f')
+    defaults = a.msg(150, 290, '0 1 0')
+    split = a.obj(150, 320, 'list split')
+    a.text(150, 350, '^ the defaults the list lacks: gain 1 \\, offset 0', 22)
+    gate = a.obj(20, 330, 'spigot')
+    padded = a.obj(20, 360, 'list append')
+    # 1 to 3 arguments, or a usage line and nothing sent.
+    ok = a.obj(400, 260, 'expr $f1 >= 1 && $f1 <= 3')
+    tok = a.obj(400, 290, 't f f')
+    bad = a.obj(400, 320, 'sel 0')
+    usage = a.msg(400, 350, 'play <array> [gain] [offset_ms]')
+    says = a.obj(400, 380, 'print fsync.send: usage')
+    play = a.obj(20, 400, 'list prepend /play')
+    stop = a.obj(200, 400, 'list prepend /stop')
+    ahead = a.obj(20, 440, 'list prepend 500')
+    a.text(160, 440, '<- ahead (ms)', 20)
+    bundle = a.obj(20, 470, 'list prepend bundle')
+    trim = a.obj(20, 500, 'list trim')
+    fs = a.obj(20, 530, 'fsync~ -ping off')
+    a.text(160, 530, '<- only makes the bundles (its sound outlet is unused)', 30)
+    packet = a.obj(20, 580, 'route packet')
+    send = a.obj(20, 610, 'list prepend send')
+    trim2 = a.obj(20, 640, 'list trim')
+    ns = a.obj(20, 670, 'netsend -u -b')
+    connected = a.obj(20, 700, 'list prepend connected')
+    trim3 = a.obj(20, 730, 'list trim')
+    outlet = a.obj(20, 760, 'outlet')
+    clock = a.obj(640, 470, 'list prepend clock')
+    connect = a.obj(640, 580, 'list prepend connect')
+    trim4 = a.obj(640, 610, 'list trim')
+    disconnect = a.msg(800, 610, 'disconnect')
+    lb = a.obj(640, 170, 'loadbang')
+    tbb = a.obj(640, 200, 't b b')
+    port = a.obj(640, 240, 'f $2')
+    sel = a.obj(640, 270, 'sel 0')
+    tb = a.obj(680, 300, 't b')
+    hostport = a.obj(680, 330, 'list append $1 $2')
+    a.text(820, 330, '<- connect at load', 14)
+    arg3 = a.obj(760, 240, 'f $3')
+    sel3 = a.obj(760, 270, 'sel 0')
     for wire in [(inlet,0,route,0),(route,0,norm,0),(norm,0,tll,0),(tll,1,length,0),(length,0,tbf,0),(tbf,1,split,1),(tbf,0,defaults,0),
-                 (defaults,0,split,0),(split,1,padded,1),(tll,0,padded,0),(padded,0,play,0),(play,0,ahead,0),(route,1,stop,0),(stop,0,ahead,0),
+                 (defaults,0,split,0),(split,1,padded,1),(tll,0,gate,0),(gate,0,padded,0),
+                 (tbf,2,ok,0),(ok,0,tok,0),(tok,1,gate,1),(tok,0,bad,0),(bad,0,usage,0),(usage,0,says,0),(padded,0,play,0),(play,0,ahead,0),(route,1,stop,0),(stop,0,ahead,0),
                  (route,2,ahead,0),(ahead,0,bundle,0),(route,3,bundle,0),(bundle,0,trim,0),(trim,0,fs,0),(fs,1,packet,0),(packet,0,send,0),
                  (send,0,trim2,0),(trim2,0,ns,0),(ns,0,connected,0),(connected,0,trim3,0),(trim3,0,outlet,0),(packet,1,outlet,0),
                  (route,4,ahead,1),(route,5,connect,0),(connect,0,trim4,0),(trim4,0,ns,0),(route,6,disconnect,0),(disconnect,0,ns,0),
@@ -135,7 +144,7 @@ def send_abstraction():
         a.connect(*wire)
     os.makedirs(os.path.join(ROOT, 'abstractions'), exist_ok=True)
     with open(os.path.join(ROOT, 'abstractions', 'fsync.send.pd'), 'w') as f:
-        f.write(a.render(900, 780))
+        f.write(a.render(960, 800))
 
 
 SOUND = 'fsync-help-sound'
@@ -209,7 +218,7 @@ def reference():
         ('-queue <n>', 'capacity of each event queue (default 1024)'),
         ('-forwardbytes <n>', 'bytes the forwarded messages waiting may hold (default 4194304)'),
         ('-latency <ms>', 'output latency compensation (default: Pd\'s scheduler advance)'),
-        ('-dedupe <ms>', 'a copy of a timed bundle within this window is ignored (default 100 \\; 0 = off)'),
+        ('-dedupe <ms>', 'a copy of a timed bundle within this window is ignored (default 100 \\, 0 = off)'),
         ('-horizon <s>', 'timetags further ahead are refused (default 60)'),
         ('-map <address> [<first-arg>] <array>', 'make an address play an array (repeatable)'),
         ('-sounds <folder>', '/load may read files inside it (repeatable \\, relative to the patch)'),
@@ -394,7 +403,7 @@ def send_help():
         ('bundle immediately /play fsync-help-sound', 'as [fsync~]\'s bundle: <ms>|immediately <address> [args]'),
         ('ahead 200', 'how far ahead play / stop / send are stamped (ms)'),
         ('connect 127.0.0.1 9001', 'another receiver'),
-        ('disconnect', ''),
+        ('disconnect', 'stop sending'),
         ('clock logical', 'or clock system (default)'),
     ]
     sender = h.obj(30, 470, 'fsync.send 127.0.0.1 9001')

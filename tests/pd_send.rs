@@ -48,6 +48,8 @@ fn sends_the_bytes_fsync_send_makes() {
     let port = socket.local_addr().unwrap().port();
     let messages = [
         (10.0, "clock logical"),
+        (20.0, "play"),
+        (30.0, "play src 1 0 9"),
         (50.0, "play src 0.5"),
         (60.0, "stop"),
         (70.0, "send /tempo 120 fast"),
@@ -98,6 +100,9 @@ fn sends_the_bytes_fsync_send_makes() {
         }
     }
     assert!(run.stderr.lines().all(|l| !l.contains("error") && !l.contains("couldn't")), "{}", run.stderr);
+    // `play` with no array or too many arguments: a usage line, nothing sent.
+    let usage = run.stderr.lines().filter(|l| *l == "fsync.send: usage: play <array> [gain] [offset_ms]").count();
+    assert_eq!(usage, 2, "{}", run.stderr);
 }
 
 #[test]
