@@ -176,3 +176,30 @@ fn input_again(input: &Input) -> Input {
         Input::At(t) => Input::At(t),
     }
 }
+
+fn any_atom() -> impl proptest::strategy::Strategy<Value = ForwardAtom> {
+    use proptest::prelude::*;
+    prop_oneof![
+        any::<f32>().prop_map(ForwardAtom::Float),
+        prop_oneof![Just(f32::NAN), Just(f32::INFINITY), Just(-1.0f32), Just(0.0f32), Just(1e30f32)]
+            .prop_map(ForwardAtom::Float),
+        "(/play|/stop|/load|/fsync/ping|/tempo|src|play|/|x|)".prop_map(ForwardAtom::Symbol),
+    ]
+}
+
+proptest::proptest! {
+    /// Whatever a patch sends: no panic, and a refusal leaves nothing pending.
+    #[test]
+    fn any_play_or_at_message_is_handled_or_refused_cleanly(
+        args in proptest::collection::vec(any_atom(), 0..6),
+        at in proptest::bool::ANY,
+    ) {
+        let mut e = logical();
+        let outputs = if at { e.play_at(&args, 5.0, &mut intern) } else { e.play_now(&args, 5.0, &mut intern) };
+        let refused = outputs.iter().any(|o| matches!(o, Output::Error { .. } | Output::Refused { .. }));
+        if refused {
+            proptest::prop_assert_eq!(outputs.len(), 1);
+            proptest::prop_assert_eq!(e.describe(|k| k.to_string()).len(), 2, "a refusal left something pending");
+        }
+    }
+}
