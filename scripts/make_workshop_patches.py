@@ -51,8 +51,14 @@ class Canvas:
         return "\n".join(head + self.lines + [f"#X connect {a} {ao} {b} {bi};" for a, ao, b, bi in self.connects]) + "\n"
 
 
-def common(c, x=560, y=20, declare="-path ../../build"):
-    """declare, the tick in array1 read as the workshop does, DSP on, the link to Python."""
+# fsync~ and [fsync.send] are found in the package folder: installed (`make install`,
+# deken) it is a standard path's fsync/, and these patches sit two folders below it
+# (fsync/patches/workshop/); from the repository, Pd needs -path build (or an install).
+DECLARE = "-path fsync -path ../.."
+
+
+def common(c, x=560, y=20, declare=DECLARE):
+    """declare, the tick in array1 read as the workshop does, DSP on."""
     c.declare = declare
     c.obj(20, 20, "declare " + declare)
     lb = c.obj(x, y, "loadbang")
@@ -61,25 +67,16 @@ def common(c, x=560, y=20, declare="-path ../../build"):
     sf = c.obj(x + 120, y + 90, "soundfiler")
     dsp = c.msg(x, y + 130, "\\; pd dsp 1")
     c.obj(x, y + 180, "table array1")
-    connect = c.msg(x + 80, y + 130, "connect 127.0.0.1 8000")
     c.wire((t, 2), read, sf)
     c.wire(lb, t)
     c.wire((t, 0), dsp)
     c.text(x, y + 210, "tick.wav: python3 patches/workshop/make_tick.py (a 30 ms tick)", 40)
-    return t, connect
+    return t
 
 
-def sender_tail(c, t, connect, x, y):
-    """[route packet] → [netsend -u -b] to Python on 8000; the rest printed."""
-    route = c.obj(x, y, "route packet")
-    prepend = c.obj(x, y + 30, "list prepend send")
-    trim = c.obj(x, y + 60, "list trim")
-    ns = c.obj(x, y + 90, "netsend -u -b")
-    c.wire(route, prepend, trim, ns)
-    c.wire((t, 1), connect, ns)
-    pr = c.obj(x + 150, y + 30, "print fsync~")
-    c.wire((route, 1), pr)
-    return route
+def to_python(c, x, y, ahead_ms=None):
+    """[fsync.send 127.0.0.1 8000]: what Python listens to (stamped now + ahead_ms)."""
+    return c.obj(x, y, "fsync.send 127.0.0.1 8000" + (f" {ahead_ms}" if ahead_ms is not None else ""))
 
 
 def sound_out(c, src, x, y):
@@ -94,7 +91,7 @@ def sound_out(c, src, x, y):
 
 def ex1():
     c = Canvas()
-    t, connect = common(c)
+    common(c)
     c.text(20, 50, "Example 1 - peer-to-peer messages (replaces the workshop's Example 1 Pd client). Python sends /pd <text> to port 8001: printed as pd-received. Pd sends /py Hello from Pd to Python on 8000: click the message or start the toggle (one a second). Python side: python3 python/examples/workshop_ex1_messages.py", 70)
     nr = c.obj(20, 160, "netreceive -u -b 8001")
     fs = c.obj(20, 200, "fsync~")
@@ -102,38 +99,36 @@ def ex1():
     route = c.obj(20, 240, "route /pd")
     c.wire((fs, 1), route)
     c.wire(route, c.obj(20, 270, "print pd-received"))
-    tail = sender_tail(c, t, connect, 200, 300)
-    c.wire((route, 1), tail)
+    c.wire((route, 1), c.obj(200, 270, "print fsync~"))
     tg = c.toggle(300, 160, "workshop-send")
     c.text(325, 160, "<- send once a second (or: pd -send \"workshop-send 1\")", 30)
     metro = c.obj(300, 200, "metro 1000")
     hello = c.msg(300, 240, "bundle immediately /py Hello from Pd")
-    c.wire(tg, metro, hello, fs)
+    c.wire(tg, metro, hello, to_python(c, 300, 330))
     return c
 
 
 def ex2():
     c = Canvas()
-    t, connect = common(c)
+    common(c)
     c.text(20, 50, "Example 2 - networked metronome, immediate timetags (replaces the workshop's Example 2 Pd client). Python sends an immediate bundle /pd tick every 0.5 s to port 8001: each plays array1 on arrival - every one \\, repeats are not duplicates. Pd sends immediate /py tick bundles to Python on 8000 with the toggle. Python side: python3 python/examples/workshop_ex2_metronome.py", 70)
     nr = c.obj(20, 160, "netreceive -u -b 8001")
     fs = c.obj(20, 200, "fsync~ -map /pd tick array1 -late join-or-play")
     c.wire(nr, fs)
     sound_out(c, fs, 20, 240)
-    tail = sender_tail(c, t, connect, 300, 340)
-    c.wire((fs, 1), tail)
+    c.wire((fs, 1), c.obj(20, 360, "print fsync~"))
     tg = c.toggle(300, 240, "workshop-send")
     c.text(325, 240, "<- metronome to Python (or: pd -send \"workshop-send 1\")", 30)
     metro = c.obj(300, 270, "metro 500")
     tick = c.msg(300, 300, "bundle immediately /py tick")
-    c.wire(tg, metro, tick, fs)
+    c.wire(tg, metro, tick, to_python(c, 300, 340))
     return c
 
 
 def ex3():
     c = Canvas(below_text=40)
-    t, connect = common(c)
-    c.text(20, 50, "Example 3 - forward synchronization with timetags (replaces the workshop's Example 3 Pd client). Python sends /pd tick stamped 1 s ahead: [fsync~] plays array1 at the timetag \\, sample-accurate. A bundle already late still sounds (-late join-or-play: a short tick plays from its start \\, reported late). The toggle sends /py tick stamped now + 1 s from [fsync~]'s filtered clock \\, and the second [fsync~] plays the same packet here at that moment. Python side: python3 python/examples/workshop_ex3_forward_sync.py", 70)
+    common(c)
+    c.text(20, 50, "Example 3 - forward synchronization with timetags (replaces the workshop's Example 3 Pd client). Python sends /pd tick stamped 1 s ahead: [fsync~] plays array1 at the timetag \\, sample-accurate. A bundle already late still sounds (-late join-or-play: a short tick plays from its start \\, reported late). The toggle sends /py tick stamped now + 1 s ([fsync.send] with ahead 1000 \\, from fsync~'s filtered clock) \\, and at 1000 /py tick plays it here at that same moment on the second [fsync~]. Python side: python3 python/examples/workshop_ex3_forward_sync.py", 70)
     nr = c.obj(20, 180, "netreceive -u -b 8001")
     fs = c.obj(20, 220, "fsync~ -map /pd tick array1 -late join-or-play")
     c.wire(nr, fs)
@@ -142,23 +137,22 @@ def ex3():
     c.wire(fs, mix)
     c.wire(local, (mix, 0, 1))
     sound_out(c, mix, 20, 290)
-    tail = sender_tail(c, t, connect, 300, 400)
-    c.wire((fs, 1), tail)
+    c.wire((fs, 1), c.obj(20, 400, "print fsync~"))
     tg = c.toggle(300, 270, "workshop-send")
     c.text(325, 270, "<- metronome to Python (or: pd -send \"workshop-send 1\")", 30)
     metro = c.obj(300, 300, "metro 500")
-    tick = c.msg(300, 330, "bundle 1000 /py tick")
-    c.wire(tg, metro, tick, fs)
-    # The packet that goes to Python also plays here (its own object: an outlet
-    # must never feed back into the object that is sending).
-    c.wire(tail, local)
-    c.text(200, 600, "^ plays the /py tick packet Python gets \\, at its timetag", 40)
+    both = c.obj(300, 330, "t b b")
+    here = c.msg(300, 400, "at 1000 /py tick")
+    there = c.msg(440, 400, "send /py tick")
+    c.wire(tg, metro, both, here, local)
+    c.wire((both, 1), there, to_python(c, 440, 440, 1000))
+    c.text(200, 600, "^ plays /py tick here at the moment its copy to Python is stamped for (now + 1 s: the bundle's timetag names when this Pd's sound of that moment is heard)", 45)
     return c
 
 
 def ex4():
     c = Canvas(below_text=60)
-    t, connect = common(c)
+    common(c)
     c.text(20, 50, "Example 4 - printing UTC timestamps (replaces the workshop's timestamp printing). Each /pd tick from Python (stamped 1 s ahead) comes out of [fsync~] at its time \\, which prints the wall-clock time then: utc <year> <month> <day> <hour> <minute> <second> <ms> from [fsync~]'s filtered clock (minus its output latency: what is computed now is heard that much later). Click utc for the time now. The toggle sends /py tick stamped now + 1 s to Python \\, which prints both times. Python side: python3 python/examples/workshop_ex4_utc.py", 70)
     nr = c.obj(20, 180, "netreceive -u -b 8001")
     fs = c.obj(20, 260, "fsync~")
@@ -171,19 +165,18 @@ def ex4():
     utc = c.msg(20, 220, "utc")
     c.wire(route, bang, later, utc, fs)
     c.wire((route, 1), c.obj(120, 330, "print utc"))
-    tail = sender_tail(c, t, connect, 300, 400)
-    c.wire((route, 2), tail)
+    c.wire((route, 2), c.obj(120, 400, "print fsync~"))
     tg = c.toggle(300, 260, "workshop-send")
     c.text(325, 260, "<- one a second to Python (or: pd -send \"workshop-send 1\")", 30)
     metro = c.obj(300, 290, "metro 1000")
-    tick = c.msg(300, 320, "bundle 1000 /py tick")
-    c.wire(tg, metro, tick, fs)
+    tick = c.msg(300, 320, "send /py tick")
+    c.wire(tg, metro, tick, to_python(c, 300, 360, 1000))
     return c
 
 
 def mrpeach():
     c = Canvas()
-    common(c, declare="-path mrpeach")
+    common(c, declare="-path mrpeach")  # (the workshop's own objects only)
     c.text(20, 50, "The workshop's own receiver recipe \\, for comparison (mrpeach): [unpackOSC] reads the wall clock when the packet is handled \\, [pipelist] waits on a control clock \\, [tabplay~] starts at the next block. Same port \\, address and tick as the drop-ins. Measured in python/tests/test_workshop_examples.py.", 70)
     chain = [c.obj(20, 160 + 30 * i, text) for i, text in enumerate(["udpreceive 8001", "unpackOSC", "pipelist", "routeOSC /pd", "route tick", "tabplay~ array1"])]
     c.wire(*chain)  # udpreceive → unpackOSC → pipelist → routeOSC → route → tabplay~

@@ -6,8 +6,8 @@
 # fsync~.windows-amd64-32.dll …; the 32-bit Linux packages also carry the same
 # binary as .l_amd64 / .l_arm64, the name Pd <= 0.53 looks for: Debian 12 ships
 # 0.53.1), the help
-# patch, fsync~-meta.pd, LICENSE, README.md and what it links (docs/, patches/,
-# images).
+# patch, the [fsync.send] abstraction and its help, fsync~-meta.pd, LICENSE, README.md
+# and what it links (docs/, patches/, images).
 #
 # Checks: every packaged binary passes scripts/check_symbols.py; the Linux x86-64
 # ones (the very files in the packages) also pass the real-Pd timing tests in Pd
@@ -61,7 +61,7 @@ for p in "${PLATFORMS[@]}"; do
     esac
     legacy=$(legacy_ext "$p")
     if [ "$fs" = 32 ] && [ -n "$legacy" ]; then cp "$binary" "$stage/fsync~.$legacy"; fi
-    cp pd-help/fsync~-help.pd LICENSE README.md "$stage/"
+    cp pd-help/fsync~-help.pd abstractions/fsync.send.pd abstractions/fsync.send-help.pd LICENSE README.md "$stage/"
     mkdir -p "$stage/pd-help" "$stage/bench"
     cp pd-help/fsync~-help.pd pd-help/fsync~-help.png "$stage/pd-help/"
     cp bench/sync.png "$stage/bench/"
@@ -73,7 +73,7 @@ for p in "${PLATFORMS[@]}"; do
     dek="fsync[v$VERSION]($(deken_os "$p")-$cpu-$fs).dek"
     (cd "build/package/$p-$fs" && python3 -m zipfile -c "../../$dek" fsync)
     # As `deken package` makes them: the bare checksum, and the object list.
-    (cd build && sha256sum "$dek" | cut -d' ' -f1 >"$dek.sha256" && printf 'fsync~\t%s\n' "$DESCRIPTION" >"$dek.txt")
+    (cd build && sha256sum "$dek" | cut -d' ' -f1 >"$dek.sha256" && printf 'fsync~\t%s\nfsync.send\tsends what fsync-send sends (play, stop, send, bundle) from a patch\n' "$DESCRIPTION" >"$dek.txt")
     deks+=("build/$dek")
   done
 done

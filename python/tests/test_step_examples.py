@@ -110,7 +110,7 @@ def real_time_pd(patch, ports, log):
     assert MRPEACH.is_dir(), f"{MRPEACH} missing: install pd-mrpeach"
     check_ports_free(ports)
     cmd = [pd, "-nosound", "-nogui", "-stderr", "-noprefs", "-r", "48000",
-           "-path", str(MRPEACH), "-open", str(patch.relative_to(ROOT))]
+           "-path", str(MRPEACH), "-path", str(ROOT / "build"), "-open", str(patch.relative_to(ROOT))]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     try:

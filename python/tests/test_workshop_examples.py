@@ -27,7 +27,8 @@ SR = 48000
 ONSET_THRESHOLD = 0.05  # the tick peaks at 0.9 × 0.4 = 0.36 after the patch's [*~ 0.4]
 REFRACTORY_S = 0.1  # ticks 0.5 s apart; two voices 25 ms apart are one tick heard
 
-pytestmark = pytest.mark.skipif(not EXTERNAL.exists(), reason=f"{EXTERNAL} missing: run `make build`")
+SEND = ROOT / "build" / "fsync.send.pd"  # the patches send with [fsync.send]
+pytestmark = pytest.mark.skipif(not (EXTERNAL.exists() and SEND.exists()), reason=f"{EXTERNAL} or {SEND} missing: run `make build`")
 
 
 def recorder_patch(path, wav, seconds):
@@ -67,7 +68,8 @@ def pd_running(log, *patches, send=None):
     pd = shutil.which("pd")
     assert pd, "pd (puredata) not found on PATH: scripts/setup.sh installs it"
     check_ports_free({PD_PORT, PY_PORT})
-    cmd = [pd, "-nosound", "-nogui", "-stderr", "-noprefs", "-r", str(SR), "-path", str(MRPEACH)]
+    # -path build: the patches find fsync~ and [fsync.send] in an installed package or there.
+    cmd = [pd, "-nosound", "-nogui", "-stderr", "-noprefs", "-r", str(SR), "-path", str(MRPEACH), "-path", str(ROOT / "build")]
     if send:
         cmd += ["-send", send]
     for p in patches:

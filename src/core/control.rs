@@ -58,11 +58,16 @@ pub enum Control {
         name: String,
         members: Vec<String>,
     },
+    /// `play <array> [gain] [offset_ms]`: start now (the engine checks the
+    /// arguments as a bare `/play`'s: `error args` on the outlet when bad).
+    Play(Vec<ForwardAtom>),
+    /// `at <ms> <address> [args…]`: the OSC message due `ms` from now (logical time).
+    At(Vec<ForwardAtom>),
     Stop,
     Print,
 }
 
-pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), clock [logical|system], drift [follow|off|<ppm>], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
+pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), play <array> [gain] [offset_ms], at <ms> <address> [args], clock [logical|system], drift [follow|off|<ppm>], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
 pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
     let word = || match args {
@@ -147,11 +152,25 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
                 .map(|members| Control::Arrays { name: name.to_string(), members }),
             _ => Err("usage: arrays <name> <array1> <array2> ... (no arrays: forget <name>)".to_string()),
         },
+        // (Checked by the engine, which answers bad arguments on the outlet too.)
+        "play" => atoms(selector, args).map(Control::Play),
+        "at" => atoms(selector, args).map(Control::At),
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
         "utc" => nothing(Control::Utc),
         other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
     }
+}
+
+/// The patch's atoms as OSC arguments would arrive (a pointer has no OSC form).
+fn atoms(selector: &str, args: &[Atom]) -> Result<Vec<ForwardAtom>, String> {
+    args.iter()
+        .map(|a| match a {
+            Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
+            Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
+            Atom::Other => Err(format!("{selector}: arguments must be numbers or symbols")),
+        })
+        .collect()
 }
 
 /// Applies a setting; the queries (`clock`, `print`) and `stop` are left to the caller.
@@ -201,6 +220,8 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         | Control::Print
         | Control::ListMap
         | Control::Bundle { .. }
+        | Control::Play(_)
+        | Control::At(_)
         | Control::Load { .. }
         | Control::Arrays { .. } => {}
     }
@@ -249,5 +270,15 @@ mod tests {
             matches!(parse_control("bundle", &[Atom::Float(200.0), Atom::Symbol("/py")]), Ok(Control::Bundle { offset_ms: Some(o), .. }) if o == 200.0)
         );
         assert!(parse_control("bundle", &[Atom::Symbol("soon"), Atom::Symbol("/py")]).is_err());
+        // play and at: the engine checks their arguments (to answer `error args` on the outlet).
+        assert_eq!(
+            parse_control("play", &[Atom::Symbol("kick"), Atom::Float(0.8)]),
+            Ok(Control::Play(vec![ForwardAtom::Symbol("kick".into()), ForwardAtom::Float(0.8)]))
+        );
+        assert_eq!(
+            parse_control("at", &[Atom::Float(500.0), Atom::Symbol("/play")]),
+            Ok(Control::At(vec![ForwardAtom::Float(500.0), ForwardAtom::Symbol("/play".into())]))
+        );
+        assert!(parse_control("play", &[Atom::Other]).is_err());
     }
 }

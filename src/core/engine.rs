@@ -12,6 +12,7 @@ use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
 use super::load::path_policy;
+use super::peers;
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
 use super::play::voices::VoicePool;
@@ -267,7 +268,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 continue;
             }
             let address = intern(&address);
-            self.schedule(when, at, due_ms, address, c, arrival_ms, intern, &mut out);
+            self.schedule(when == When::Immediately, at, due_ms, address, c, arrival_ms, intern, &mut out);
         }
         out
     }
@@ -287,10 +288,66 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
     }
 
+    /// `play <array> [gain] [offset_ms]` from the patch: a bare `/play` arriving at
+    /// logical `now_ms`, checked as one (never through the address map).
+    pub fn play_now(
+        &mut self,
+        args: &[ForwardAtom],
+        now_ms: f64,
+        intern: &mut impl FnMut(&str) -> K,
+    ) -> Vec<Output<K>> {
+        match command::interpret_unmapped(local_message("/play", args)) {
+            Ok(c) => self.schedule_local(None, "/play", c, now_ms, intern),
+            Err(e) => self.refuse("args", &e.to_string(), now_ms),
+        }
+    }
+
+    /// `at <ms> <address> [args…]` from the patch: the OSC message `<address> args…`
+    /// due `ms` after logical `now_ms` (address map, forwarding and limits as for a
+    /// packet; a `/load` is not timed: it starts now, as the patch's `load`).
+    pub fn play_at(&mut self, args: &[ForwardAtom], now_ms: f64, intern: &mut impl FnMut(&str) -> K) -> Vec<Output<K>> {
+        let (delay_ms, address, rest) = match args {
+            [ForwardAtom::Float(ms), ForwardAtom::Symbol(address), rest @ ..]
+                if ms.is_finite() && *ms >= 0.0 && address.starts_with('/') =>
+            {
+                (*ms as f64, address.as_str(), rest)
+            }
+            _ => return self.refuse("args", &format!("at: {AT_USAGE}"), now_ms),
+        };
+        if peers::is_reserved(address.as_bytes()) {
+            let detail = format!("at {address}: /fsync/... addresses are fsync~'s own (only as bare packets)");
+            return self.refuse("reserved", &detail, now_ms);
+        }
+        let mut pattern_budget = PatternBudget::per_packet();
+        match command::interpret(local_message(address, rest), &self.map, &mut pattern_budget) {
+            Ok(Command::Load { name, path }) => vec![Output::Load { name, path, from_network: false }],
+            Ok(c) => self.schedule_local(Some(delay_ms), address, c, now_ms, intern),
+            Err(e) => self.refuse(e.kind(), &format!("at: {e}"), now_ms),
+        }
+    }
+
+    /// A command from the patch, due `delay_ms` after `now_ms` in logical time
+    /// (None: now, as a bare message).
+    fn schedule_local(
+        &mut self,
+        delay_ms: Option<f64>,
+        address: &str,
+        c: Command,
+        now_ms: f64,
+        intern: &mut impl FnMut(&str) -> K,
+    ) -> Vec<Output<K>> {
+        let due_ms = now_ms + delay_ms.unwrap_or(0.0);
+        let address = intern(address);
+        let mut out = Vec::new();
+        self.schedule(delay_ms.is_none(), At::Logical(due_ms), due_ms, address, c, now_ms, intern, &mut out);
+        out
+    }
+
+    /// `immediate`: timetag 1 or a bare message (never too far, forwarded at once).
     #[allow(clippy::too_many_arguments)]
     fn schedule(
         &mut self,
-        when: When,
+        immediate: bool,
         at: At,
         due_ms: f64,
         address: K,
@@ -304,7 +361,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             out.push(Output::Report(Report::Dropped { reason: DropReason::NoClock, address }));
             return;
         }
-        if when != When::Immediately && due_ms - arrival_ms > self.settings.horizon_s * 1000.0 {
+        if !immediate && due_ms - arrival_ms > self.settings.horizon_s * 1000.0 {
             out.push(Output::Report(Report::Dropped { reason: DropReason::TooFar, address }));
             return;
         }
@@ -318,7 +375,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let queued = match c {
             Command::Forward { address: name, args } => {
-                if late || when == When::Immediately || due_ms <= arrival_ms {
+                if late || immediate || due_ms <= arrival_ms {
                     out.push(Output::Forward { address: name, args });
                     return;
                 }
@@ -579,16 +636,9 @@ impl<K: Copy + PartialEq> Engine<K> {
                 .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?,
             None => Timetag { seconds: 0, fraction: 1 },
         };
-        let args = args
-            .iter()
-            .map(|a| match a {
-                ForwardAtom::Float(f) => rosc::OscType::Float(*f),
-                ForwardAtom::Symbol(s) => rosc::OscType::String(s.clone()),
-            })
-            .collect();
         let packet = rosc::OscPacket::Bundle(rosc::OscBundle {
             timetag: rosc::OscTime { seconds: tag.seconds, fractional: tag.fraction },
-            content: vec![rosc::OscPacket::Message(rosc::OscMessage { addr: address.to_string(), args })],
+            content: vec![rosc::OscPacket::Message(local_message(address, args))],
         });
         rosc::encoder::encode(&packet).map_err(|e| format!("bundle: {e}"))
     }
@@ -654,6 +704,21 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 }
 
+pub const AT_USAGE: &str = "usage: at <ms> </address> [args...] (ms >= 0, from now in Pd's logical time)";
+
+/// A message the patch wrote as Pd atoms, as OSC (floats stay float32, as a
+/// Pd sender's would be).
+fn local_message(address: &str, args: &[ForwardAtom]) -> rosc::OscMessage {
+    let args = args
+        .iter()
+        .map(|a| match a {
+            ForwardAtom::Float(f) => rosc::OscType::Float(*f),
+            ForwardAtom::Symbol(s) => rosc::OscType::String(s.clone()),
+        })
+        .collect();
+    rosc::OscMessage { addr: address.to_string(), args }
+}
+
 /// Audio events are fixed-size (no heap): the count bounds their bytes.
 fn push_audio<K>(queue: &mut BoundedQueue<AudioEvent<K>>, event: AudioEvent<K>) -> Result<(), QueueRefusal> {
     queue.push(event).map_err(|_| QueueRefusal::Full)
@@ -662,3 +727,7 @@ fn push_audio<K>(queue: &mut BoundedQueue<AudioEvent<K>>, event: AudioEvent<K>) 
 #[cfg(test)]
 #[path = "engine_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "engine_local_tests.rs"]
+mod local_tests;

@@ -150,6 +150,16 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 None => outs.push(Out::Error(format!("utc: the clock reads {wall} s, not a date"))),
             }
         }
+        Control::Play(ref args) => {
+            let outputs = state.engine.play_now(args, ffi::logical_ms(), &mut intern);
+            outs.extend(reports::from_outputs(state, outputs, "play refused"));
+            reports::arm_forward_clock(state);
+        }
+        Control::At(ref args) => {
+            let outputs = state.engine.play_at(args, ffi::logical_ms(), &mut intern);
+            outs.extend(reports::from_outputs(state, outputs, "at refused"));
+            reports::arm_forward_clock(state);
+        }
         Control::Load { ref name, ref path } => outs.extend(reports::load(state, name, path, false)),
         Control::Arrays { ref name, ref members } => {
             if let Err(e) = state.sets.define(intern(name), members.iter().map(|m| intern(m)).collect()) {

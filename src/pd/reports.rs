@@ -42,6 +42,11 @@ fn report(r: Report<Key>, engine: &mut Engine<Key>, outs: &mut Vec<Out>) {
 
 /// What handling a packet produced, in order (loads are handed to the loader here).
 pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
+    from_outputs(state, outputs, "packet dropped")
+}
+
+/// As `from_packet`; `refused`: what a console line about a refusal starts with.
+pub fn from_outputs(state: &mut State, outputs: Vec<Output<Key>>, refused: &str) -> Vec<Out> {
     let mut outs = Vec::with_capacity(outputs.len());
     for o in outputs {
         match o {
@@ -49,7 +54,7 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
             Output::Forward { address, args } => outs.push(Out::status(&address, atoms::from_forward(&args))),
             Output::Load { name, path, from_network } => outs.extend(load(state, &name, &path, from_network)),
             Output::Error { kind, detail } => {
-                outs.push(Out::Error(format!("packet dropped: {detail}")));
+                outs.push(Out::Error(format!("{refused}: {detail}")));
                 outs.push(Out::status("error", vec![symbol(gensym(kind))]));
             }
             Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind))])),

@@ -353,13 +353,23 @@ pub fn install_external(dir: &Path) {
     std::fs::copy(&lib, dir.join(external_file_name())).unwrap();
 }
 
-/// A fresh directory with the external in it (inside the chroot, if testing one).
+/// The abstractions shipped beside the external (`[fsync.send]`), copied into `dir`
+/// as a package holds them.
+pub fn install_abstractions(dir: &Path) {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("abstractions");
+    for path in files_with_extension(&from, "pd") {
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A fresh directory with the external (and the abstractions) in it (inside the chroot, if testing one).
 pub fn scratch_dir() -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let base = pd_chroot().map_or_else(std::env::temp_dir, |root| root.join("tmp"));
     let dir = base.join(format!("fsync-test-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst)));
     std::fs::create_dir_all(&dir).unwrap();
     install_external(&dir);
+    install_abstractions(&dir);
     dir
 }
 

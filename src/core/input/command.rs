@@ -98,7 +98,8 @@ pub fn interpret(
     Ok(interpret_unmapped(message)?)
 }
 
-fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
+/// As `interpret` without the address map (the patch's `play` message).
+pub fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
     let fail = |problem: String| ArgsError { address: message.addr.clone(), problem };
     match message.addr.as_str() {
         "/play" => {
