@@ -3,7 +3,7 @@ its OSC byte lists stay right). Then check it opens cleanly: cargo test --test p
 import os, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'python'))
-from fsync import packets, timetag
+from fsync_tilde import packets, timetag
 
 def esc(text):
     return text.replace('\\', '').replace(',', ' \\,').replace(';', ' \\;').replace('$', '\\$')

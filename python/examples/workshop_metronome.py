@@ -10,7 +10,7 @@ the same tick here at that timetag (forward synchronization on both ends).
 import argparse
 import time
 
-from fsync import Sender
+from fsync_tilde import Sender
 
 
 def main() -> int:
@@ -24,9 +24,9 @@ def main() -> int:
     host, port = a.to.rsplit(":", 1)
     player = sound = None
     if a.local:
-        from fsync.player import ScheduledPlayer
-        from fsync.play_cli import jack_device
-        from fsync.sounds import load
+        from fsync_tilde.player import ScheduledPlayer
+        from fsync_tilde.play_cli import jack_device
+        from fsync_tilde.sounds import load
 
         player = ScheduledPlayer(device=jack_device())
         sound = load(a.local, player.samplerate)

@@ -9,7 +9,7 @@ from conftest import PACKAGE_ENV, drain
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "fsync", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
+    return subprocess.run([sys.executable, "-m", "fsync_tilde", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
 
 
 def test_play_prints_timetag_and_sends(receiver):

@@ -55,7 +55,7 @@ class Receiver:
             join(self.socket, group, port)
         else:
             self.socket = net.bind_udp(host, port)
-        # fsync.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
+        # fsync_tilde.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
         self.answers = answers
         self.socket.settimeout(0.2)
         self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
