@@ -92,7 +92,7 @@ def check_local(parser: argparse.ArgumentParser, a: argparse.Namespace) -> None:
     from . import play_cli
 
     try:
-        checks.readable_file(a.local)
+        play_cli.check_sound_file(a.local)
         play_cli.output_device(a.device)
     except checks.UsageError as e:
         parser.error(str(e))

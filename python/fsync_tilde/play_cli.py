@@ -150,18 +150,35 @@ def check_arguments(p: argparse.ArgumentParser, a: argparse.Namespace) -> Tuple[
     return maps, named
 
 
-def read_sounds(p: argparse.ArgumentParser, paths: Dict[str, str]):
-    """name → (frames × channels, rate), every file read before the device opens."""
+def _soundfile():
     try:
         import soundfile
-    except (ImportError, OSError) as e:
-        p.error(f"playing needs sounddevice, soundfile and numpy ({PLAY_EXTRA_HINT}): {e}")
+    except (ImportError, OSError) as e:  # OSError: libsndfile itself is missing
+        raise checks.UsageError(f"playing needs sounddevice, soundfile and numpy ({PLAY_EXTRA_HINT}): {e}") from None
+    return soundfile
+
+
+def check_sound_file(path: str) -> None:
+    """Raises args.UsageError unless `path` is a sound file libsndfile reads (header only)."""
+    checks.readable_file(path)
+    soundfile = _soundfile()
+    try:
+        soundfile.info(path)
+    except (RuntimeError, ValueError, OSError) as e:  # soundfile.LibsndfileError is a RuntimeError
+        raise checks.UsageError(f"cannot read sound file '{path}': {e}") from None
+
+
+def read_sounds(paths: Dict[str, str]):
+    """name → (frames × channels, rate), every file read before the device opens
+    (raises args.UsageError)."""
+    soundfile = _soundfile()
     out = {}
     for name, path in paths.items():
         try:
             out[name] = sounds.read(path)
         except (RuntimeError, ValueError, OSError, soundfile.LibsndfileError) as e:
-            p.error(f"cannot read sound file '{path}': {e}")
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else e
+            raise checks.UsageError(f"cannot read sound file '{path}': {reason}") from None
     return out
 
 
@@ -206,12 +223,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if a.listen is not None:
             receiver = make_receiver(a, play, maps)
+        raw = read_sounds({**named, **{f: f for _, _, f in maps}, **({a.file: a.file} if a.file else {})})
         device = output_device(a.device)
     except checks.UsageError as e:
         if receiver is not None:
             receiver.socket.close()
         p.error(str(e))
-    raw = read_sounds(p, {**named, **{f: f for _, _, f in maps}, **({a.file: a.file} if a.file else {})})
     from .player import ScheduledPlayer
 
     try:
@@ -224,7 +241,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     with player:
         if a.file:
             at = a.at - a.offset / 1000 if a.at is not None else time.time() + a.ahead
-            voice = player.play_at(loaded[a.file], at)
+            try:
+                voice = player.play_at(loaded[a.file], at)
+            except ValueError as e:
+                print(f"fsync-play: error: {e}", file=sys.stderr)
+                return 1
             last_end[0] = at + len(loaded[a.file]) / player.samplerate
             print(f"fsync-play: {a.file} at {at:.6f}", flush=True)
         if receiver is not None:

@@ -49,3 +49,13 @@ def test_resample_and_click():
     y = resample(x, 10, 20)
     assert y.shape == (20, 1) and y.dtype == np.float32
     assert click(48000).shape == (48, 1)
+
+
+def test_a_play_with_words_for_numbers_is_ignored_not_raised():
+    r, calls = make()
+    try:
+        r.handle(packets.message("/play", ["a", "loud", "x"]), now=1.0)
+        r.handle(packets.message("/play", ["b", 0.5]), now=1.1)
+    finally:
+        r.socket.close()
+    assert [c[0] for c in calls] == ["b"]
