@@ -1,0 +1,196 @@
+"""Property tests over the CLIs' argument space (hypothesis): whatever the numbers
+(NaN, infinities, huge, negative), strings, ports and option orders, fsync-send and
+fsync-play exit 0 or 2, print no traceback, and finish within a bound.
+
+The runs are in-process (cli_harness.run_main) with a bounded number of examples
+(derandomized: CI sees the same ones each run; HYPOTHESIS_PROFILE=deep explores
+more at random). Sending goes only to loopback: every --to is checked by
+cli_harness.only_loopback before a run."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import strategies as st
+
+from cli_harness import free_udp_port, only_loopback, run_main
+from fsync_tilde import cli, play_cli
+
+settings.register_profile("ci", max_examples=120, derandomize=True, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("deep", max_examples=2000, deadline=None, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+RUN_TIMEOUT_S = 10.0
+SPECIAL_NUMBERS = ["nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e12", "-1e12", "1e308", "1e400", "-0", "0", "0.0", "0x10",
+                   "1_000", " 1", "", "-", "1e", ".", "9" * 40]
+
+
+def numbers():
+    """Command-line text for a number: floats of every kind, integers, the special
+    spellings, and garbage."""
+    return st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True).map(repr),
+        st.integers().map(str),
+        st.integers(-(2**70), 2**70).map(str),
+        st.sampled_from(SPECIAL_NUMBERS),
+        st.text(max_size=6),
+    )
+
+
+def words():
+    return st.one_of(st.text(max_size=12), st.sampled_from(["kick", "/tempo", "a b", "\udcff", "--to", "-1", "#bundle", "/x#y"]))
+
+
+def ports():
+    return st.one_of(st.integers(-5, 70000).map(str), st.sampled_from(["0", "65535", "65536", "70000", "-1", "x", "", "9000.5"]))
+
+
+def targets():
+    loopback = st.tuples(st.sampled_from(["127.0.0.1", "[::1]", "::1", "localhost", "127.0.0.2", "[127.0.0.1]"]), ports())
+    return st.one_of(loopback.map(lambda hp: f"{hp[0]}:{hp[1]}"), st.text(max_size=20), words())
+
+
+@pytest.fixture(scope="module")
+def sound_file(tmp_path_factory):
+    soundfile = pytest.importorskip("soundfile")
+    path = tmp_path_factory.mktemp("sounds") / "tick.wav"
+    soundfile.write(str(path), (0.1 * np.sin(np.arange(441) / 5)).astype(np.float32), 44100)
+    return str(path)
+
+
+def files(sound_file):
+    return st.one_of(st.sampled_from([sound_file, "/nonexistent/x.wav", "/etc/hostname", "/", "", "\udcff.wav"]), st.text(max_size=10))
+
+
+def check(outcome, argv):
+    event(f"exit {outcome.code}")
+    lines = [line for line in outcome.stderr.splitlines() if "error:" in line]
+    if lines:
+        event(lines[-1].split("error:", 1)[1].split(":")[0].split("'")[0][:40])
+    assert "Traceback" not in outcome.stderr, (argv, outcome.stderr)
+    assert outcome.code in (0, 2), (argv, outcome.code, outcome.stdout, outcome.stderr)
+    if outcome.code == 2:
+        assert "error:" in outcome.stderr, (argv, outcome.stderr)
+
+
+@st.composite
+def send_argv(draw, sound_file):
+    options = []
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["--to", "--ahead", "--at", "--at-soon", "--logical", "--immediately", "--redundancy", "--ttl",
+                                     "--local", "--device", "--version"]))
+        if kind == "--to":
+            options += ["--to", draw(targets())]
+        elif kind == "--at-soon":
+            options += ["--at", repr(time.time() + draw(st.floats(-5, 5)))]
+        elif kind in ("--immediately", "--version"):
+            options += [kind]
+        elif kind == "--local":
+            options += ["--local", draw(files(sound_file))]
+        elif kind == "--device":
+            options += ["--device", draw(words())]
+        elif kind in ("--redundancy", "--ttl"):
+            options += [kind, draw(st.one_of(st.integers(-3, 300).map(str), numbers()))]
+        else:
+            options += [kind, draw(numbers())]
+    command = draw(st.sampled_from(["play", "stop", "send", "fly", ""]))
+    rest = []
+    if command == "play":
+        rest = [draw(words())]
+        if draw(st.booleans()):
+            rest += ["--gain", draw(numbers())]
+        if draw(st.booleans()):
+            rest += ["--offset", draw(numbers())]
+    elif command == "stop" and draw(st.booleans()):
+        rest = [draw(words())]
+    elif command == "send":
+        rest = [draw(st.one_of(st.just("/x"), words()))] + draw(st.lists(st.one_of(numbers(), words()), max_size=4))
+    # Options before the command, or (some of them) after it: the hint's path.
+    if options and draw(st.booleans()):
+        cut = draw(st.integers(0, len(options)))
+        argv = options[:cut] + [command] + rest + options[cut:]
+    else:
+        argv = options + [command] + rest
+    if "--to" not in argv:
+        argv = ["--to", f"127.0.0.1:{free_udp_port()}"] + argv  # never the default 9000 another test may own
+    return [a for a in argv if a != ""] if draw(st.booleans()) else argv
+
+
+@pytest.fixture(scope="module")
+def audio_device_present():
+    try:
+        play_cli.output_device(None)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means: no device to open
+        return False
+
+
+@given(data=st.data())
+def test_fsync_send_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
+    argv = data.draw(send_argv(sound_file))
+    for i, word in enumerate(argv[:-1]):
+        if word == "--to":
+            assume(only_loopback(argv[i + 1]))
+    if audio_device_present:
+        assume("--local" not in argv)  # would play through this machine's speakers
+    started = time.monotonic()
+    outcome = run_main(cli.main, argv, RUN_TIMEOUT_S)
+    check(outcome, argv)
+    assert time.monotonic() - started < RUN_TIMEOUT_S
+
+
+@st.composite
+def play_argv(draw, sound_file):
+    parts = []
+    if draw(st.booleans()):
+        parts.append([draw(files(sound_file))])
+    listening = draw(st.booleans())
+    if listening:
+        parts.append(["--listen", draw(st.one_of(ports(), st.just(str(free_udp_port()))))])
+        # Always bounded: a valid run listens at most 0.3 s.
+        parts.append(["--seconds", draw(st.one_of(st.sampled_from(["nan", "inf", "-1", "0", "1e12", "1e400", "x"]),
+                                                  st.floats(0.01, 0.3).map(repr)))])
+    for _ in range(draw(st.integers(0, 4))):
+        kind = draw(st.sampled_from(["--at", "--at-soon", "--ahead", "--no-audio", "--host", "--group", "--offset", "--allow", "--sound",
+                                     "--map", "--device", "--samplerate", "--no-remote-offset", "--version"]))
+        if kind in ("--no-audio", "--no-remote-offset", "--version"):
+            parts.append([kind])
+        elif kind == "--at-soon":
+            parts.append(["--at", repr(time.time() + draw(st.floats(-5, 0.5)))])
+        elif kind == "--ahead":
+            parts.append(["--ahead", draw(st.one_of(numbers(), st.floats(0, 0.3).map(repr)))])
+        elif kind == "--host":
+            parts.append(["--host", draw(st.one_of(st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0"]), words()))])
+        elif kind == "--group":
+            parts.append(["--group", draw(st.one_of(st.sampled_from(["239.255.0.1", "1.2.3.4", "ff02::1"]), words()))])
+        elif kind == "--allow":
+            parts.append(["--allow", draw(st.one_of(st.sampled_from(["10.0.0.0/8", "::1", "300.1.1.1"]), words()))])
+        elif kind == "--sound":
+            parts.append(["--sound", f"{draw(words())}={draw(files(sound_file))}"])
+        elif kind == "--map":
+            parts.append(["--map", draw(st.one_of(st.just("/py"), words())), draw(files(sound_file))])
+        elif kind == "--device":
+            parts.append(["--device", draw(st.one_of(words(), st.integers(-2, 64).map(str)))])
+        elif kind == "--samplerate":
+            parts.append(["--samplerate", draw(st.one_of(st.sampled_from(["44100", "48000", "0", "-1", "1e9"]), numbers()))])
+        else:
+            parts.append([kind, draw(numbers())])
+    order = draw(st.permutations(range(len(parts))))
+    return [word for i in order for word in parts[i]]
+
+
+@given(data=st.data())
+def test_fsync_play_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
+    argv = data.draw(play_argv(sound_file))
+    if audio_device_present:
+        argv += ["--device", "no such device: tests never play through this machine"]
+    started = time.monotonic()
+    outcome = run_main(play_cli.main, argv, RUN_TIMEOUT_S)
+    check(outcome, argv)
+    assert time.monotonic() - started < RUN_TIMEOUT_S
