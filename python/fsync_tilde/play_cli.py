@@ -17,7 +17,7 @@ from . import args as checks
 from . import net, sounds
 from ._version import __version__
 
-PLAY_EXTRA_HINT = "pip install 'fsync-tilde[play]'"
+PLAY_EXTRA_HINT = "pip install sounddevice soundfile numpy soxr: the [play] extra of fsync-tilde"
 MAX_LISTEN_S = 30 * 86_400.0  # --seconds: a month of listening at most
 SAMPLERATES = (8_000, 384_000)
 # After the last sound's end, how long to wait for the stream to play it out.
