@@ -221,3 +221,18 @@ def test_no_audio_device_is_an_error_not_a_traceback(tick):
 
 def run_play(*args):
     return subprocess.run([sys.executable, "-m", "fsync_tilde.play_cli", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
+
+
+# --- fsync-check ---
+
+
+def test_check_bad_values_exit_2():
+    from fsync_tilde import check
+
+    for args, message in ((["--to", "no-such-host.invalid:9000"], "cannot resolve"), (["--to", "127.0.0.1:9", "--timeout", "nan"], "not a finite"),
+                          (["--to", "127.0.0.1:9", "--rounds", "1e9"], "not an integer"), (["--to", "127.0.0.1:9", "--rounds", "0"], "outside 1..200"),
+                          (["--to", "127.0.0.1:9", "--to", "[::1]:9"], "one fsync-check per address family"),
+                          (["--to", "127.0.0.1:9", "--warn-ms", "inf"], "not a finite")):
+        r = run_main(check.main, args, timeout_s=10)
+        assert r.code == 2 and message in r.stderr, (args, r.stderr)
+    assert run_main(check.main, ["--version"]).stdout.startswith("fsync-check 0.")
