@@ -44,6 +44,7 @@ class Round:
 
     @property
     def rtt(self) -> float:
+        """Round trip minus the site's own time between receiving and replying (s)."""
         return (self.t4 - self.t1) - (self.t3 - self.t2)
 
     @property
@@ -97,6 +98,7 @@ class SiteResult:
         return abs(self._legs_ms(self.all_rounds[:half]) - self._legs_ms(self.all_rounds[half:])) / 2
 
     def as_json(self) -> Dict[str, object]:
+        """The row fsync-check --json prints for this site."""
         out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered, "stamped": self.stamped}
         if self.best:
             out.update(
@@ -120,6 +122,8 @@ class SiteResult:
 
 
 class Checker:
+    """One UDP socket that pings sites (/fsync/ping) and sends them corrections
+    (/fsync/offset); bound to `bind`, with the kernel's receive stamps where Linux has them."""
     def __init__(self, bind: Address = ("0.0.0.0", 0), family: int = socket.AF_INET):
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind(bind)
@@ -132,6 +136,7 @@ class Checker:
         self.next_id = random.randrange(1, 2**30)
 
     def close(self) -> None:
+        """Closes the socket."""
         self.sock.close()
 
     def _id(self) -> int:
@@ -179,6 +184,7 @@ class Checker:
                 return msg, received
 
     def check(self, to: Address, reply: Optional[Address], rounds: int = 32, interval: float = 0.06, timeout: float = 0.5) -> SiteResult:
+        """One site: `rounds` pings (see check_all)."""
         return self.check_all([to], [reply], rounds, interval, timeout)[0]
 
     def check_all(self, sites: List[Address], replies: List[Optional[Address]], rounds: int = 32, interval: float = 0.06,
@@ -253,6 +259,7 @@ def parse_bind(text: str) -> Address:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """fsync-check's options."""
     p = argparse.ArgumentParser(prog="fsync-check", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--to", action="append", required=True, type=parse_target, metavar="HOST:PORT", help="a site's [fsync~] port (repeatable)")
@@ -273,6 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """fsync-check's entry point: 0 all answered, 1 a site did not answer or refused, 2 a bad value."""
     parser = build_parser()
     a = parser.parse_args(argv)
     if a.reply and len(a.reply) not in (1, len(a.to)):

@@ -34,6 +34,7 @@ def parse_arg(text: str) -> object:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """fsync-send's options and its commands play, stop and send."""
     p = argparse.ArgumentParser(
         prog="fsync-send",
         description="Send an OSC bundle stamped a little in the future to [fsync~] receivers.",

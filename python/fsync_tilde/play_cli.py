@@ -22,6 +22,9 @@ MAX_LISTEN_S = 30 * 86_400.0  # --seconds: a month of listening at most
 SAMPLERATES = (8_000, 384_000)
 # After the last sound's end, how long to wait for the stream to play it out.
 DRAIN_MARGIN_S = 2.0
+# Events from the network due further ahead are refused, as by [fsync~]'s default -horizon:
+# a stray timetag years ahead would otherwise hold a sound (and this process) until then.
+HORIZON_S = 60.0
 
 Device = Union[int, str, None]
 
@@ -63,6 +66,7 @@ def output_device(device: Optional[str]) -> Device:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """fsync-play's options."""
     p = argparse.ArgumentParser(prog="fsync-play", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("file", nargs="?", help="play this file once (with --at or --ahead)")
@@ -215,8 +219,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not (math.isfinite(gain) and math.isfinite(offset_ms) and math.isfinite(due)):
             print(f"fsync-play: ignored /play {name} with gain {gain}, offset {offset_ms} ms, time {due}", flush=True)
             return
+        if due - time.time() > HORIZON_S:
+            print(f"fsync-play: refused {name}: due {due - time.time():.0f} s ahead, beyond the {HORIZON_S:.0f} s horizon", flush=True)
+            return
         skip = max(0, int(min(offset_ms, 1e12) * player.samplerate / 1000))
-        player.play_at(sound[skip:] * gain, due)
+        try:
+            player.play_at(sound[skip:] * gain, due)
+        except (OverflowError, ValueError) as e:
+            print(f"fsync-play: dropped {name}: {e}", flush=True)
+            return
         last_end[0] = max(last_end[0], due + (len(sound) - skip) / player.samplerate)
         print(f"fsync-play: {name} at {due:.6f}", flush=True)
 

@@ -38,6 +38,8 @@ class ScheduledPlayer:
     clock to the wall clock; leaving stops and closes it.
     """
 
+    MAX_WAITING = 1024  # sounds handed over but not yet taken by the stream: bounded memory
+
     def __init__(self, device=None, samplerate: int | None = None, channels: int = 2, max_voices: int = 64):
         import sounddevice as sd
 
@@ -71,7 +73,8 @@ class ScheduledPlayer:
         """Starts `sound` (frames × channels) so its first sample leaves the DAC at
         `unix_time`; its channels are fitted to the stream's as [fsync~] does. A time
         already past plays by [fsync~]'s join-or-play rule and sets the voice's late_s.
-        Raises ValueError for a time that is not finite or a stream without a clock yet."""
+        Raises ValueError for a time that is not finite or a stream without a clock yet,
+        OverflowError when MAX_WAITING sounds wait already."""
         if not math.isfinite(unix_time):
             raise ValueError(f"cannot play at {unix_time}")
         offset = self.wall_minus_stream()
@@ -79,6 +82,8 @@ class ScheduledPlayer:
             raise ValueError("the stream has not started: use the player as a context manager")
         voice = Voice(sounds.fit_channels(sound, self.channels), unix_time - offset)
         with self._lock:
+            if len(self._pending) >= self.MAX_WAITING:
+                raise OverflowError(f"{self.MAX_WAITING} sounds are waiting already")
             self._pending.append(voice)
         return voice
 

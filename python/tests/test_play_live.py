@@ -62,3 +62,26 @@ def test_on_time_then_late(jack_env, tick):
 def test_bad_device_with_a_device_present(jack_env, tick):
     r = play(jack_env, tick, "--device", "no such device")
     assert r.returncode == 2 and "No output device matching" in r.stderr, r.stderr
+
+
+def test_a_timetag_beyond_the_horizon_is_refused_not_waited_for(jack_env, tick):
+    from cli_harness import free_udp_port
+    from fsync_tilde import Sender
+
+    port = free_udp_port()
+    listener = subprocess.Popen([sys.executable, "-m", "fsync_tilde.play_cli", "--listen", str(port), "--host", "127.0.0.1",
+                                 "--sound", f"tick={tick}", "--seconds", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=jack_env)
+    try:
+        time.sleep(1.0)
+        with Sender([("127.0.0.1", port)]) as s:
+            s.play("tick", at=time.time() + 3600)  # an hour ahead: held until then without a horizon
+            s.play("tick", at=time.time() + 0.3)
+        out, err = listener.communicate(timeout=20)
+    finally:
+        if listener.poll() is None:
+            listener.kill()
+            listener.wait()
+    assert listener.returncode == 0, err
+    assert "refused tick: due 3600 s ahead" in out or "refused tick: due 3599 s ahead" in out, out
+    assert out.count("fsync-play: tick at ") == 1, out
