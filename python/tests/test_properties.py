@@ -194,3 +194,34 @@ def test_fsync_play_exits_0_or_2_without_traceback(data, sound_file, audio_devic
     outcome = run_main(play_cli.main, argv, RUN_TIMEOUT_S)
     check(outcome, argv)
     assert time.monotonic() - started < RUN_TIMEOUT_S
+
+
+def encodable_argv(argv) -> bool:
+    """What a real command line can carry: no NUL, and text the file system encoding takes."""
+    try:
+        return all("\0" not in a and os.fsencode(a) is not None for a in argv)
+    except UnicodeEncodeError:
+        return False
+
+
+@settings(max_examples=12)
+@given(data=st.data())
+def test_fsync_send_as_a_process_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
+    """The same property through the real entry point (`python -m fsync_tilde`), few examples:
+    an interpreter per run."""
+    import subprocess
+    import sys
+
+    from conftest import PACKAGE_ENV
+
+    argv = data.draw(send_argv(sound_file))
+    assume(encodable_argv(argv))
+    for i, word in enumerate(argv[:-1]):
+        if word == "--to":
+            assume(only_loopback(argv[i + 1]))
+    if audio_device_present:
+        assume("--local" not in argv)
+    r = subprocess.run([sys.executable, "-m", "fsync_tilde", *argv], capture_output=True, text=True, errors="replace",
+                       timeout=30, env=PACKAGE_ENV)
+    assert "Traceback" not in r.stderr, (argv, r.stderr)
+    assert r.returncode in (0, 2), (argv, r.returncode, r.stderr)
