@@ -1,8 +1,8 @@
 """fsync_tilde: the Python side of [fsync~] — stamp OSC bundles with a time a little in
 the future and send the same bundle to every site (forward synchronization).
 
-Distribution `fsync-tilde` (`pip install 'fsync-tilde[play]'`); "fsync" on PyPI is an
-unrelated project. `Receiver` and `ScheduledPlayer` are imported on first use:
+Distribution `fsync-tilde` (from the repository: `pip install './python[play]'`);
+"fsync" on PyPI is an unrelated project. `Receiver` and `ScheduledPlayer` are imported on first use:
 `ScheduledPlayer` needs numpy and sounddevice (the `play` extra), sending does not."""
 
 from ._version import __version__
