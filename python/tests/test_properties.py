@@ -5,11 +5,12 @@ fsync-play exit 0 or 2, print no traceback, and finish within a bound.
 The runs are in-process (cli_harness.run_main) with a bounded number of examples
 (derandomized: CI sees the same ones each run; HYPOTHESIS_PROFILE=deep explores
 more at random). Sending goes only to loopback: every --to is checked by
-cli_harness.only_loopback before a run."""
+cli_harness.Sinks: to this test's own sockets on 127.0.0.1 and ::1, nowhere else."""
 
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 import numpy as np
@@ -17,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from cli_harness import free_udp_port, only_loopback, run_main
+from cli_harness import Sinks, free_udp_port, run_main
 from fsync_tilde import cli, play_cli
 
 settings.register_profile("ci", max_examples=120, derandomize=True, deadline=None, database=None,
@@ -47,13 +48,28 @@ def words():
     return st.one_of(st.text(max_size=12), st.sampled_from(["kick", "/tempo", "a b", "\udcff", "--to", "-1", "#bundle", "/x#y"]))
 
 
-def ports():
-    return st.one_of(st.integers(-5, 70000).map(str), st.sampled_from(["0", "65535", "65536", "70000", "-1", "x", "", "9000.5"]))
+BAD_PORTS = ["0", "65536", "70000", "99999999999999999999", "-1", "x", "", "9000.5", "+80", " 80", "٣"]
 
 
-def targets():
-    loopback = st.tuples(st.sampled_from(["127.0.0.1", "[::1]", "::1", "localhost", "127.0.0.2", "[127.0.0.1]"]), ports())
-    return st.one_of(loopback.map(lambda hp: f"{hp[0]}:{hp[1]}"), st.text(max_size=20), words())
+def ports(own: int):
+    """A port refused, or `own` (one this test holds): never another program's."""
+    return st.one_of(st.sampled_from(BAD_PORTS), st.integers(-5, 0).map(str), st.integers(65536, 10**6).map(str), st.just(str(own)))
+
+
+def targets(sinks: Sinks):
+    v4 = st.tuples(st.sampled_from(["127.0.0.1", "[127.0.0.1]", "localhost"]), ports(sinks.port()))
+    shapes = [v4.map(lambda hp: f"{hp[0]}:{hp[1]}"), st.text(max_size=20), words()]
+    if socket.AF_INET6 in sinks.sockets:
+        v6 = st.tuples(st.sampled_from(["[::1]", "::1"]), ports(sinks.port(socket.AF_INET6)))
+        shapes.append(v6.map(lambda hp: f"{hp[0]}:{hp[1]}"))
+    return st.one_of(*shapes)
+
+
+@pytest.fixture(scope="module")
+def sinks():
+    s = Sinks()
+    yield s
+    s.close()
 
 
 @pytest.fixture(scope="module")
@@ -80,13 +96,13 @@ def check(outcome, argv):
 
 
 @st.composite
-def send_argv(draw, sound_file):
+def send_argv(draw, sound_file, sinks):
     options = []
     for _ in range(draw(st.integers(0, 4))):
         kind = draw(st.sampled_from(["--to", "--ahead", "--at", "--at-soon", "--logical", "--immediately", "--redundancy", "--ttl",
                                      "--local", "--device", "--version"]))
         if kind == "--to":
-            options += ["--to", draw(targets())]
+            options += ["--to", draw(targets(sinks))]
         elif kind == "--at-soon":
             options += ["--at", repr(time.time() + draw(st.floats(-5, 5)))]
         elif kind in ("--immediately", "--version"):
@@ -118,7 +134,7 @@ def send_argv(draw, sound_file):
     else:
         argv = options + [command] + rest
     if "--to" not in argv:
-        argv = ["--to", f"127.0.0.1:{free_udp_port()}"] + argv  # never the default 9000 another test may own
+        argv = ["--to", f"127.0.0.1:{sinks.port()}"] + argv  # never the default 9000 another program may own
     return [a for a in argv if a != ""] if draw(st.booleans()) else argv
 
 
@@ -132,27 +148,29 @@ def audio_device_present():
 
 
 @given(data=st.data())
-def test_fsync_send_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
-    argv = data.draw(send_argv(sound_file))
+def test_fsync_send_exits_0_or_2_without_traceback(data, sound_file, audio_device_present, sinks):
+    argv = data.draw(send_argv(sound_file, sinks))
     for i, word in enumerate(argv[:-1]):
         if word == "--to":
-            assume(only_loopback(argv[i + 1]))
+            assume(sinks.accepts(argv[i + 1]))
     if audio_device_present:
         assume("--local" not in argv)  # would play through this machine's speakers
     started = time.monotonic()
     outcome = run_main(cli.main, argv, RUN_TIMEOUT_S)
     check(outcome, argv)
     assert time.monotonic() - started < RUN_TIMEOUT_S
+    sinks.drain()
 
 
 @st.composite
-def play_argv(draw, sound_file):
+def play_argv(draw, sound_file, sinks):
     parts = []
     if draw(st.booleans()):
         parts.append([draw(files(sound_file))])
     listening = draw(st.booleans())
     if listening:
-        parts.append(["--listen", draw(st.one_of(ports(), st.just(str(free_udp_port()))))])
+        # A port refused, one in use (this test's), or a free one.
+        parts.append(["--listen", draw(st.one_of(ports(sinks.port()), st.just(str(free_udp_port()))))])
         # Always bounded: a valid run listens at most 0.3 s.
         parts.append(["--seconds", draw(st.one_of(st.sampled_from(["nan", "inf", "-1", "0", "1e12", "1e400", "x"]),
                                                   st.floats(0.01, 0.3).map(repr)))])
@@ -186,8 +204,8 @@ def play_argv(draw, sound_file):
 
 
 @given(data=st.data())
-def test_fsync_play_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
-    argv = data.draw(play_argv(sound_file))
+def test_fsync_play_exits_0_or_2_without_traceback(data, sound_file, audio_device_present, sinks):
+    argv = data.draw(play_argv(sound_file, sinks))
     if audio_device_present:
         argv += ["--device", "no such device: tests never play through this machine"]
     started = time.monotonic()
@@ -206,7 +224,7 @@ def encodable_argv(argv) -> bool:
 
 @settings(max_examples=12)
 @given(data=st.data())
-def test_fsync_send_as_a_process_exits_0_or_2_without_traceback(data, sound_file, audio_device_present):
+def test_fsync_send_as_a_process_exits_0_or_2_without_traceback(data, sound_file, audio_device_present, sinks):
     """The same property through the real entry point (`python -m fsync_tilde`), few examples:
     an interpreter per run."""
     import subprocess
@@ -214,14 +232,15 @@ def test_fsync_send_as_a_process_exits_0_or_2_without_traceback(data, sound_file
 
     from conftest import PACKAGE_ENV
 
-    argv = data.draw(send_argv(sound_file))
+    argv = data.draw(send_argv(sound_file, sinks))
     assume(encodable_argv(argv))
     for i, word in enumerate(argv[:-1]):
         if word == "--to":
-            assume(only_loopback(argv[i + 1]))
+            assume(sinks.accepts(argv[i + 1]))
     if audio_device_present:
         assume("--local" not in argv)
     r = subprocess.run([sys.executable, "-m", "fsync_tilde", *argv], capture_output=True, text=True, errors="replace",
                        timeout=30, env=PACKAGE_ENV)
     assert "Traceback" not in r.stderr, (argv, r.stderr)
     assert r.returncode in (0, 2), (argv, r.returncode, r.stderr)
+    sinks.drain()
