@@ -130,6 +130,8 @@ def check_arguments(p: argparse.ArgumentParser, a: argparse.Namespace) -> Tuple[
         p.error("--host goes with --listen")
     if a.no_audio and a.listen is None:
         p.error("--no-audio goes with --listen")
+    if a.no_audio and a.file:
+        p.error("--no-audio plays nothing: give FILE without it, or --listen PORT --no-audio without a FILE")
     if a.no_audio and (a.device is not None or a.samplerate is not None):
         p.error("--device and --samplerate have no use with --no-audio")
     maps = []
