@@ -244,3 +244,48 @@ def test_fsync_send_as_a_process_exits_0_or_2_without_traceback(data, sound_file
     assert "Traceback" not in r.stderr, (argv, r.stderr)
     assert r.returncode in (0, 2), (argv, r.returncode, r.stderr)
     sinks.drain()
+
+
+def mostly(valid, invalid):
+    """`valid` four times in five: so that some whole command lines are valid."""
+    return st.integers(0, 4).flatmap(lambda k: invalid if k == 0 else valid)
+
+
+@st.composite
+def check_argv(draw, sinks):
+    own = st.sampled_from([f"127.0.0.1:{sinks.port()}", f"localhost:{sinks.port()}"])
+    parts = [["--to", draw(mostly(own, targets(sinks)))] for _ in range(draw(st.integers(0, 2)))]
+    # Valid runs stay short: one or two rounds, answers awaited at most 0.05 s.
+    parts.append(["--rounds", draw(mostly(st.sampled_from(["1", "2"]), st.sampled_from(["0", "201", "-1", "1e9", "nan", "x", ""])))])
+    parts.append(["--timeout", draw(mostly(st.floats(0.001, 0.05).map(repr), st.sampled_from(["0", "nan", "inf", "-1", "11", "1e400"])))])
+    parts.append(["--interval", draw(mostly(st.just("0"), st.sampled_from(["nan", "-1", "11", "inf"])))])
+    for _ in range(draw(st.integers(0, 3))):
+        kind = draw(st.sampled_from(["--reply", "--bind", "--warn-ms", "--apply", "--reference", "--json", "--raw", "--version"]))
+        if kind in ("--apply", "--reference", "--json", "--raw", "--version"):
+            parts.append([kind])
+        elif kind == "--bind":  # a refused address, or any port of loopback: never a port someone holds
+            parts.append(["--bind", draw(st.one_of(st.sampled_from(["127.0.0.1:0", "[::1]:0", "127.0.0.1:70000", "8.8.8.8:0", "x"]), words()))])
+        elif kind == "--reply":
+            parts.append(["--reply", draw(targets(sinks))])
+        else:
+            parts.append([kind, draw(numbers())])
+    order = draw(st.permutations(range(len(parts))))
+    return [word for i in order for word in parts[i]]
+
+
+@given(data=st.data())
+def test_fsync_check_exits_0_1_or_2_without_traceback(data, sinks):
+    """fsync-check: 1 is its answer for "a site did not answer" (these sinks never do)."""
+    from fsync_tilde import check as check_cli
+
+    argv = data.draw(check_argv(sinks))
+    for i, word in enumerate(argv[:-1]):
+        if word in ("--to", "--reply"):
+            assume(sinks.accepts(argv[i + 1]))
+    outcome = run_main(check_cli.main, argv, RUN_TIMEOUT_S)
+    event(f"exit {outcome.code}")
+    assert "Traceback" not in outcome.stderr, (argv, outcome.stderr)
+    assert outcome.code in (0, 1, 2), (argv, outcome.code, outcome.stderr)
+    if outcome.code == 2:
+        assert "error:" in outcome.stderr, (argv, outcome.stderr)
+    sinks.drain()
