@@ -1,11 +1,15 @@
+import socket
 import subprocess
 import sys
 import time
 
+import pytest
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.parsing import ntp
 
+from cli_harness import free_udp_port, run_main
 from conftest import PACKAGE_ENV, drain
+from fsync_tilde import Sender, cli, play_cli
 
 
 def run(*args):
@@ -53,13 +57,6 @@ def test_bad_arguments_exit_2_and_send_nothing(receiver):
 
 
 # --- every bad value: `error:` on stderr, exit 2, nothing sent, no device opened ---
-
-import socket  # noqa: E402
-
-import pytest  # noqa: E402
-
-from cli_harness import free_udp_port, run_main  # noqa: E402
-from fsync_tilde import Sender, cli, play_cli  # noqa: E402
 
 
 def send_in_process(*argv):

@@ -1,6 +1,7 @@
 """Property tests over the CLIs' argument space (hypothesis): whatever the numbers
 (NaN, infinities, huge, negative), strings, ports and option orders, fsync-send and
-fsync-play exit 0 or 2, print no traceback, and finish within a bound.
+fsync-play exit 0 or 2 (fsync-check 0, 1 or 2), print no traceback, and finish within a
+bound.
 
 The runs are in-process (cli_harness.run_main) with a bounded number of examples
 (derandomized: CI sees the same ones each run; HYPOTHESIS_PROFILE=deep explores
