@@ -21,7 +21,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "python"))
-from fsync import packets, timetag  # noqa: E402
+from fsync_tilde import packets, timetag  # noqa: E402
 
 SR = 48000
 

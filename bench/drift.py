@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "demo"))
 sys.path.insert(0, str(HERE.parent / "python"))
 
-from fsync import Sender  # noqa: E402
+from fsync_tilde import Sender  # noqa: E402
 from jack_server import JackServer  # noqa: E402
 from onsets import summary  # noqa: E402
 from site_process import SiteProcess  # noqa: E402

@@ -43,7 +43,7 @@ FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 NET = "198.18.0"
 HUB, CHECKER, SITE_A, SITE_B = f"{NET}.1", f"{NET}.2", f"{NET}.3", f"{NET}.4"
 SITE_PORT, MCAST_PORT, CHECKER_PORT = 9001, 9002, 9300
-PY_MCAST_PORT = 9003  # fsync-play's receiver (fsync.receiver.Receiver, as --listen --group uses it)
+PY_MCAST_PORT = 9003  # fsync-play's receiver (fsync_tilde.receiver.Receiver, as --listen --group uses it)
 RELAY_TO_A, RELAY_TO_B, RELAY_TO_CHECKER = 9101, 9102, 9200
 GROUP = "239.255.18.1"
 CLICK_SAMPLES = 48
@@ -151,7 +151,7 @@ def in_ns(ns: str, *cmd: str, timeout: float = 60) -> subprocess.CompletedProces
 
 SEND = """
 import json, sys, time
-from fsync import Sender
+from fsync_tilde import Sender
 targets, n, interval, ahead, ttl = json.loads(sys.argv[1])
 tags = []
 with Sender([tuple(t) for t in targets], ahead=ahead, ttl=ttl) as s:
@@ -164,7 +164,7 @@ print(json.dumps(tags))
 
 LISTEN = """
 import json, sys, time
-from fsync.receiver import Receiver
+from fsync_tilde.receiver import Receiver
 group, port, seconds = json.loads(sys.argv[1])
 r = Receiver(port, lambda name, gain, offset, due: print(json.dumps([name, due]), flush=True), {}, group=group)
 print("listening", flush=True)
@@ -243,7 +243,7 @@ def run(args) -> dict:
             time.sleep(1.5)  # the clock filters settle on a few windows
             unicast = [(HUB, RELAY_TO_A), (HUB, RELAY_TO_B)]
             phases["before"] = send(ns.checker, unicast, n1, args.interval, args.ahead)
-            check = in_ns(ns.checker, sys.executable, "-m", "fsync.check", "--to", f"{HUB}:{RELAY_TO_A}", "--to", f"{HUB}:{RELAY_TO_B}",
+            check = in_ns(ns.checker, sys.executable, "-m", "fsync_tilde.check", "--to", f"{HUB}:{RELAY_TO_A}", "--to", f"{HUB}:{RELAY_TO_B}",
                           "--reply", f"{HUB}:{RELAY_TO_CHECKER}", "--bind", f"{CHECKER}:{CHECKER_PORT}",
                           "--rounds", str(args.rounds), "--json", "--raw", "--apply")
             if check.returncode not in (0, 1) or not check.stdout.strip().startswith("["):

@@ -32,7 +32,7 @@ class PythonSite(SiteProcess):
             cmd = [sys.executable, str(Path(__file__).resolve().parent / "workshop_receiver.py"), "--port", str(self.port),
                    "--address", self.address or "/play", "--seconds", str(self.seconds)]
         else:
-            cmd = [sys.executable, "-m", "fsync.play_cli", "--listen", str(self.port), "--sound", f"{CLICK}={self.click}", "--seconds", str(self.seconds)]
+            cmd = [sys.executable, "-m", "fsync_tilde.play_cli", "--listen", str(self.port), "--sound", f"{CLICK}={self.click}", "--seconds", str(self.seconds)]
             if self.address:
                 cmd += ["--map", self.address, "tick", str(self.click)]
         env = os.environ.copy()

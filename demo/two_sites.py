@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "python"))
 
-from fsync import Sender  # noqa: E402
+from fsync_tilde import Sender  # noqa: E402
 from jack_server import JackServer  # noqa: E402
 from onsets import onset, summary  # noqa: E402
 from pd_site import CLICK, PdSite  # noqa: E402

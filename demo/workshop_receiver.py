@@ -32,8 +32,8 @@ def main() -> int:
     from pythonosc.dispatcher import Dispatcher
     from pythonosc.osc_server import ThreadingOSCUDPServer
 
-    from fsync.play_cli import jack_device
-    from fsync.sounds import click
+    from fsync_tilde.play_cli import jack_device
+    from fsync_tilde.sounds import click
 
     device = jack_device()
     rate = int(sd.query_devices(device)["default_samplerate"]) if device is not None else 48000

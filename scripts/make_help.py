@@ -6,7 +6,7 @@ numbers and OSC byte lists stay right. Then: cargo test --release --test pd_help
 import os, re, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, 'python'))
-from fsync import packets, timetag
+from fsync_tilde import packets, timetag
 
 VERSION = re.search(r'^version = "(\d+\.\d+)', open(os.path.join(ROOT, 'Cargo.toml')).read(), re.M).group(1)
 

@@ -25,6 +25,12 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# Before 0.2 the Python package was named fsync, a name PyPI gives an unrelated project: an
+# earlier install of ours goes first (its fsync-send/fsync-play scripts would be left behind).
+if python3 -m pip show fsync 2>/dev/null | grep -q '^Summary: Send OSC bundles stamped'; then
+  python3 -m pip uninstall -q -y fsync
+fi
+# fsync-tilde with its extras: test (pytest, hypothesis, soxr), play (sounddevice, soundfile, numpy, soxr).
 python3 -m pip install -q -e 'python[test,play]' JACK-Client numpy matplotlib
 make -s build
 echo "setup: done ($(ls build/))"

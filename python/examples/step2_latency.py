@@ -9,7 +9,7 @@ import socket
 import statistics
 import time
 
-from fsync import Sender
+from fsync_tilde import Sender
 
 N = 50
 back = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

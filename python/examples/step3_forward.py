@@ -6,7 +6,7 @@ to patches/steps/3-forward-sync.pd; [fsync~] prints `scheduled <ms> /play`: abou
 
 import time
 
-from fsync import Sender
+from fsync_tilde import Sender
 
 with Sender([("127.0.0.1", 9000)], ahead=0.2) as sender:
     for _ in range(10):

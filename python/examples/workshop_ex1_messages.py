@@ -6,7 +6,7 @@ every `/py …` message Pd sends (port 8000). Pd side: patches/workshop/ex1-mess
     python3 python/examples/workshop_ex1_messages.py [--count 10] [--to HOST:8001] [--host ADDRESS]
 """
 
-from fsync import workshop
+from fsync_tilde import workshop
 
 
 def main() -> int:

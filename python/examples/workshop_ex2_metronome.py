@@ -8,7 +8,7 @@ playsound does, but scheduled on the audio stream). Pd side: patches/workshop/ex
     python3 python/examples/workshop_ex2_metronome.py [--count 20] [--play patches/workshop/tick.wav]
 """
 
-from fsync import workshop
+from fsync_tilde import workshop
 
 
 def main() -> int:

@@ -15,7 +15,7 @@ send loop, so after the first `ahead` seconds every bundle is already late
 
 import time
 
-from fsync import workshop
+from fsync_tilde import workshop
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ filtered clock when each tick comes due, so the two clocks can be compared. Ever
 
 import time
 
-from fsync import workshop
+from fsync_tilde import workshop
 
 
 def main() -> int:

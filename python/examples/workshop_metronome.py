@@ -10,25 +10,32 @@ the same tick here at that timetag (forward synchronization on both ends).
 import argparse
 import time
 
-from fsync import Sender
+from fsync_tilde import Sender
+from fsync_tilde import args as checks
+from fsync_tilde.cli import parse_target
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--to", default="127.0.0.1:8001")
-    p.add_argument("--ahead", type=float, default=0.2)
-    p.add_argument("--interval", type=float, default=0.5)
-    p.add_argument("--count", type=int, default=20)
+    p.add_argument("--to", type=parse_target, default="127.0.0.1:8001")
+    p.add_argument("--ahead", type=checks.number_in(0, 60, " s"), default=0.2)
+    p.add_argument("--interval", type=checks.number_in(0.01, 3600, " s"), default=0.5)
+    p.add_argument("--count", type=checks.integer_in(0, 100000), default=20)
     p.add_argument("--local", metavar="FILE", help="also play FILE here at each timetag")
     a = p.parse_args()
-    host, port = a.to.rsplit(":", 1)
+    host, port = a.to
     player = sound = None
     if a.local:
-        from fsync.player import ScheduledPlayer
-        from fsync.play_cli import jack_device
-        from fsync.sounds import load
+        from fsync_tilde.play_cli import check_sound_file, output_device
+        from fsync_tilde.player import ScheduledPlayer
+        from fsync_tilde.sounds import load
 
-        player = ScheduledPlayer(device=jack_device())
+        try:
+            check_sound_file(a.local)
+            device = output_device(None)
+        except checks.UsageError as e:
+            p.error(str(e))
+        player = ScheduledPlayer(device=device)
         sound = load(a.local, player.samplerate)
         player.__enter__()
     try:

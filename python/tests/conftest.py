@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 # Test this checkout's package, whatever `pip install -e` points at; PACKAGE_ENV
-# does the same for the scripts and `python -m fsync` the tests start.
+# does the same for the scripts and `python -m fsync_tilde` the tests start.
 PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 sys.path.insert(0, PACKAGE_DIR)
 PACKAGE_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [PACKAGE_DIR, os.environ.get("PYTHONPATH")]))}

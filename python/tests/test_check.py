@@ -1,4 +1,4 @@
-"""fsync-check against fsync-play's answering side (fsync.peers.Answers) on loopback:
+"""fsync-check against fsync-play's answering side (fsync_tilde.peers.Answers) on loopback:
 the four-timestamp exchange, the correction, the answer rules. The real [fsync~]
 and the two-machine test are in test_netns.py."""
 
@@ -12,8 +12,8 @@ import time
 from pythonosc.osc_message import OscMessage
 
 from conftest import PACKAGE_ENV, drain
-from fsync import check, peers
-from fsync.receiver import Receiver
+from fsync_tilde import check, peers
+from fsync_tilde.receiver import Receiver
 
 
 class Site:
@@ -36,7 +36,7 @@ class Site:
 
 
 def run_check(*args):
-    return subprocess.run([sys.executable, "-m", "fsync.check", *args], capture_output=True, text=True, timeout=30, env=PACKAGE_ENV)
+    return subprocess.run([sys.executable, "-m", "fsync_tilde.check", *args], capture_output=True, text=True, timeout=30, env=PACKAGE_ENV)
 
 
 def test_offset_is_measured_and_corrected():

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import PACKAGE_ENV, drain
-from fsync import Sender, net
+from fsync_tilde import Sender, net
 
 ROOT = Path(__file__).resolve().parents[2]
 TICK = ROOT / "patches" / "workshop" / "tick.wav"
@@ -33,7 +33,7 @@ class Listening:
     `ip netns exec NS`), its output read line by line; stopped on exit."""
 
     def __init__(self, port, *args, prefix=()):
-        cmd = [*prefix, sys.executable, "-m", "fsync.play_cli", "--listen", str(port), "--no-audio",
+        cmd = [*prefix, sys.executable, "-m", "fsync_tilde.play_cli", "--listen", str(port), "--no-audio",
                "--map", "/py", "tick", str(TICK), "--seconds", "20", *args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=PACKAGE_ENV)
         self.lines = []
@@ -66,7 +66,7 @@ class Listening:
 
 
 def send(*args, prefix=()):
-    r = subprocess.run([*prefix, sys.executable, "-m", "fsync", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
+    r = subprocess.run([*prefix, sys.executable, "-m", "fsync_tilde", *args], capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
     assert r.returncode == 0, r.stderr
     return r
 
@@ -105,7 +105,7 @@ def test_sender_resolves_names_and_ipv6_once(monkeypatch):
 def test_unresolvable_and_bad_targets_are_clear_errors():
     with pytest.raises(ValueError, match="cannot resolve"):
         Sender([("no-such-host.invalid", 9000)])
-    r = subprocess.run([sys.executable, "-m", "fsync", "--to", "no-such-host.invalid:9000", "play", "a"],
+    r = subprocess.run([sys.executable, "-m", "fsync_tilde", "--to", "no-such-host.invalid:9000", "play", "a"],
                        capture_output=True, text=True, timeout=20, env=PACKAGE_ENV)
     assert r.returncode == 2 and "cannot resolve" in r.stderr
     assert net.split_host_port("[fd00::1]:8000") == ("fd00::1", 8000)

@@ -3,7 +3,7 @@ import time
 from pythonosc.osc_bundle import OscBundle
 from pythonosc.parsing import ntp
 
-from fsync import Sender, packets, timetag
+from fsync_tilde import Sender, packets, timetag
 from conftest import drain
 
 

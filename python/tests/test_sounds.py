@@ -1,6 +1,7 @@
 import numpy as np
 
-from fsync.sounds import fit_channels, resample
+from fsync_tilde import sounds
+from fsync_tilde.sounds import fit_channels, resample
 
 
 def frames(*rows):
@@ -25,6 +26,12 @@ def test_more_channels_fold_to_their_mean():
 
 
 def test_resample_keeps_channels():
-    out = resample(frames([0, 0], [1, -1]), 24000, 48000)
+    out = resample(frames(*[[1, -1]] * 100), 24000, 48000)
+    assert out.shape == (200, 2)
+    assert np.allclose(out[50:150, 0], -out[50:150, 1])  # each channel on its own
+
+
+def test_linear_fallback_keeps_channels():
+    out = sounds._resample_linear(frames([0, 0], [1, -1]), 24000, 48000)
     assert out.shape == (4, 2)
     assert out[2].tolist() == [1, -1]

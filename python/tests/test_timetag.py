@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from fsync import timetag
+from fsync_tilde import timetag
 
 
 def test_immediately_is_one():

@@ -23,7 +23,9 @@ from typing import Dict, List, Optional, Tuple
 
 from pythonosc.osc_message import OscMessage
 
-from . import peers
+from . import args as checks
+from . import net, peers
+from ._version import __version__
 from .cli import parse_target
 
 Address = Tuple[str, int]
@@ -42,6 +44,7 @@ class Round:
 
     @property
     def rtt(self) -> float:
+        """Round trip minus the site's own time between receiving and replying (s)."""
         return (self.t4 - self.t1) - (self.t3 - self.t2)
 
     @property
@@ -95,6 +98,7 @@ class SiteResult:
         return abs(self._legs_ms(self.all_rounds[:half]) - self._legs_ms(self.all_rounds[half:])) / 2
 
     def as_json(self) -> Dict[str, object]:
+        """The row fsync-check --json prints for this site."""
         out: Dict[str, object] = {"to": self.to, "rounds": self.rounds, "answered": self.answered, "stamped": self.stamped}
         if self.best:
             out.update(
@@ -118,6 +122,8 @@ class SiteResult:
 
 
 class Checker:
+    """One UDP socket that pings sites (/fsync/ping) and sends them corrections
+    (/fsync/offset); bound to `bind`, with the kernel's receive stamps where Linux has them."""
     def __init__(self, bind: Address = ("0.0.0.0", 0), family: int = socket.AF_INET):
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         self.sock.bind(bind)
@@ -130,6 +136,7 @@ class Checker:
         self.next_id = random.randrange(1, 2**30)
 
     def close(self) -> None:
+        """Closes the socket."""
         self.sock.close()
 
     def _id(self) -> int:
@@ -177,6 +184,7 @@ class Checker:
                 return msg, received
 
     def check(self, to: Address, reply: Optional[Address], rounds: int = 32, interval: float = 0.06, timeout: float = 0.5) -> SiteResult:
+        """One site: `rounds` pings (see check_all)."""
         return self.check_all([to], [reply], rounds, interval, timeout)[0]
 
     def check_all(self, sites: List[Address], replies: List[Optional[Address]], rounds: int = 32, interval: float = 0.06,
@@ -242,16 +250,28 @@ def predicted_error_ms(site: SiteResult, reference: Optional[SiteResult]) -> Tup
     return abs(site.offset_ms - ref_offset), (site.spread_ms**2 + ref_spread**2) ** 0.5
 
 
+def parse_bind(text: str) -> Address:
+    """--bind HOST:PORT, where port 0 means any free port."""
+    host, sep, port = text.rpartition(":")
+    if sep and port == "0":
+        return parse_target(f"{host}:1")[0], 0
+    return parse_target(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """fsync-check's options."""
     p = argparse.ArgumentParser(prog="fsync-check", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("--to", action="append", required=True, type=parse_target, metavar="HOST:PORT", help="a site's [fsync~] port (repeatable)")
     p.add_argument("--reply", action="append", type=parse_target, metavar="HOST:PORT",
                    help="where answers reach this checker, as the sites must address it (behind a relay or NAT): once for all sites or once per --to; default: this machine's address toward each site and the checker's port")
-    p.add_argument("--bind", type=parse_target, metavar="HOST:PORT", help="the checker's socket (default 0.0.0.0, any port)")
-    p.add_argument("--rounds", type=int, default=32, help="pings per site (default 32); the offset is half the difference of the two legs' minima")
-    p.add_argument("--interval", type=float, default=0.06, help="seconds between pings (sites answer at most 20 a second)")
-    p.add_argument("--timeout", type=float, default=0.5, help="seconds to wait for each answer")
-    p.add_argument("--warn-ms", type=float, default=1.0, help="warn when a site is further than this from the reference (default 1 ms)")
+    p.add_argument("--bind", type=parse_bind, metavar="HOST:PORT", help="the checker's socket (default 0.0.0.0, any port: 0)")
+    p.add_argument("--rounds", type=checks.integer_in(1, MAX_ROUNDS), default=32,
+                   help=f"pings per site (1..{MAX_ROUNDS}, default 32); the offset is half the difference of the two legs' minima")
+    p.add_argument("--interval", type=checks.number_in(0, 10, " s"), default=0.06, help="seconds between pings, 0..10 (sites answer at most 20 a second)")
+    p.add_argument("--timeout", type=checks.number_in(0, 10, " s", low_open=True), default=0.5, help="seconds to wait for each answer, up to 10")
+    p.add_argument("--warn-ms", type=checks.number_in(0, 1e6, " ms"), default=1.0,
+                   help="warn when a site is further than this from the reference (default 1 ms)")
     p.add_argument("--apply", action="store_true", help="send each site the correction that aligns it (via /fsync/offset), then check again")
     p.add_argument("--reference", action="store_true", help="align with the first site instead of this machine")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per --to in order")
@@ -260,23 +280,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    """fsync-check's entry point: 0 all answered, 1 a site did not answer or refused, 2 a bad value."""
     parser = build_parser()
     a = parser.parse_args(argv)
-    if not 1 <= a.rounds <= MAX_ROUNDS or not 0 < a.timeout <= 10 or not 0 <= a.interval <= 10:
-        parser.error(f"--rounds 1..{MAX_ROUNDS}, --timeout 0..10 s, --interval 0..10 s")
     if a.reply and len(a.reply) not in (1, len(a.to)):
         parser.error("--reply: once for all sites, or once per --to")
     replies: List[Optional[Address]] = [None] * len(a.to) if not a.reply else (a.reply * len(a.to) if len(a.reply) == 1 else a.reply)
-    family = socket.AF_INET6 if ":" in a.to[0][0] else socket.AF_INET
+    # Names resolved once, here; one socket, so one address family for every site.
+    try:
+        resolved = [net.resolve(host, port) for host, port in a.to]
+    except ValueError as e:
+        parser.error(f"--to: {e}")
+    family = resolved[0][0]
+    if any(f != family for f, _ in resolved):
+        parser.error("--to: IPv4 and IPv6 sites in one check: run one fsync-check per address family")
+    sites: List[Address] = [(sockaddr[0], sockaddr[1]) for _, sockaddr in resolved]
     bind = a.bind or (("::" if family == socket.AF_INET6 else "0.0.0.0"), 0)
     try:
         checker = Checker(bind, family)
-    except OSError as e:
-        print(f"fsync-check: cannot open a socket on {bind}: {e}", file=sys.stderr)
-        return 2
+    except (OSError, OverflowError) as e:
+        parser.error(f"cannot open a socket on {bind[0]} port {bind[1]}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
     warnings: List[str] = []
     try:
-        results = checker.check_all(a.to, replies, a.rounds, a.interval, a.timeout)
+        results = checker.check_all(sites, replies, a.rounds, a.interval, a.timeout)
+        for r, (host, port) in zip(results, a.to):
+            r.to = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"  # as the user named it
         reference = results[0] if a.reference else None
         for r in results:
             err, bound = predicted_error_ms(r, reference)
@@ -289,7 +317,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 warnings.append(f"{r.to}: DSP is off: the site cannot map timetags yet")
         if a.apply:
             ref_offset_ms = reference.offset_ms if reference and reference.best else 0.0
-            for r, to, reply in zip(results, a.to, replies):
+            for r, to, reply in zip(results, sites, replies):
                 if r.best is None or (reference is r):
                     continue
                 correction = r.site_offset_ms - (r.offset_ms - ref_offset_ms)
@@ -301,7 +329,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 r.extra["applied"] = bool(answer and answer[1])
                 if not r.extra["applied"]:
                     warnings.append(f"{r.to}: correction not applied ({'refused: -remote-offset off' if answer else 'no answer'})")
-            after = checker.check_all(a.to, replies, a.rounds, a.interval, a.timeout)
+            after = checker.check_all(sites, replies, a.rounds, a.interval, a.timeout)
             ref_after = after[0] if a.reference else None
             for r, r2 in zip(results, after):
                 if r2.best is not None:

@@ -6,9 +6,13 @@ A name is resolved once, when the sender or receiver is made, never per packet."
 from __future__ import annotations
 
 import socket
-from typing import Optional, Tuple
+import threading
+from typing import List, Optional, Tuple
 
 Resolved = Tuple[int, tuple]  # (address family, sockaddr)
+# A name lookup waits at most this long (a missing DNS server can stall getaddrinfo
+# for tens of seconds): a CLI reports it rather than hanging.
+RESOLVE_TIMEOUT_S = 5.0
 
 
 def split_host_port(text: str) -> Tuple[str, int]:
@@ -18,22 +22,47 @@ def split_host_port(text: str) -> Tuple[str, int]:
         raise ValueError(f"'{text}' is not HOST:PORT")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
-    try:
-        number = int(port)
-    except ValueError:
-        raise ValueError(f"port '{port}' is not a number") from None
+    if not host:
+        raise ValueError(f"'{text}' has no host")
+    if not (port.isascii() and port.isdigit()):
+        raise ValueError(f"port '{port}' is not a number (expected HOST:PORT, e.g. 127.0.0.1:9000 or [::1]:9000)")
+    number = int(port)
     if not 0 < number < 65536:
         raise ValueError(f"port {number} is out of range 1..65535")
     return host, number
 
 
+def getaddrinfo(host: str, port: int, flags: int = 0, timeout_s: float = RESOLVE_TIMEOUT_S) -> List[tuple]:
+    """socket.getaddrinfo for UDP, bounded in time, every failure a ValueError naming `host`."""
+    if not host or "\0" in host:
+        raise ValueError(f"cannot resolve {host!r}: not a host name")
+    result: List[object] = []
+
+    def lookup() -> None:
+        try:
+            result.append(socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM, flags=flags))
+        except (OSError, UnicodeError, ValueError) as e:
+            result.append(e)
+
+    # A daemon thread: a lookup that never returns is abandoned, not waited for.
+    worker = threading.Thread(target=lookup, name="resolve", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if not result:
+        raise ValueError(f"cannot resolve '{host}': no answer within {timeout_s:g} s")
+    outcome = result[0]
+    if isinstance(outcome, socket.gaierror):
+        raise ValueError(f"cannot resolve '{host}': {outcome.strerror}")
+    if isinstance(outcome, BaseException):
+        raise ValueError(f"cannot resolve {host!r}: {outcome}")
+    if not outcome:
+        raise ValueError(f"cannot resolve '{host}': no address")
+    return outcome  # type: ignore[return-value]
+
+
 def resolve(host: str, port: int) -> Resolved:
-    """The first UDP address of `host` (a name, IPv4 or IPv6 literal)."""
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
-    except socket.gaierror as e:
-        raise ValueError(f"cannot resolve '{host}': {e.strerror}") from None
-    family, _, _, _, sockaddr = infos[0]
+    """The first UDP address of `host` (a name, IPv4 or IPv6 literal), resolved once."""
+    family, _, _, _, sockaddr = getaddrinfo(host, port)[0]
     return family, sockaddr
 
 
@@ -59,11 +88,7 @@ def bind_udp(host: Optional[str], port: int) -> socket.socket:
             s.close()
             raise
         return s
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as e:
-        raise ValueError(f"cannot resolve '{host}': {e.strerror}") from None
-    family, _, _, _, sockaddr = infos[0]
+    family, _, _, _, sockaddr = getaddrinfo(host, port, flags=socket.AI_PASSIVE)[0]
     s = socket.socket(family, socket.SOCK_DGRAM)
     try:
         s.bind(sockaddr)
@@ -74,6 +99,7 @@ def bind_udp(host: Optional[str], port: int) -> socket.socket:
 
 
 def describe(sock: socket.socket) -> str:
+    """The socket's own address as HOST:PORT ([v6]:PORT for IPv6)."""
     host, port = sock.getsockname()[:2]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 

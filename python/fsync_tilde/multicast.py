@@ -11,6 +11,7 @@ from typing import Optional
 
 
 def is_multicast(host: str) -> bool:
+    """True for an IPv4 or IPv6 multicast address literal (a name is not one)."""
     try:
         return ipaddress.ip_address(host).is_multicast
     except ValueError:

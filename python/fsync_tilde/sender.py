@@ -7,17 +7,23 @@ import time
 from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 from . import net, packets, timetag
+from .args import MAX_AHEAD_S
 from .timetag import Timetag
 
 Target = Tuple[str, int]
+MAX_REDUNDANCY = 16  # copies of each datagram: more only floods the network
 
 
 class Sender:
     """Sends forward-synchronized bundles to [fsync~] receivers.
 
-    ahead: seconds between sending and the timetag (None = OSC "immediately").
-    redundancy: how many times each datagram is sent (receivers drop repeats).
-    logical: timetags are seconds of the receivers' Pd logical time (`-clock logical`).
+    targets: (host, port) pairs; a host may be a name (resolved once, here), an IPv4
+    address (a broadcast address too: the socket has SO_BROADCAST) or an IPv6 address.
+    ahead: seconds between sending and the timetag, 0..86400 (None = OSC "immediately").
+    redundancy: how many times each datagram is sent, 1..16 (receivers drop repeats).
+    ttl: multicast hops when a target is a group (224.0.0.0/4).
+    Raises ValueError for a bad value or a name that does not resolve; usable as a
+    context manager (closes its sockets).
     """
 
     def __init__(
@@ -35,10 +41,10 @@ class Sender:
                 raise ValueError(f"port {port} is out of range")
         # Names and IPv6 resolved once, here: never a lookup per packet.
         self._addresses = [net.resolve(h, p) for h, p in self.targets]
-        if redundancy < 1:
-            raise ValueError("redundancy must be at least 1")
-        if ahead is not None and ahead < 0:
-            raise ValueError("ahead must be >= 0 seconds")
+        if not 1 <= redundancy <= MAX_REDUNDANCY:
+            raise ValueError(f"redundancy must be 1..{MAX_REDUNDANCY}")
+        if ahead is not None and not 0 <= ahead <= MAX_AHEAD_S:  # also refuses NaN
+            raise ValueError(f"ahead must be 0..{MAX_AHEAD_S:.0f} seconds, not {ahead}")
         self.ahead = ahead
         self.redundancy = redundancy
         # One socket per address family. IPv4 may send to a broadcast address
@@ -56,6 +62,7 @@ class Sender:
             set_sender(self._sockets[socket.AF_INET], ttl)
 
     def close(self) -> None:
+        """Closes the sockets; the Sender sends nothing after this."""
         for s in self._sockets.values():
             s.close()
 
@@ -78,6 +85,8 @@ class Sender:
         return timetag.from_unix(time.time() + self.ahead)
 
     def send_messages(self, messages: Sequence[bytes], at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        """One bundle holding `messages` (OSC bytes, see fsync_tilde.packets), stamped now
+        (see timetag()), sent `redundancy` times to every target. Returns its timetag."""
         tag = self.timetag(at, logical)
         data = packets.bundle(tag, messages)
         for _ in range(self.redundancy):
@@ -86,10 +95,14 @@ class Sender:
         return tag
 
     def play(self, array: str, gain: float = 1.0, offset_ms: float = 0.0, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        """`/play array gain offset_ms`: [fsync~] starts `array` at the timetag."""
         return self.send_messages([packets.play(array, gain, offset_ms)], at, logical)
 
     def stop(self, array: Optional[str] = None, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        """`/stop [array]`: stops every voice, or those playing `array`, at the timetag."""
         return self.send_messages([packets.stop(array)], at, logical)
 
     def send(self, address: str, *args: object, at: Optional[float] = None, logical: Optional[float] = None) -> Timetag:
+        """Any message (`address` starts with '/'; int, float and str arguments), which
+        [fsync~] forwards at the timetag."""
         return self.send_messages([packets.message(address, args)], at, logical)

@@ -39,8 +39,10 @@ def bundle(timetag: Timetag, messages: Iterable[bytes]) -> bytes:
 
 
 def play(array: str, gain: float = 1.0, offset_ms: float = 0.0) -> bytes:
+    """`/play array gain offset_ms` (floats as float32)."""
     return message("/play", [array, float(gain), float(offset_ms)])
 
 
 def stop(array: str | None = None) -> bytes:
+    """`/stop` (every voice) or `/stop array`."""
     return message("/stop", [] if array is None else [array])

@@ -5,6 +5,7 @@ overflows after the 2036 NTP era roll-over)."""
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -27,22 +28,30 @@ class Timetag:
 
     @property
     def iso(self) -> str:
+        """The time in ISO 8601 UTC, "immediately", or "logical N s"."""
         if self.ntp == IMMEDIATELY_NTP:
             return "immediately"
         if self.unix is None:
             return f"logical {self.seconds:.9f} s"
-        t = datetime.datetime.fromtimestamp(self.unix, tz=datetime.timezone.utc)
+        try:
+            t = datetime.datetime.fromtimestamp(self.unix, tz=datetime.timezone.utc)
+        except (OverflowError, ValueError, OSError):  # beyond datetime's years 1..9999
+            return f"unix {self.unix!r}"
         return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
     def to_bytes(self) -> bytes:
+        """The 8 bytes on the wire (big-endian 32.32)."""
         return self.ntp.to_bytes(8, "big")
 
     def describe(self) -> str:
+        """ISO time (UTC), the raw 64-bit value and seconds.fraction: what a CLI prints."""
         return f"timetag {self.iso} ntp 0x{self.ntp:016x} ({self.ntp >> 32}.{(self.ntp & 0xFFFFFFFF) * 10**9 >> 32:09d})"
 
 
 def seconds_to_ntp(seconds: float | Fraction) -> int:
     """Plain seconds (0 <= s < 2^32) to 32.32, rounded to the nearest step."""
+    if isinstance(seconds, float) and not math.isfinite(seconds):
+        raise ValueError(f"{seconds} s is not a time")
     s = Fraction(seconds)
     if not 0 <= s < ERA:
         raise ValueError(f"{float(s)} s is outside one NTP era")
@@ -52,6 +61,8 @@ def seconds_to_ntp(seconds: float | Fraction) -> int:
 
 def from_unix(unix: float) -> Timetag:
     """Wall-clock time to a timetag; the era is dropped, as NTP does."""
+    if not math.isfinite(unix):
+        raise ValueError(f"{unix} is not a time")
     ntp_seconds = (Fraction(unix) + NTP_UNIX_OFFSET) % ERA
     return Timetag(seconds_to_ntp(ntp_seconds), float(unix))
 
@@ -69,4 +80,5 @@ def logical(seconds: float) -> Timetag:
 
 
 def immediately() -> Timetag:
+    """OSC's "immediately" (the value 1): play on arrival."""
     return Timetag(IMMEDIATELY_NTP, None)

@@ -40,6 +40,7 @@ def build(address: str, args: Sequence[Tuple[str, object]]) -> bytes:
 
 
 def ping(ident: int, reply_port: int, reply_host: Optional[str]) -> bytes:
+    """`/fsync/ping id reply_port [reply_host]`: asks a site for its clock."""
     args: List[Tuple[str, object]] = [("i", ident), ("i", reply_port)]
     if reply_host:
         args.append(("s", reply_host))
@@ -47,6 +48,7 @@ def ping(ident: int, reply_port: int, reply_host: Optional[str]) -> bytes:
 
 
 def offset(ms: float, ident: int, reply_port: int, reply_host: Optional[str]) -> bytes:
+    """`/fsync/offset ms id reply_port [reply_host]`: sets a site's clock correction."""
     args: List[Tuple[str, object]] = [("d", float(ms)), ("i", ident), ("i", reply_port)]
     if reply_host:
         args.append(("s", reply_host))
@@ -55,6 +57,7 @@ def offset(ms: float, ident: int, reply_port: int, reply_host: Optional[str]) ->
 
 def pong(ident: int, receipt: float, reply: float, latency_ms: float, jitter_ms: float, rate_ppm: float, offset_ms: float, estimate: bool,
          stamped: bool = False) -> bytes:
+    """`/fsync/pong ...`: the answer to a ping, as [fsync~] gives it (see the module's docstring)."""
     return build(PONG, [("i", ident), ("d", receipt), ("d", reply), ("d", latency_ms), ("d", jitter_ms), ("d", rate_ppm), ("d", offset_ms),
                         ("i", int(estimate)), ("i", int(stamped))])
 

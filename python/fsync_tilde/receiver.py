@@ -41,8 +41,16 @@ def _flatten(bundle: OscBundle, enclosing: float, out: List[Tuple[float, OscMess
 
 
 class Receiver:
-    """host None: every interface (IPv6 and IPv4); else that address or name.
-    group: join that IPv4 multicast group on `port` instead."""
+    """Receives [fsync~]'s bundles on a UDP port and calls `play(name, gain, offset_ms,
+    due_unix)` for each `/play name [gain] [offset_ms]` or mapped address, with the time
+    the message is due (fsync-play --listen is built on it).
+
+    port: the UDP port (bound here; OSError if in use). mapping: {(address, first
+    argument or None): sound name}, e.g. {("/py", "tick"): "tick.wav"}. host None:
+    every interface (IPv6 and IPv4); else that address or name. group: join that IPv4
+    multicast group on `port` instead. answers: a fsync_tilde.peers.Answers that
+    answers /fsync/ping and /fsync/offset as [fsync~] does (None: ignore them).
+    dedupe_s: copies of a timed packet within this many seconds are dropped."""
 
     MAX_REMEMBERED = 4096  # redundant copies remembered at once: bounded memory
 
@@ -55,13 +63,15 @@ class Receiver:
             join(self.socket, group, port)
         else:
             self.socket = net.bind_udp(host, port)
-        # fsync.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
+        # fsync_tilde.peers.Answers: /fsync/ping and /fsync/offset, as [fsync~] answers them.
         self.answers = answers
         self.socket.settimeout(0.2)
         self.play, self.mapping, self.dedupe_s = play, mapping, dedupe_s
         self.recent: Dict[bytes, float] = {}
 
     def handle(self, data: bytes, now: float) -> None:
+        """One datagram received at `now` (unix s): answers, plays or reports it; never
+        raises for bad data (everything from the network is untrusted)."""
         if self.answers is not None and self.answers.handle(data, now, self.socket):
             return
         try:
@@ -86,13 +96,21 @@ class Receiver:
             if name is not None:
                 self.play(name, 1.0, 0.0, due)
             elif msg.address == "/play" and isinstance(first, str):
-                gain = float(msg.params[1]) if len(msg.params) > 1 else 1.0
-                offset = float(msg.params[2]) if len(msg.params) > 2 else 0.0
+                try:
+                    gain = float(msg.params[1]) if len(msg.params) > 1 else 1.0
+                    offset = float(msg.params[2]) if len(msg.params) > 2 else 0.0
+                except (TypeError, ValueError):
+                    print(f"fsync-play: ignored /play with gain and offset that are not numbers: {msg.params}")
+                    continue
                 self.play(first, gain, offset, due)
             else:
                 print(f"fsync-play: ignored {msg.address} {msg.params}")
 
     def serve(self, seconds: float) -> None:
+        """Receives and handles datagrams for `seconds` (bounded: the socket's timeout is
+        0.2 s, so it returns at most that long after the deadline)."""
+        if not 0 <= seconds < float("inf"):
+            raise ValueError(f"cannot listen for {seconds} s")
         deadline = time.time() + seconds
         while time.time() < deadline:
             try:

@@ -28,6 +28,7 @@ def utc(unix: float) -> str:
 
 
 def parser(description: str, count: int, interval: float) -> argparse.ArgumentParser:
+    """The options every workshop example shares (--to, --listen, --count, --interval, --linger)."""
     p = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--to", default=f"127.0.0.1:{PD_PORT}", metavar="HOST:PORT", help=f"Pd (default 127.0.0.1:{PD_PORT}); a name or IPv6 works")
     p.add_argument("--listen", type=int, default=PY_PORT, metavar="PORT", help=f"receive Pd's /py messages here (default {PY_PORT}; 0: don't listen)")
@@ -39,6 +40,7 @@ def parser(description: str, count: int, interval: float) -> argparse.ArgumentPa
 
 
 def check(p: argparse.ArgumentParser, a: argparse.Namespace) -> Tuple[str, int]:
+    """Checks the shared options (argparse error, exit 2) and returns --to as (host, port)."""
     if not 0 <= a.count <= MAX_COUNT or not 0.01 <= a.interval <= 3600 or not 0 <= a.linger <= 3600:
         p.error(f"count 0..{MAX_COUNT}, interval 0.01..3600 s, linger 0..3600 s")
     if not 0 <= a.listen < 65536:
@@ -91,6 +93,7 @@ class Listener:
 
 
 def print_received(address: str, args: List[object], due: Optional[float], arrival: float) -> None:
+    """One line per message Pd sent back: its timetag and how far from its arrival."""
     when = "immediately" if due is None else f"timetag {utc(due)} ({(due - arrival) * 1000:+.1f} ms from arrival)"
     print(f"received {address} {' '.join(map(str, args))} | {when}", flush=True)
 

@@ -1,0 +1,3 @@
+from .cli import main  # python -m fsync_tilde: fsync-send
+
+raise SystemExit(main())
