@@ -81,7 +81,7 @@ def ping_maker(c, x, y, sounds):
 def send_abstraction():
     """abstractions/fsync.send.pd: [fsync.send <host> <port> [<ahead-ms>]]. Readable
     messages in, the OSC bundles fsync-send makes out over [netsend -u -b]: a /play
-    always carries gain and offset (floats, defaults 1 and 0) as python/fsync/packets.py
+    always carries gain and offset (floats, defaults 1 and 0) as python/fsync_tilde/packets.py
     writes them. The timetag comes from an [fsync~] inside (its filtered clock, or
     logical seconds after 'clock logical'): vanilla Pd has no wall clock of its own."""
     a = Canvas()

@@ -1,6 +1,6 @@
 //! `[fsync.send <host> <port>]`, the abstraction shipped with fsync~, in a real-time
 //! Pd (it polls sockets, unlike -batch) on loopback: it sends the very OSC bytes
-//! fsync-send (python/fsync/packets.py) makes, and a `[netreceive -u -b]` →
+//! fsync-send (python/fsync_tilde/packets.py) makes, and a `[netreceive -u -b]` →
 //! `[fsync~]` plays what it sends at the sample its timetag names.
 
 mod harness;
@@ -9,12 +9,12 @@ use harness::{Input, Patch, ramp, sample_of};
 use std::net::UdpSocket;
 use std::time::{Duration, Instant};
 
-/// The bytes python/fsync/packets.py makes for `expression` (Python, e.g.
+/// The bytes python/fsync_tilde/packets.py makes for `expression` (Python, e.g.
 /// `packets.play('src', 0.5, 0.0)`).
 fn python_bytes(expression: &str) -> Vec<u8> {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
     let script = format!(
-        "import sys; sys.path.insert(0, {python:?}); from fsync import packets, timetag; sys.stdout.buffer.write({expression})"
+        "import sys; sys.path.insert(0, {python:?}); from fsync_tilde import packets, timetag; sys.stdout.buffer.write({expression})"
     );
     let out = std::process::Command::new("python3").args(["-c", &script]).output().expect("python3");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
