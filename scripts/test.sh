@@ -7,6 +7,8 @@ bash scripts/setup.sh
 # Style first (seconds): one format (rustfmt.toml), no clippy warning.
 cargo fmt --check
 cargo clippy --release --all-targets -q -- -D warnings 2>&1
+# The measurement build (every clock reading to a file, docs/clock.md) must keep compiling.
+cargo clippy --release --lib -q --features clock-trace -- -D warnings 2>&1
 cargo test --release 2>&1
 # The core's tests once more with debug assertions: arithmetic overflow panics there.
 cargo test --lib 2>&1 | grep -E '^test result|FAILED|panicked'  # pipefail: a failure stops here
