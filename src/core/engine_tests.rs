@@ -304,6 +304,37 @@ fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Repor
     (out.iter().position(|&x| x.abs() >= 0.5), reports)
 }
 
+/// The wall clock steps 0.1 s ahead (NTP) at 2.05 s while a play waits for
+/// wall time +2.3 s: it is due 0.1 s sooner, at once. (Re-mapped only at the
+/// clock filter's next refit, ~2.5 s, it played at 2.3 s: in the live bench a
+/// queued event then played 0.5 s after a wall step, in the next event's window.)
+#[test]
+fn queued_events_follow_a_wall_clock_step_at_once() {
+    use crate::core::time::clock::ClockReading;
+    use crate::core::time::timetag::NTP_UNIX_OFFSET_S;
+    const WALL0: f64 = 1.7e9;
+    let mut e = Engine::new(Settings { clock: ClockMode::System, ..Settings::default() }, SR, 0.0);
+    let mut clock = Clock::default();
+    let s = store();
+    let n = 64;
+    let total = 3 * SR as usize;
+    let mut out = vec![0.0; total];
+    for block in 0..total / n {
+        let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
+        let mono_s = end_ms / 1000.0;
+        let wall_s = WALL0 + mono_s + if end_ms > 2050.0 { 0.1 } else { 0.0 };
+        clock.observe(end_ms, ClockReading { mono_s, wall_s });
+        if block == 10 {
+            let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 2.3, vec![play("src", vec![])]);
+            e.handle_packet(&atoms(&p), end_ms, wall_s, &clock, &mut intern);
+        }
+        e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
+    }
+    let onset = out.iter().position(|&x| x.abs() >= 0.5).expect("played") as i64;
+    let expected = (2.2 * SR).round() as i64;
+    assert!((onset - expected).abs() <= 1, "onset {onset}, expected {expected}");
+}
+
 /// 0.2 mapped a timetag once, at arrival: a step while the event waited
 /// never reached it (here it would have played 20 ms = 960 samples early).
 #[test]

@@ -19,11 +19,25 @@ pub struct Clock {
     filter: ClockFilter,
     /// wall − mono (s) at the latest reading.
     wall_minus_mono_s: Option<f64>,
+    /// wall − mono (s) when queued events were last told the mapping moved, and
+    /// how often it moved since: a step of the wall clock must reach events
+    /// already waiting at once, not at the filter's next refit (up to 0.5 s later).
+    wall_minus_mono_announced_s: f64,
+    wall_moves: u64,
 }
+
+/// wall − mono moving by more than this (s, one sample at 48 kHz) re-maps queued
+/// events (an NTP slew of 500 ppm does so every 40 ms).
+const WALL_MOVE_S: f64 = 20e-6;
 
 impl Default for Clock {
     fn default() -> Self {
-        Clock { filter: ClockFilter::new(ClockFilterConfig::default()), wall_minus_mono_s: None }
+        Clock {
+            filter: ClockFilter::new(ClockFilterConfig::default()),
+            wall_minus_mono_s: None,
+            wall_minus_mono_announced_s: 0.0,
+            wall_moves: 0,
+        }
     }
 }
 
@@ -39,6 +53,10 @@ impl Clock {
         let d = reading.wall_s - reading.mono_s;
         if d.is_finite() {
             self.wall_minus_mono_s = Some(d);
+            if (d - self.wall_minus_mono_announced_s).abs() > WALL_MOVE_S {
+                self.wall_minus_mono_announced_s = d;
+                self.wall_moves += 1;
+            }
         }
     }
 
@@ -58,7 +76,7 @@ impl Clock {
 
     /// Changes whenever the mapping from wall to logical time may have.
     pub fn generation(&self) -> u64 {
-        self.filter.generation()
+        self.filter.generation() + self.wall_moves
     }
 }
 
