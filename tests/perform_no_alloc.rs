@@ -4,10 +4,10 @@
 
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
-use fsync::core::samples::VecStore;
+use fsync::core::load::sound_file::Sound;
+use fsync::core::play::samples::VecStore;
+use fsync::core::play::sound_bank::PlanarSound;
 use fsync::core::settings::{ClockMode, Settings};
-use fsync::core::sound_bank::PlanarSound;
-use fsync::core::sound_file::Sound;
 use fsync::core::time::clock::{Clock, ClockReading};
 use fsync::core::time::timetag::NTP_UNIX_OFFSET_S;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};

@@ -5,10 +5,10 @@
 //! need room) and `-dict=fuzz/engine.dict`; a map is set so patterns are matched.
 #![no_main]
 
-use fsync::core::address_map::MapEntry;
+use fsync::core::input::address_map::MapEntry;
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
-use fsync::core::samples::VecStore;
+use fsync::core::play::samples::VecStore;
 use fsync::core::settings::{ClockMode, Settings};
 use fsync::core::time::clock::{Clock, ClockReading};
 use libfuzzer_sys::fuzz_target;

@@ -7,8 +7,8 @@
 //! must respect the cap.
 #![no_main]
 
-use fsync::core::sound_bank::PlanarSound;
-use fsync::core::sound_file;
+use fsync::core::play::sound_bank::PlanarSound;
+use fsync::core::load::sound_file;
 use libfuzzer_sys::fuzz_target;
 
 const CAP_BYTES: usize = 8 * 1024 * 1024;

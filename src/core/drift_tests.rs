@@ -9,7 +9,7 @@
 use super::*;
 use crate::core::atom::Atom;
 use crate::core::engine::{Engine, Output};
-use crate::core::samples::{Channels, SampleStore, SampleView};
+use crate::core::play::samples::{Channels, SampleStore, SampleView};
 use crate::core::settings::{ClockMode, Settings};
 use crate::core::time::clock::{Clock, ClockReading};
 use crate::core::time::timetag::Timetag;

@@ -5,8 +5,8 @@
 use super::atom::Atom;
 use super::console::MAX_ERROR_LINES_PER_SECOND;
 use super::engine::{Engine, MAX_LOADS_PER_PACKET, Output};
-use super::osc::tests::nested_arrays;
-use super::osc_pattern::PACKET_PATTERN_STEPS;
+use super::input::osc::tests::nested_arrays;
+use super::input::osc_pattern::PACKET_PATTERN_STEPS;
 use super::report::{DropReason, Report};
 use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
@@ -172,7 +172,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     // Matching costs (address bytes × pattern states) per entry: a long entry is the dear one.
     let long_entry = format!("/{}", "x".repeat(64));
     for address in ["/pd", "/drum/kick", "/drum/snare", &long_entry] {
-        settings.maps.push(super::address_map::MapEntry {
+        settings.maps.push(super::input::address_map::MapEntry {
             address: address.into(),
             first_arg: None,
             array: "src".into(),

@@ -13,13 +13,13 @@ use super::peer_handlers as net;
 use super::reports;
 use super::state::{Fault, State};
 use super::worker;
-use crate::core::array_sets::ArraySets;
 use crate::core::atom::Atom;
-use crate::core::block_clock::BlockClock;
 use crate::core::control::{self, Control};
 use crate::core::engine::Engine;
+use crate::core::play::array_sets::ArraySets;
+use crate::core::play::sound_bank::SoundBank;
 use crate::core::settings::Settings;
-use crate::core::sound_bank::SoundBank;
+use crate::core::time::block_clock::BlockClock;
 use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_symbol};
 use std::os::raw::c_int;
 

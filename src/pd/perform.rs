@@ -6,7 +6,7 @@ use super::bindings::{dsp_addv, t_int, t_sample, t_signal};
 use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
-use crate::core::samples::MAX_CHANNELS;
+use crate::core::play::samples::MAX_CHANNELS;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.

@@ -7,9 +7,9 @@
 //! decoder that panics on a crafted file still sends an error back and the
 //! object's count of loads under way goes down.
 
-use crate::core::path_policy;
-use crate::core::sound_bank::PlanarSound;
-use crate::core::sound_file;
+use crate::core::load::path_policy;
+use crate::core::load::sound_file;
+use crate::core::play::sound_bank::PlanarSound;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;

@@ -461,7 +461,7 @@ fn mix_channel<V: SampleView>(view: Option<&V>, position: usize, out: &mut [f32]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::samples::VecStore;
+    use crate::core::play::samples::VecStore;
 
     fn ramp(n: usize) -> Vec<f32> {
         (1..=n).map(|i| i as f32).collect()
@@ -499,9 +499,9 @@ mod tests {
 
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
-        let sound = crate::core::sound_file::Sound { channels, data: interleaved };
+        let sound = crate::core::load::sound_file::Sound { channels, data: interleaved };
         s.bank
-            .insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX)
+            .insert("file", crate::core::play::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX)
             .unwrap();
         s
     }
