@@ -2,15 +2,16 @@
 //! sound out (perform routine), reports for the status outlet.
 
 use super::atom::Atom;
-use super::console::{self, ConsoleQuota};
+use super::console::ConsoleQuota;
 use super::drift::{DriftFollower, DriftMode};
 use super::input::address_map::AddressMap;
 use super::input::command::{self, Command, ForwardAtom};
 use super::input::dedupe::Dedupe;
-use super::input::name_budget::{MAX_NETWORK_NAMES, NameBudget};
+use super::input::name_budget::NameBudget;
 use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
+use super::input::refusal::{ErrorKind, PacketError};
 use super::load::path_policy;
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
@@ -96,13 +97,13 @@ pub enum Output<K> {
     },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
     Error {
-        kind: &'static str,
+        kind: ErrorKind,
         detail: String,
     },
     /// A packet was rejected while this second's console quota is spent:
     /// `error <kind>` on the outlet only.
     Refused {
-        kind: &'static str,
+        kind: ErrorKind,
     },
     /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
     LoadRefused {
@@ -202,11 +203,11 @@ impl<K: Copy + PartialEq> Engine<K> {
     ) -> Vec<Output<K>> {
         let bytes = match packet::bytes_from_atoms(atoms) {
             Ok(b) => b,
-            Err(e) => return self.refuse("bytes", &e.to_string(), arrival_ms),
+            Err(e) => return self.refuse(e.into(), arrival_ms),
         };
         let messages = match osc::decode(&bytes) {
             Ok(m) => m,
-            Err(e) => return self.refuse("decode", &e.to_string(), arrival_ms),
+            Err(e) => return self.refuse(e.into(), arrival_ms),
         };
         // All or nothing: one bad message rejects the packet, so nothing half-happens.
         let mut commands = Vec::with_capacity(messages.len());
@@ -216,26 +217,19 @@ impl<K: Copy + PartialEq> Engine<K> {
             let address = m.message.addr.clone();
             match command::interpret(m.message, &self.map, &mut pattern_budget) {
                 Ok(c) => commands.push((m.when, address, c)),
-                Err(e) => return self.refuse(e.kind(), &e.to_string(), arrival_ms),
+                Err(e) => return self.refuse(e.into(), arrival_ms),
             }
         }
         let loads = commands.iter().filter(|(_, _, c)| matches!(c, Command::Load { .. })).count();
         if loads > MAX_LOADS_PER_PACKET {
-            let detail = format!(
-                "{loads} /load messages in one packet (at most {MAX_LOADS_PER_PACKET}: that many files load at a time)"
-            );
-            return self.refuse("args", &detail, arrival_ms);
+            return self.refuse(PacketError::TooManyLoads { loads, max: MAX_LOADS_PER_PACKET }, arrival_ms);
         }
         if let Some(name) = commands
             .iter()
             .flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c)))
             .find(|n| !self.names.admit(n))
         {
-            let shown = console::shorten(name, console::MAX_NAME_CHARS);
-            let detail = format!(
-                "more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)"
-            );
-            return self.refuse("names", &detail, arrival_ms);
+            return self.refuse(PacketError::TooManyNames { name: name.to_string() }, arrival_ms);
         }
         // The path's lexical rules, now: a refused /load drops its whole packet (the
         // file itself is checked by the loader as it opens it). After the name budget:
@@ -280,8 +274,9 @@ impl<K: Copy + PartialEq> Engine<K> {
         self.console.admit(now_ms, line)
     }
 
-    fn refuse(&mut self, kind: &'static str, detail: &str, now_ms: f64) -> Vec<Output<K>> {
-        match self.console.admit(now_ms, detail) {
+    fn refuse(&mut self, error: PacketError, now_ms: f64) -> Vec<Output<K>> {
+        let kind = error.kind();
+        match self.console.admit(now_ms, &error.to_string()) {
             Some(detail) => vec![Output::Error { kind, detail }],
             None => vec![Output::Refused { kind }],
         }

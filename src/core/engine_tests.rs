@@ -259,7 +259,8 @@ fn distinct_names_from_the_network_are_bounded() {
     let forward = |address: String, arg: &str| {
         OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] })
     };
-    let refused = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: "names", .. }));
+    let refused =
+        |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: ErrorKind::Names, .. }));
     assert!(!refused(&send(&mut e, &play("src", vec![]), 0.0)));
     // Each packet brings two new names: its address and a string argument.
     for i in 0..MAX_NETWORK_NAMES / 2 - 1 {
@@ -458,5 +459,5 @@ fn refused_load_names_count_against_the_name_budget() {
         args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())],
     });
     let out = send(&mut e, &load, 0.0);
-    assert!(matches!(out.as_slice(), [Output::Error { kind: "names", .. }]), "{out:?}");
+    assert!(matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Names, .. }]), "{out:?}");
 }

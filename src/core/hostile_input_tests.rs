@@ -7,6 +7,7 @@ use super::console::MAX_ERROR_LINES_PER_SECOND;
 use super::engine::{Engine, MAX_LOADS_PER_PACKET, Output};
 use super::input::osc::tests::nested_arrays;
 use super::input::osc_pattern::PACKET_PATTERN_STEPS;
+use super::input::refusal::ErrorKind;
 use super::report::{DropReason, Report};
 use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
@@ -40,7 +41,7 @@ fn bundle_at(seconds: u32, fractional: u32, content: Vec<OscPacket>) -> OscPacke
     OscPacket::Bundle(OscBundle { timetag: OscTime { seconds, fractional }, content })
 }
 
-fn errors(out: &[Output<&'static str>]) -> Vec<&'static str> {
+fn errors(out: &[Output<&'static str>]) -> Vec<ErrorKind> {
     out.iter()
         .filter_map(|o| match o {
             Output::Error { kind, .. } => Some(*kind),
@@ -67,7 +68,7 @@ fn nested_arrays_in_one_datagram_are_refused_on_a_small_stack() {
         .join()
         .unwrap();
     assert!(
-        matches!(out.0.as_slice(), [Output::Error { kind: "decode", detail }] if detail.contains("arrays nested deeper")),
+        matches!(out.0.as_slice(), [Output::Error { kind: ErrorKind::Decode, detail }] if detail.contains("arrays nested deeper")),
         "{:?}",
         out.0
     );
@@ -126,14 +127,14 @@ fn two_thousand_refused_messages_make_one_console_line() {
     // One packet: 2000 bad /play messages → one error, and nothing happens.
     let bad_plays: Vec<OscPacket> = (0..2000).map(|_| message("/play", vec![])).collect();
     let out = send(&mut e, &bundle_at(0, 1, bad_plays), 0.0);
-    assert_eq!(errors(&out), vec!["args"]);
+    assert_eq!(errors(&out), vec![ErrorKind::Args]);
     assert_eq!(out.len(), 1);
     // 2000 /loads: refused whole (the loader would print a line for each it cannot start).
     let loads: Vec<OscPacket> = (0..2000)
         .map(|i| message("/load", vec![OscType::String(format!("s{i}")), OscType::String("a.wav".into())]))
         .collect();
     let out = send(&mut e, &bundle_at(0, 1, loads.clone()), 1.0);
-    assert_eq!(errors(&out), vec!["args"], "{out:?}");
+    assert_eq!(errors(&out), vec![ErrorKind::Args], "{out:?}");
     let out = send(&mut e, &bundle_at(0, 1, loads[..MAX_LOADS_PER_PACKET].to_vec()), 2.0);
     assert_eq!(out.iter().filter(|o| matches!(o, Output::Load { .. })).count(), MAX_LOADS_PER_PACKET);
 }
@@ -149,8 +150,8 @@ fn refused_packets_print_a_bounded_number_of_short_lines_per_second() {
     for i in 0..2000 {
         for o in send(&mut e, &bad, i as f64 * 0.1) {
             match o {
-                Output::Error { kind: "args", detail } => console.push(detail),
-                Output::Refused { kind: "args" } => outlet_only += 1,
+                Output::Error { kind: ErrorKind::Args, detail } => console.push(detail),
+                Output::Refused { kind: ErrorKind::Args } => outlet_only += 1,
                 other => panic!("{other:?}"),
             }
         }
@@ -187,7 +188,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     bomb.push('[');
     bomb.push_str(&"x".repeat(30_000));
     let out = send(&mut e, &message(&bomb, vec![]), 0.0);
-    assert!(matches!(out.as_slice(), [Output::Error { kind: "pattern", .. }]), "{out:?}");
+    assert!(matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Pattern, .. }]), "{out:?}");
     // A bundle of as many 1 kB bombs as fit a datagram, after a good /play: the
     // shared budget runs out, the whole packet is refused, nothing is queued.
     let small_bomb = format!("/{}{}", "{,}".repeat(300), "x".repeat(99));
@@ -197,7 +198,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     assert!(encoder::encode(&packet).unwrap().len() <= 65_507);
     let out = send(&mut e, &packet, 1.0);
     assert!(
-        matches!(out.as_slice(), [Output::Error { kind: "pattern", detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())),
+        matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Pattern, detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())),
         "{out:?}"
     );
     assert!(e.describe(|k| k.to_string()).iter().all(|l| !l.contains("pending")), "the packet changed something");

@@ -50,9 +50,9 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
             Output::Load { name, path, from_network } => outs.extend(load(state, &name, &path, from_network)),
             Output::Error { kind, detail } => {
                 outs.push(Out::Error(format!("packet dropped: {detail}")));
-                outs.push(Out::status("error", vec![symbol(gensym(kind))]));
+                outs.push(Out::status("error", vec![symbol(gensym(kind.word()))]));
             }
-            Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind))])),
+            Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind.word()))])),
             Output::LoadRefused { name, detail } => {
                 outs.push(Out::Error(format!("packet dropped: load {}: {detail}", super::loader::shown(&name))));
                 outs.push(Out::status("error", vec![symbol(gensym("load")), symbol(gensym(&name))]));

@@ -3,6 +3,7 @@
 
 use super::address_map::AddressMap;
 use super::osc_pattern::{PatternBudget, PatternError};
+use super::refusal::ErrorKind;
 use crate::core::console::{MAX_NAME_CHARS, shorten};
 use rosc::{OscMessage, OscType};
 use std::fmt;
@@ -57,10 +58,10 @@ pub enum CommandError {
 
 impl CommandError {
     /// The word after `error` on the status outlet.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            CommandError::Args(_) => "args",
-            CommandError::Pattern(_) => "pattern",
+            CommandError::Args(_) => ErrorKind::Args,
+            CommandError::Pattern(_) => ErrorKind::Pattern,
         }
     }
 }
