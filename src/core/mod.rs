@@ -16,6 +16,7 @@
 pub mod atom;
 pub mod console;
 pub mod control;
+pub mod control_error;
 pub mod drift;
 pub mod engine;
 pub mod input;

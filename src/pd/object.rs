@@ -101,7 +101,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     }
     let control = match control::parse_control(name, &args) {
         Ok(c) => c,
-        Err(e) => return vec![Out::Error(e)],
+        Err(e) => return vec![Out::Error(e.to_string())],
     };
     let mut outs = Vec::new();
     if let Some(note) = control::apply(&mut state.engine, &control) {
@@ -170,6 +170,6 @@ pub fn parse_flags(args: &[Atom]) -> (Settings, Net, Vec<String>) {
     // The peers' flags (src/pd/net.rs) first; the rest are the core's.
     let (net, rest, mut errors) = Net::from_flags(args);
     let (settings, more) = crate::core::settings::parse_flags(&rest);
-    errors.extend(more);
+    errors.extend(more.iter().map(ToString::to_string));
     (settings, net, errors)
 }

@@ -3,7 +3,6 @@
 
 use super::address_map::AddressMap;
 use super::osc_pattern::{PatternBudget, PatternError};
-use super::refusal::ErrorKind;
 use crate::core::console::{MAX_NAME_CHARS, shorten};
 use rosc::{OscMessage, OscType};
 use std::fmt;
@@ -54,16 +53,6 @@ pub enum CommandError {
     Args(ArgsError),
     /// Matching its address pattern against the map was refused.
     Pattern(PatternError),
-}
-
-impl CommandError {
-    /// The word after `error` on the status outlet.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            CommandError::Args(_) => ErrorKind::Args,
-            CommandError::Pattern(_) => ErrorKind::Pattern,
-        }
-    }
 }
 
 impl fmt::Display for CommandError {

@@ -64,7 +64,8 @@ impl PacketError {
         match self {
             PacketError::Bytes(_) => ErrorKind::Bytes,
             PacketError::Decode(_) => ErrorKind::Decode,
-            PacketError::Command(e) => e.kind(),
+            PacketError::Command(CommandError::Args(_)) => ErrorKind::Args,
+            PacketError::Command(CommandError::Pattern(_)) => ErrorKind::Pattern,
             PacketError::TooManyLoads { .. } => ErrorKind::Args,
             PacketError::TooManyNames { .. } => ErrorKind::Names,
         }

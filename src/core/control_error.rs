@@ -1,0 +1,63 @@
+//! Why a control message is refused: one type for `control::parse_control`,
+//! its `Display` the line Pd users read on the console.
+
+use super::drift::DriftError;
+use super::input::address_map::MapError;
+use super::settings::SettingError;
+use std::fmt;
+
+/// A control message refused (said on the console; nothing changes).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControlError {
+    /// The selector, which takes one word.
+    NeedsWord(String),
+    /// The selector, which takes one number.
+    NeedsNumber(String),
+    /// The selector, which takes no arguments.
+    TakesNoArguments(String),
+    /// The arguments do not fit: the usage line.
+    Usage(&'static str),
+    /// An argument of a kind the message cannot take: what it needs.
+    BadArgument(&'static str),
+    Setting(SettingError),
+    Drift(DriftError),
+    Map(MapError),
+    /// Not a message fsync~ knows: the selector, and the list of those it knows.
+    Unknown {
+        selector: String,
+        help: &'static str,
+    },
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            ControlError::NeedsWord(selector) => write!(f, "'{selector}' needs one word"),
+            ControlError::NeedsNumber(selector) => write!(f, "'{selector}' needs one number"),
+            ControlError::TakesNoArguments(selector) => write!(f, "'{selector}' takes no arguments"),
+            ControlError::Usage(usage) | ControlError::BadArgument(usage) => f.write_str(usage),
+            ControlError::Setting(e) => e.fmt(f),
+            ControlError::Drift(e) => e.fmt(f),
+            ControlError::Map(e) => e.fmt(f),
+            ControlError::Unknown { selector, help } => write!(f, "unknown message '{selector}'; {help}"),
+        }
+    }
+}
+
+impl From<SettingError> for ControlError {
+    fn from(e: SettingError) -> Self {
+        ControlError::Setting(e)
+    }
+}
+
+impl From<DriftError> for ControlError {
+    fn from(e: DriftError) -> Self {
+        ControlError::Drift(e)
+    }
+}
+
+impl From<MapError> for ControlError {
+    fn from(e: MapError) -> Self {
+        ControlError::Map(e)
+    }
+}
