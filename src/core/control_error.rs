@@ -61,3 +61,21 @@ impl From<MapError> for ControlError {
         ControlError::Map(e)
     }
 }
+
+/// `bundle <offset_ms> …` cannot be made (`Engine::make_bundle`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum BundleError {
+    /// The time asked for is negative or past 2^32 s.
+    NoTimetag,
+    /// The OSC encoder refused it: its reason.
+    Encode(String),
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            BundleError::NoTimetag => f.write_str("bundle: that time has no timetag (negative or beyond 2^32 s)"),
+            BundleError::Encode(e) => write!(f, "bundle: {e}"),
+        }
+    }
+}

@@ -3,6 +3,7 @@
 
 use super::atom::Atom;
 use super::console::ConsoleQuota;
+use super::control_error::BundleError;
 use super::drift::{DriftFollower, DriftMode};
 use super::input::address_map::AddressMap;
 use super::input::command::{self, Command, ForwardAtom};
@@ -12,7 +13,7 @@ use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
 use super::input::refusal::{ErrorKind, PacketError};
-use super::load::path_policy;
+use super::load::path_policy::{self, PathError};
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
 use super::play::voices::VoicePool;
@@ -108,7 +109,7 @@ pub enum Output<K> {
     /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
     LoadRefused {
         name: String,
-        detail: String,
+        error: PathError,
     },
 }
 
@@ -239,7 +240,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             if let Command::Load { name, path } = c
                 && let Err(e) = path_policy::check_network_path(path, any_folder)
             {
-                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
+                return vec![Output::LoadRefused { name: name.clone(), error: e }];
             }
         }
         // Only a timed bundle can be a redundant copy: bare messages and "immediately" repeat on purpose.
@@ -566,12 +567,12 @@ impl<K: Copy + PartialEq> Engine<K> {
         offset_ms: Option<f64>,
         address: &str,
         args: &[ForwardAtom],
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, BundleError> {
         let tag = match offset_ms {
             Some(offset_ms) => self
                 .time
                 .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
-                .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?,
+                .ok_or(BundleError::NoTimetag)?,
             None => Timetag { seconds: 0, fraction: 1 },
         };
         let args = args
@@ -585,7 +586,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             timetag: rosc::OscTime { seconds: tag.seconds, fractional: tag.fraction },
             content: vec![rosc::OscPacket::Message(rosc::OscMessage { addr: address.to_string(), args })],
         });
-        rosc::encoder::encode(&packet).map_err(|e| format!("bundle: {e}"))
+        rosc::encoder::encode(&packet).map_err(|e| BundleError::Encode(e.to_string()))
     }
 
     /// Wall-clock time (unix s) at logical `now_ms`, read from the filtered clock;

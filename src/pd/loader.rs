@@ -66,7 +66,7 @@ impl Loader {
         let source = if r.from_network {
             // (The engine checked the path's form already; the file is checked as it is opened.)
             if let Err(e) = path_policy::check_network_path(r.path, !r.sound_dirs.is_empty()) {
-                return error_load(r.name, &e).into();
+                return error_load(r.name, &e.to_string()).into();
             }
             let folders = r.sound_dirs.iter().map(|d| path_policy::resolve_for_patch(d, &self.patch_dir)).collect();
             Source::Network { folders, relative: r.path.to_string() }

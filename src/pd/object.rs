@@ -141,7 +141,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
             state.engine.make_bundle(ffi::logical_ms(), now.wall_s, clock, offset_ms, address, args)
         }) {
             Ok(bytes) => outs.push(reports::packet(&bytes)),
-            Err(e) => outs.push(Out::Error(e)),
+            Err(e) => outs.push(Out::Error(e.to_string())),
         },
         Control::Utc => {
             let wall = with_clock(|clock| state.engine.wall_now_s(ffi::logical_ms(), clock, ffi::wall_s()));

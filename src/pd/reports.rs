@@ -53,8 +53,8 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
                 outs.push(Out::status("error", vec![symbol(gensym(kind.word()))]));
             }
             Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind.word()))])),
-            Output::LoadRefused { name, detail } => {
-                outs.push(Out::Error(format!("packet dropped: load {}: {detail}", super::loader::shown(&name))));
+            Output::LoadRefused { name, error } => {
+                outs.push(Out::Error(format!("packet dropped: load {}: {error}", super::loader::shown(&name))));
                 outs.push(Out::status("error", vec![symbol(gensym("load")), symbol(gensym(&name))]));
             }
         }

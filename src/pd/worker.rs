@@ -116,7 +116,7 @@ fn read(job: &LoadJob) -> Result<PlanarSound, String> {
         Source::Patch(path) => (super::open_file::open_trusted(path)?, path.display().to_string()),
         Source::Network { folders, relative } => {
             // (Checked when the packet came; checked again, it is cheap.)
-            path_policy::check_network_path(relative, !folders.is_empty())?;
+            path_policy::check_network_path(relative, !folders.is_empty()).map_err(|e| e.to_string())?;
             (super::open_file::open_confined(folders, relative)?, relative.clone())
         }
     };

@@ -129,7 +129,7 @@ fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
         _ => {
             let mut args = Vec::with_capacity(message.args.len());
             for arg in &message.args {
-                push_forward_atoms(arg, &mut args).map_err(&fail)?;
+                push_forward_atoms(arg, &mut args).map_err(|v| fail(format!("argument {v} is not a finite float")))?;
             }
             args.shrink_to_fit(); // (queued events are counted by what they hold)
             Ok(Command::Forward { address: message.addr, args })
@@ -176,13 +176,10 @@ fn allocation(n: usize) -> usize {
 
 /// Flattens OSC arrays into the atom list. Iterative, with the open arrays on
 /// a heap stack: nesting comes from the network (osc.rs also bounds it).
-fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), String> {
+/// Refused: the first number that is not a finite f32.
+fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), f64> {
     let float = |v: f64| {
-        if v.is_finite() && v.abs() <= f32::MAX as f64 {
-            Ok(ForwardAtom::Float(v as f32))
-        } else {
-            Err(format!("argument {v} is not a finite float"))
-        }
+        if v.is_finite() && v.abs() <= f32::MAX as f64 { Ok(ForwardAtom::Float(v as f32)) } else { Err(v) }
     };
     let mut open: Vec<std::slice::Iter<OscType>> = vec![std::slice::from_ref(arg).iter()];
     while let Some(level) = open.last_mut() {
