@@ -44,7 +44,7 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Ve
         .map_err(|e| e.to_string())
         .and_then(|bytes| osc::decode(&bytes).map_err(|e| e.to_string()))
         .and_then(|messages| match messages.as_slice() {
-            [one] => peers::parse_request(&one.message),
+            [one] => peers::parse_request(&one.message).map_err(|e| e.to_string()),
             _ => Err("a reserved message must be a bare message".into()),
         });
     let mut outs = Vec::new();
@@ -155,7 +155,7 @@ pub fn control(state: &mut State, selector: &str, args: &[Atom]) -> Option<Vec<O
         Ok(())
     });
     if let Err(e) = result {
-        outs.push(Out::Error(e));
+        outs.push(Out::Error(e.to_string()));
     }
     Some(outs)
 }
