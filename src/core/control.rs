@@ -162,16 +162,13 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, ControlEr
 /// Returns a note for the console when something was lost (shrinking the queue).
 pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<String> {
     match *control {
-        Control::SetClock(mode) => {
-            engine.settings.clock = mode;
-            engine.time.mode = mode;
-        }
-        Control::Late(policy) => engine.settings.late = policy,
-        Control::Drift(mode) => engine.settings.drift = mode,
-        Control::Gain(g) => engine.settings.gain = g,
+        Control::SetClock(mode) => engine.set_clock_mode(mode),
+        Control::Late(policy) => engine.set_late_policy(policy),
+        Control::Drift(mode) => engine.set_drift_mode(mode),
+        Control::Gain(g) => engine.set_gain(g),
         Control::Latency(ms) => engine.set_latency(ms),
-        Control::Dedupe(ms) => engine.settings.dedupe_ms = ms,
-        Control::Horizon(s) => engine.settings.horizon_s = s,
+        Control::Dedupe(ms) => engine.set_dedupe_ms(ms),
+        Control::Horizon(s) => engine.set_horizon_s(s),
         Control::Queue(n) => {
             let lost = engine.set_queue_capacity(n);
             if lost > 0 {
@@ -186,19 +183,19 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         }
         Control::Voices(n) => engine.set_voice_count(n),
         Control::Map(ref entry) => {
-            if let Err(e) = engine.map.add(entry.clone()) {
+            if let Err(e) = engine.add_map_entry(entry.clone()) {
                 return Some(e.to_string());
             }
         }
         Control::Unmap { ref address, ref first_arg } => {
-            if engine.map.remove(address.as_deref(), first_arg.as_ref()) == 0 {
+            if engine.remove_map_entries(address.as_deref(), first_arg.as_ref()) == 0 {
                 return Some("unmap: no such entry".to_string());
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::Sounds(ref dir) => engine.settings.sound_dirs.push(dir.clone()),
+        Control::Sounds(ref dir) => engine.allow_sound_dir(dir.clone()),
         // (Sounds already loaded stay; the next load must fit.)
-        Control::SoundMemory(mib) => engine.settings.sound_memory_mib = mib,
+        Control::SoundMemory(mib) => engine.set_sound_memory_mib(mib),
         Control::QueryClock
         | Control::QueryDrift
         | Control::Utc

@@ -5,7 +5,7 @@ use super::atom::Atom;
 use super::console::ConsoleQuota;
 use super::control_error::BundleError;
 use super::drift::{DriftFollower, DriftMode};
-use super::input::address_map::AddressMap;
+use super::input::address_map::{AddressMap, MapEntry, MapError, MatchArg};
 use super::input::command::{self, Command, ForwardAtom};
 use super::input::dedupe::Dedupe;
 use super::input::name_budget::NameBudget;
@@ -115,9 +115,12 @@ pub enum Output<K> {
 
 #[derive(Debug)]
 pub struct Engine<K> {
-    pub settings: Settings,
-    pub time: TimeMap,
-    pub map: AddressMap,
+    /// The settings given at creation, as changed since. Not their home for the
+    /// clock mode and latency (`time`) nor the address map (`map`): `new` moves those.
+    settings: Settings,
+    /// The home of the clock mode, the latency and the clock offset.
+    time: TimeMap,
+    map: AddressMap,
     audio: BoundedQueue<AudioEvent<K>>,
     /// Bounded in bytes too: the network chooses how many arguments a message has.
     forward: WeighedQueue<ForwardEvent>,
@@ -159,10 +162,10 @@ fn samples(ms: f64, sr: f64) -> i64 {
 
 impl<K: Copy + PartialEq> Engine<K> {
     /// `default_latency_ms`: used when the settings leave latency to Pd.
-    pub fn new(settings: Settings, sr: f64, default_latency_ms: f64) -> Self {
+    pub fn new(mut settings: Settings, sr: f64, default_latency_ms: f64) -> Self {
         Engine {
             time: TimeMap::new(settings.clock, settings.latency_ms.unwrap_or(default_latency_ms)),
-            map: settings.maps.iter().cloned().fold(AddressMap::default(), |mut m, e| {
+            map: std::mem::take(&mut settings.maps).into_iter().fold(AddressMap::default(), |mut m, e| {
                 let _ = m.add(e); // parse_flags already bounded the list
                 m
             }),
@@ -521,7 +524,6 @@ impl<K: Copy + PartialEq> Engine<K> {
 
     /// Output latency compensation (ms); queued events follow it.
     pub fn set_latency(&mut self, ms: f64) {
-        self.settings.latency_ms = Some(ms);
         self.time.latency_ms = ms;
         self.mapped_generation = u64::MAX; // audio: at the next block
         self.forwards_stale = true;
@@ -620,12 +622,88 @@ impl<K: Copy + PartialEq> Engine<K> {
         self.voices = VoicePool::with_channels(count, self.settings.channels);
     }
 
+    pub fn clock_mode(&self) -> ClockMode {
+        self.time.mode
+    }
+
+    pub fn set_clock_mode(&mut self, mode: ClockMode) {
+        self.time.mode = mode;
+    }
+
+    /// Output latency compensation (ms).
+    pub fn latency_ms(&self) -> f64 {
+        self.time.latency_ms
+    }
+
+    pub fn set_late_policy(&mut self, policy: LatePolicy) {
+        self.settings.late = policy;
+    }
+
+    pub fn set_drift_mode(&mut self, mode: DriftMode) {
+        self.settings.drift = mode;
+    }
+
+    pub fn set_gain(&mut self, gain: f32) {
+        self.settings.gain = gain;
+    }
+
+    /// The window (ms) in which a repeated timed packet is a redundant copy.
+    pub fn dedupe_ms(&self) -> f64 {
+        self.settings.dedupe_ms
+    }
+
+    pub fn set_dedupe_ms(&mut self, ms: f64) {
+        self.settings.dedupe_ms = ms;
+    }
+
+    pub fn set_horizon_s(&mut self, s: f64) {
+        self.settings.horizon_s = s;
+    }
+
+    /// Signal outlets (fixed at creation).
+    pub fn channels(&self) -> usize {
+        self.settings.channels
+    }
+
+    /// Folders `/load` may read from (`-sounds`, `sounds`).
+    pub fn sound_dirs(&self) -> &[String] {
+        &self.settings.sound_dirs
+    }
+
+    pub fn allow_sound_dir(&mut self, dir: String) {
+        self.settings.sound_dirs.push(dir);
+    }
+
+    /// Most memory (MiB) the object's loaded sounds may take.
+    pub fn sound_memory_mib(&self) -> usize {
+        self.settings.sound_memory_mib
+    }
+
+    pub fn set_sound_memory_mib(&mut self, mib: usize) {
+        self.settings.sound_memory_mib = mib;
+    }
+
+    /// Adds or replaces a `map` entry.
+    pub fn add_map_entry(&mut self, entry: MapEntry) -> Result<(), MapError> {
+        self.map.add(entry)
+    }
+
+    /// Removes `unmap`'s entries; returns how many.
+    pub fn remove_map_entries(&mut self, address: Option<&str>, first_arg: Option<&MatchArg>) -> usize {
+        self.map.remove(address, first_arg)
+    }
+
+    /// The address map, one line an entry, for `map` and `print`.
+    pub fn describe_map(&self) -> Vec<String> {
+        self.map.describe()
+    }
+
     /// A readable description of queue and voices, for the `print` message.
     pub fn describe(&self, name: impl Fn(K) -> String) -> Vec<String> {
         let s = &self.settings;
         let mut lines = vec![format!(
             "clock {:?}, late {:?}, gain {}, latency {} ms, sr {}, queue {}/{} audio + {} forwarded ({}/{} bytes), voices {}/{}",
-            s.clock, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
+            self.time.mode, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
             self.forward.len(), self.forward.bytes(), self.forward.max_bytes(), self.voices.active().count(), self.voices.capacity()
         )
         .to_lowercase(), self.describe_drift()];

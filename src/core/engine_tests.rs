@@ -131,7 +131,7 @@ fn stop_is_sample_exact() {
 #[test]
 fn gain_and_offset() {
     let mut e = logical(LatePolicy::Join);
-    e.settings.gain = 0.5;
+    e.set_gain(0.5);
     let p = at_seconds(0.0, vec![play("src", vec![OscType::Float(4.0), OscType::Float(1.0)])]);
     let (out, _) = run(&mut e, &store(), 64, 128, vec![(0.0, p)]);
     // offset 1 ms = 48 samples: first value is ramp[48] = 49, times 4 × 0.5.
@@ -368,7 +368,7 @@ fn timed_copies_within_the_default_window_are_dropped_and_later_ones_play() {
     // other; the workshop's Example 3 bug (one timetag for every bundle, 0.5 s apart)
     // is not redundancy and must still play.
     let mut e = Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 0.0);
-    assert_eq!(e.settings.dedupe_ms, 100.0);
+    assert_eq!(e.dedupe_ms(), 100.0);
     let p = at_seconds(2.0, vec![play("src", vec![])]);
     let dropped = |out: &[Output<&'static str>]| {
         out.iter().any(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::Duplicate, .. })))
@@ -460,4 +460,17 @@ fn refused_load_names_count_against_the_name_budget() {
     });
     let out = send(&mut e, &load, 0.0);
     assert!(matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Names, .. }]), "{out:?}");
+}
+
+#[test]
+fn each_setting_has_one_home_that_control_messages_change() {
+    use crate::core::control::{self, Control};
+    let mut e: Engine<&'static str> =
+        Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 3.0);
+    assert_eq!((e.clock_mode(), e.latency_ms()), (ClockMode::Logical, 3.0));
+    control::apply(&mut e, &Control::SetClock(ClockMode::System));
+    control::apply(&mut e, &Control::Latency(7.0));
+    assert_eq!((e.clock_mode(), e.latency_ms()), (ClockMode::System, 7.0));
+    let first = &e.describe(|k| k.to_string())[0];
+    assert!(first.starts_with("clock system,") && first.contains("latency 7 ms"), "{first}");
 }

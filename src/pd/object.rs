@@ -125,11 +125,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 "fsync~:   sounds: {} loaded, {:.1} of {} MiB",
                 state.bank.len(),
                 mib(state.bank.bytes()),
-                state.engine.settings.sound_memory_mib
+                state.engine.sound_memory_mib()
             )));
         }
         Control::ListMap => {
-            let lines = state.engine.map.describe();
+            let lines = state.engine.describe_map();
             if lines.is_empty() {
                 outs.push(Out::Post("fsync~: the address map is empty".into()));
             }

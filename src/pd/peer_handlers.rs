@@ -94,7 +94,7 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: 
         id,
         receipt_s: receipt_s + offset_s,
         reply_s: 0.0,
-        latency_ms: state.engine.time.latency_ms,
+        latency_ms: state.engine.latency_ms(),
         jitter_ms,
         rate_ppm,
         offset_ms: state.net.settings.offset_ms,

@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 const HEADER_WORDS: usize = 2;
 
 pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
-    let channels = state.engine.settings.channels;
+    let channels = state.engine.channels();
     // SAFETY: Pd passes one signal per signal inlet/outlet: we have `channels`
     // signal outlets and no signal inlet, all of one length and rate.
     unsafe {
@@ -45,7 +45,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     // SAFETY: the words dsp_addv was given: our state (above), the block length, one vector per signal
     // outlet (Pd gives each outlet its own vector: the slices do not overlap).
     let (state, n) = unsafe { (&mut *(*w.add(1) as *mut State), *w.add(2) as usize) };
-    let channels = state.engine.settings.channels;
+    let channels = state.engine.channels();
     // SAFETY: as above; `c` < channels.
     let outlet = |c: usize| unsafe { std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n) };
     #[cfg(not(feature = "pd64"))]

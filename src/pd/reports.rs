@@ -64,21 +64,20 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
 
 /// Starts a load (the patch's `load`, or a packet's `/load`).
 pub fn load(state: &mut State, name: &str, path: &str, from_network: bool) -> Vec<Out> {
-    let settings = &state.engine.settings;
     let request = Request {
         name,
         path,
         from_network,
-        sound_dirs: &settings.sound_dirs,
+        sound_dirs: state.engine.sound_dirs(),
         rate: state.engine.sample_rate(),
-        sound_memory_bytes: settings.sound_memory_mib.saturating_mul(MIB),
+        sound_memory_bytes: state.engine.sound_memory_mib().saturating_mul(MIB),
     };
     state.loader.request(request, &state.bank)
 }
 
 /// The load clock.
 pub fn poll_loads(state: &mut State) -> Vec<Out> {
-    let cap = state.engine.settings.sound_memory_mib.saturating_mul(MIB);
+    let cap = state.engine.sound_memory_mib().saturating_mul(MIB);
     state.loader.poll(&mut state.bank, cap)
 }
 
@@ -140,8 +139,7 @@ pub fn packet(bytes: &[u8]) -> Out {
 /// `clock` query: `clock <mode> <moved-ms> <jitter-ms> <latency-ms> <rate-ppm> <since-step-s> <steps>`,
 /// all floats (no symbol is made per query: Pd never frees one).
 pub fn clock_status(state: &State) -> Out {
-    let time = &state.engine.time;
-    let mode = match time.mode {
+    let mode = match state.engine.clock_mode() {
         ClockMode::Logical => "logical",
         ClockMode::System => "system",
     };
@@ -151,7 +149,7 @@ pub fn clock_status(state: &State) -> Out {
         (f.moved_ms(), f.jitter_ms(), (f.rate() - 1.0) * 1e6, steps, at)
     });
     let since_step = if steps > 0 { (super::ffi::logical_ms() - last_at) / 1000.0 } else { -1.0 };
-    let numbers = [moved.unwrap_or(0.0), jitter, time.latency_ms, ppm, since_step, steps as f64];
+    let numbers = [moved.unwrap_or(0.0), jitter, state.engine.latency_ms(), ppm, since_step, steps as f64];
     let mut args = vec![symbol(gensym(mode))];
     args.extend(numbers.iter().map(|&x| float(x as f32)));
     Out::status("clock", args)
