@@ -7,7 +7,7 @@
 use super::arrays::Key;
 use super::atoms::{float, gensym, symbol};
 use super::emit::Out;
-use super::worker::{self, LoadJob, LoadResult, Source};
+use super::worker::{self, LoadFailure, LoadJob, LoadResult, Source};
 use crate::core::load::path_policy;
 use crate::core::load::sound_file::MAX_SOUND_BYTES;
 use crate::core::play::sound_bank::SoundBank;
@@ -119,7 +119,7 @@ impl Loader {
                     }
                     Err(refused) => {
                         worker::free(refused.sound);
-                        Err(refused.reason)
+                        Err(LoadFailure::Bank(refused.reason))
                     }
                 }
             });
@@ -127,7 +127,7 @@ impl Loader {
                 Ok((frames, channels)) => {
                     outs.push(Out::status("loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)]))
                 }
-                Err(e) => outs.extend(error_load(&name, &e)),
+                Err(e) => outs.extend(error_load(&name, &e.to_string())),
             }
         }
         if self.pending > 0 {
