@@ -48,7 +48,7 @@ fuzz_target!(|data: &[u8]| {
             engine.render(logical, &clock, &store, &mut [&mut out[..]]);
             assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
         }
-        let _ = engine.take_due_forwards(logical);
+        let _ = engine.take_due_forwards(fsync::core::time::units::LogicalMs(logical));
         let _ = engine.take_reports();
     }
 });

@@ -22,6 +22,7 @@ use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
 use super::time::time_map::{At, TimeMap};
 use super::time::timetag::{Timetag, When};
+use super::time::units::{LogicalMs, WallSeconds};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AudioAction<K> {
@@ -33,10 +34,10 @@ pub enum AudioAction<K> {
 pub struct AudioEvent<K> {
     /// When it is due, as the packet said: re-mapped whenever the clock moves.
     pub at: At,
-    /// `at` as logical ms under the latest clock estimate.
-    pub due_ms: f64,
-    /// Not before this logical time (ms): the arrival, for an event that came late.
-    pub not_before_ms: f64,
+    /// `at` as logical time under the latest clock estimate.
+    pub due_ms: LogicalMs,
+    /// Not before this logical time: the arrival, for an event that came late.
+    pub not_before_ms: LogicalMs,
     pub action: AudioAction<K>,
     pub address: K,
     pub late_policy: LatePolicy,
@@ -45,14 +46,14 @@ pub struct AudioEvent<K> {
 }
 
 impl<K> AudioEvent<K> {
-    /// The logical time (ms) it starts at.
-    pub fn start_ms(&self) -> f64 {
+    /// The logical time it starts at.
+    pub fn start_ms(&self) -> LogicalMs {
         self.due_ms.max(self.not_before_ms)
     }
 }
 
 impl<K> Due for AudioEvent<K> {
-    fn due_ms(&self) -> f64 {
+    fn due_ms(&self) -> LogicalMs {
         self.start_ms()
     }
 }
@@ -60,13 +61,13 @@ impl<K> Due for AudioEvent<K> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForwardEvent {
     pub at: At,
-    pub due_ms: f64,
+    pub due_ms: LogicalMs,
     pub address: String,
     pub args: Vec<ForwardAtom>,
 }
 
 impl Due for ForwardEvent {
-    fn due_ms(&self) -> f64 {
+    fn due_ms(&self) -> LogicalMs {
         self.due_ms
     }
 }
@@ -256,16 +257,17 @@ impl<K: Copy + PartialEq> Engine<K> {
             return vec![Output::Report(Report::Dropped { reason: DropReason::Duplicate, address: intern(address) })];
         }
         let mut out = Vec::new();
+        let (arrival, wall_now) = (LogicalMs(arrival_ms), WallSeconds(wall_now_s));
         for (when, address, c) in commands {
-            let at = self.time.at(when, arrival_ms, wall_now_s);
-            let due_ms = self.time.due_ms_at_arrival(at, clock, arrival_ms, wall_now_s);
+            let at = self.time.at(when, arrival, wall_now);
+            let due_ms = self.time.due_ms_at_arrival(at, clock, arrival, wall_now);
             // Loading takes as long as it takes: it is not timed, it starts now.
             if let Command::Load { name, path } = c {
                 out.push(Output::Load { name, path, from_network: true });
                 continue;
             }
             let address = intern(&address);
-            self.schedule(when, at, due_ms, address, c, arrival_ms, intern, &mut out);
+            self.schedule(when, at, due_ms, address, c, arrival, intern, &mut out);
         }
         out
     }
@@ -291,10 +293,10 @@ impl<K: Copy + PartialEq> Engine<K> {
         &mut self,
         when: When,
         at: At,
-        due_ms: f64,
+        due_ms: LogicalMs,
         address: K,
         c: Command,
-        arrival_ms: f64,
+        arrival: LogicalMs,
         intern: &mut impl FnMut(&str) -> K,
         out: &mut Vec<Output<K>>,
     ) {
@@ -303,13 +305,13 @@ impl<K: Copy + PartialEq> Engine<K> {
             out.push(Output::Report(Report::Dropped { reason: DropReason::NoClock, address }));
             return;
         }
-        if when != When::Immediately && due_ms - arrival_ms > self.settings.horizon_s * 1000.0 {
+        if when != When::Immediately && due_ms.ms_since(arrival) > self.settings.horizon_s * 1000.0 {
             out.push(Output::Report(Report::Dropped { reason: DropReason::TooFar, address }));
             return;
         }
-        let late = samples(due_ms, self.sr) < samples(arrival_ms, self.sr);
+        let late = samples(due_ms.0, self.sr) < samples(arrival.0, self.sr);
         if late {
-            out.push(Output::Report(Report::Late { late_ms: arrival_ms - due_ms, address }));
+            out.push(Output::Report(Report::Late { late_ms: arrival.ms_since(due_ms), address }));
             if policy == LatePolicy::Drop {
                 out.push(Output::Report(Report::Dropped { reason: DropReason::Late, address }));
                 return;
@@ -317,7 +319,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let queued = match c {
             Command::Forward { address: name, args } => {
-                if late || when == When::Immediately || due_ms <= arrival_ms {
+                if late || when == When::Immediately || due_ms <= arrival {
                     out.push(Output::Forward { address: name, args });
                     return;
                 }
@@ -328,7 +330,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioEvent {
                     at,
                     due_ms,
-                    not_before_ms: arrival_ms,
+                    not_before_ms: arrival,
                     action: AudioAction::Play { array: intern(&array), gain, offset_ms },
                     address,
                     late_policy: policy,
@@ -341,7 +343,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioEvent {
                     at,
                     due_ms,
-                    not_before_ms: arrival_ms,
+                    not_before_ms: arrival,
                     action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
                     address,
                     late_policy: policy,
@@ -350,7 +352,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             ),
         };
         out.push(Output::Report(match queued {
-            Ok(()) => Report::Scheduled { ahead_ms: (due_ms - arrival_ms).max(0.0), address },
+            Ok(()) => Report::Scheduled { ahead_ms: due_ms.ms_since(arrival).max(0.0), address },
             Err(QueueRefusal::Full) => Report::Dropped { reason: DropReason::QueueFull, address },
             Err(QueueRefusal::OverBytes) => Report::Dropped { reason: DropReason::QueueBytes, address },
         }));
@@ -373,7 +375,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         let lead = self.voices.lead_samples();
         let mut cursor = 0usize;
         while let Some(event) = self.audio.peek() {
-            let start = samples(event.start_ms(), sr) - lead;
+            let start = samples(event.start_ms().0, sr) - lead;
             if start >= block_end {
                 break;
             }
@@ -393,7 +395,7 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// (a start up to `lead` samples late is the paced path's look-ahead, not lateness).
     fn apply(&mut self, event: AudioEvent<K>, start: i64, lead: i64) {
         let sr = self.sr;
-        let late_samples = (start - samples(event.due_ms, sr)).max(0);
+        let late_samples = (start - samples(event.due_ms.0, sr)).max(0);
         // Late only now (DSP was off when it was due): report and apply the policy here.
         if late_samples > lead && !event.reported_late {
             self.reports.push(Report::Late { late_ms: late_samples as f64 * 1000.0 / sr, address: event.address });
@@ -407,7 +409,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             AudioAction::Play { array, gain, offset_ms } => {
                 let position = samples(offset_ms, sr).max(0);
                 // Where between two samples it was due (the paced path can start there, to ±½ sample).
-                let exact = event.due_ms * sr / 1000.0;
+                let exact = event.due_ms.0 * sr / 1000.0;
                 let between = if late_samples > lead { 0.0 } else { exact - exact.round() };
                 // (At the voices' pace: the sound moved on that far meanwhile.)
                 let late_at_pace = (late_samples as f64 * self.voices.ratio()).round() as i64;
@@ -546,14 +548,14 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 
     /// Logical time of the next forwarded message, for the shell's clock.
-    pub fn next_forward_ms(&self) -> Option<f64> {
+    pub fn next_forward_ms(&self) -> Option<LogicalMs> {
         self.forward.peek().map(|e| e.due_ms)
     }
 
-    /// Forwarded messages due at or before `now_ms` (control thread).
-    pub fn take_due_forwards(&mut self, now_ms: f64) -> Vec<ForwardEvent> {
+    /// Forwarded messages due at or before `now` (control thread).
+    pub fn take_due_forwards(&mut self, now: LogicalMs) -> Vec<ForwardEvent> {
         // Clocks fire at the exact time in Pd units; allow for the ms conversion.
-        std::iter::from_fn(|| self.forward.pop_due_before(now_ms + 1e-6)).collect()
+        std::iter::from_fn(|| self.forward.pop_due_before(now.plus_ms(1e-6))).collect()
     }
 
     /// An OSC bundle for `address args` stamped with the time of logical
@@ -573,7 +575,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         let tag = match offset_ms {
             Some(offset_ms) => self
                 .time
-                .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
+                .timetag_of_logical(LogicalMs(now_ms + offset_ms), clock, LogicalMs(now_ms), WallSeconds(wall_now_s))
                 .ok_or(BundleError::NoTimetag)?,
             None => Timetag { seconds: 0, fraction: 1 },
         };
@@ -715,10 +717,10 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioAction::Stop { array: Some(a) } => format!("stop {}", name(a)),
                 AudioAction::Stop { array: None } => "stop all".to_string(),
             };
-            lines.push(format!("  pending at {:.3} ms: {what}", e.due_ms));
+            lines.push(format!("  pending at {:.3} ms: {what}", e.due_ms.0));
         }
         for e in self.forward.iter() {
-            lines.push(format!("  pending at {:.3} ms: forward {} ({} args)", e.due_ms, e.address, e.args.len()));
+            lines.push(format!("  pending at {:.3} ms: forward {} ({} args)", e.due_ms.0, e.address, e.args.len()));
         }
         lines.extend(self.map.describe().into_iter().map(|l| format!("  {l}")));
         for v in self.voices.active() {

@@ -7,6 +7,7 @@ use crate::core::report::Report;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use crate::core::time::clock::Clock;
 use crate::core::time::time_map::At;
+use crate::core::time::units::{LogicalMs, WallSeconds};
 use proptest::prelude::*;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
@@ -158,9 +159,9 @@ fn forwarded_messages_wait_for_their_time() {
     assert!(
         send(&mut e, &at_seconds(0.5, vec![tempo.clone()]), 0.0).iter().all(|o| !matches!(o, Output::Forward { .. }))
     );
-    assert_eq!(e.next_forward_ms(), Some(500.0));
-    assert!(e.take_due_forwards(499.0).is_empty());
-    assert_eq!(e.take_due_forwards(500.0).len(), 1);
+    assert_eq!(e.next_forward_ms(), Some(LogicalMs(500.0)));
+    assert!(e.take_due_forwards(LogicalMs(499.0)).is_empty());
+    assert_eq!(e.take_due_forwards(LogicalMs(500.0)).len(), 1);
     // Immediately: out at once.
     assert!(
         send(&mut e, &tempo, 0.0).iter().any(|o| matches!(o, Output::Forward { address, .. } if address == "/tempo"))
@@ -335,11 +336,12 @@ fn two_engines_on_one_clock_agree() {
         let late = (k % 4) as f64 * 0.0013;
         clock.observe(end_ms, ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: 1.7e9 + end_ms / 1000.0 + late });
     }
-    let at = engines[0].time.due_ms(At::Wall(1.7e9 + 3.0), &clock);
-    assert_eq!(at, engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock));
-    assert!((at.unwrap() - 2975.0).abs() < 0.01, "{at:?}");
+    let due = |e: &Engine<&'static str>| e.time.due_ms(At::Wall(WallSeconds(1.7e9 + 3.0)), &clock);
+    let at = due(&engines[0]);
+    assert_eq!(at, due(&engines[1]));
+    assert!((at.unwrap().0 - 2975.0).abs() < 0.01, "{at:?}");
     engines[1].set_latency(10.0);
-    assert!((engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock).unwrap() - 2990.0).abs() < 0.01);
+    assert!((due(&engines[1]).unwrap().0 - 2990.0).abs() < 0.01);
 }
 
 fn immediately(content: Vec<OscPacket>) -> OscPacket {

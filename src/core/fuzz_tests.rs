@@ -87,7 +87,7 @@ proptest! {
             match what {
                 0 => { e.handle_packet(&atoms(&packet), logical, 1.7e9 + logical / 1000.0, &clock, &mut intern); }
                 1 => { clock.observe(logical, ClockReading { mono_s: (logical + wall_jump) / 1000.0, wall_s: 1.7e9 + logical / 1000.0 }); }
-                2 => { let _ = e.take_due_forwards(logical); }
+                2 => { let _ = e.take_due_forwards(crate::core::time::units::LogicalMs(logical)); }
                 _ => {
                     logical += n as f64 * 1000.0 / 48000.0;
                     let mut out = vec![0.0f32; n];

@@ -11,6 +11,7 @@ use super::input::refusal::ErrorKind;
 use super::report::{DropReason, Report};
 use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
+use super::time::units::LogicalMs;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 fn engine(settings: Settings) -> Engine<&'static str> {
@@ -109,7 +110,7 @@ fn forward_queue_is_bounded_in_bytes() {
     // Each nil: a 24-byte atom plus its 4-byte "nil" string in a 32-byte allocation.
     assert!((nils * 56..=DEFAULT_FORWARD_BYTES).contains(&bytes), "{bytes} bytes counted for {nils} nils");
     // The messages that fit still go out, whole, at their time.
-    let due = e.take_due_forwards(10_000.0);
+    let due = e.take_due_forwards(LogicalMs(10_000.0));
     assert_eq!((due.len(), due[0].args.len()), (1, nils));
     // A lower bound, set by message, drops what no longer fits (the latest first).
     let mut e = engine(Settings { forward_bytes: 1 << 20, ..Settings::default() });

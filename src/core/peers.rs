@@ -663,6 +663,7 @@ mod offset_tests {
     use crate::core::settings::ClockMode;
     use crate::core::time::clock::{Clock, ClockReading};
     use crate::core::time::time_map::{At, TimeMap};
+    use crate::core::time::units::{LogicalMs, WallSeconds};
 
     /// A site whose wall clock is 5 ms ahead, corrected with −5 ms, plays a
     /// timetag when its own clock reads timetag + 5 ms: the reference's moment.
@@ -671,12 +672,12 @@ mod offset_tests {
         let mut clock = Clock::default();
         clock.observe(0.0, ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
         let mut map = TimeMap::new(ClockMode::System, 0.0);
-        let plain = map.due_ms(At::Wall(1.7e9 + 1.0), &clock).unwrap();
+        let plain = map.due_ms(At::Wall(WallSeconds(1.7e9 + 1.0)), &clock).unwrap();
         map.offset_ms = -5.0;
-        let corrected = map.due_ms(At::Wall(1.7e9 + 1.0), &clock).unwrap();
-        assert!((corrected - plain - 5.0).abs() < 1e-3, "{plain} → {corrected}");
+        let corrected = map.due_ms(At::Wall(WallSeconds(1.7e9 + 1.0)), &clock).unwrap();
+        assert!((corrected.ms_since(plain) - 5.0).abs() < 1e-3, "{plain:?} → {corrected:?}");
         // And Pd as a sender stamps in the corrected clock: a round trip is the identity.
-        let tag = map.timetag_of_logical(corrected, &clock, 0.0, 1.7e9).unwrap();
+        let tag = map.timetag_of_logical(corrected, &clock, LogicalMs(0.0), WallSeconds(1.7e9)).unwrap();
         assert!((tag.to_unix_near(1.7e9) - (1.7e9 + 1.0)).abs() < 1e-6);
     }
 }

@@ -12,6 +12,7 @@ use super::state::{Fault, State};
 use crate::core::engine::{Engine, Output};
 use crate::core::report::Report;
 use crate::core::settings::ClockMode;
+use crate::core::time::units::LogicalMs;
 
 const MIB: usize = 1024 * 1024;
 
@@ -105,7 +106,7 @@ pub fn arm_forward_clock(state: &mut State) {
     // SAFETY: our clock; clock_set takes absolute logical time in Pd units.
     unsafe {
         match state.engine.next_forward_ms() {
-            Some(ms) => pd_sys::clock_set(state.forward_clock, ms * TIME_UNITS_PER_MS),
+            Some(due) => pd_sys::clock_set(state.forward_clock, due.0 * TIME_UNITS_PER_MS),
             None => pd_sys::clock_unset(state.forward_clock),
         }
     }
@@ -123,7 +124,7 @@ pub fn refresh_forwards(state: &mut State) {
 pub fn forward_due(state: &mut State) -> Vec<Out> {
     let outs = state
         .engine
-        .take_due_forwards(super::ffi::logical_ms())
+        .take_due_forwards(LogicalMs(super::ffi::logical_ms()))
         .into_iter()
         .map(|e| Out::status(&e.address, atoms::from_forward(&e.args)))
         .collect();
