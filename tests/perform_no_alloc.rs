@@ -10,6 +10,7 @@ use fsync::core::play::sound_bank::PlanarSound;
 use fsync::core::settings::{ClockMode, Settings};
 use fsync::core::time::clock::{Clock, ClockReading};
 use fsync::core::time::timetag::NTP_UNIX_OFFSET_S;
+use fsync::core::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -102,7 +103,7 @@ fn render_never_allocates() {
         };
         let atoms: Vec<Atom> =
             bundle(NTP_UNIX_OFFSET_S + WALL0 + 3.0 + t, content).iter().map(|&b| Atom::Float(b as f32)).collect();
-        engine.handle_packet(&atoms, 3000.0, WALL0 + 3.0, &clock, &mut intern);
+        engine.handle_packet(&atoms, LogicalMs(3000.0), WallSeconds(WALL0 + 3.0), &clock, &mut intern);
     }
     let (mut left, mut right) = (vec![0.0f32; 64], vec![0.0f32; 64]);
     let (mut nonzero_blocks, mut paced_blocks) = (0, 0);
@@ -117,7 +118,7 @@ fn render_never_allocates() {
         let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 1700 { 0.02 } else { 0.0 };
         let mono_s = end_ms / 1000.0 * CARD + late_s;
         clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
-        engine.render(end_ms, &clock, &store, &mut [&mut left[..], &mut right[..]]);
+        engine.render(LogicalMs(end_ms), &clock, &store, &mut [&mut left[..], &mut right[..]]);
         if left.iter().chain(&right).any(|&x| x != 0.0) {
             nonzero_blocks += 1;
             if engine.voice_pace_ppm() < -250.0 {

@@ -13,6 +13,7 @@ use crate::core::play::samples::{Channels, SampleStore, SampleView};
 use crate::core::settings::{ClockMode, Settings};
 use crate::core::time::clock::{Clock, ClockReading};
 use crate::core::time::timetag::Timetag;
+use crate::core::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 const SR: f64 = 48000.0;
@@ -135,16 +136,20 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
         if tick == (5.0 * SR) as usize / BLOCK {
             // The sender: 0.5 s ahead on the system clock, arriving now.
             let due = reading.wall_s + 0.5;
-            let outputs = engine.handle_packet(&play_at(due), end_ms, reading.wall_s, &clock, &mut |s: &str| {
-                Box::leak(s.to_string().into_boxed_str()) as &'static str
-            });
+            let outputs = engine.handle_packet(
+                &play_at(due),
+                LogicalMs(end_ms),
+                WallSeconds(reading.wall_s),
+                &clock,
+                &mut |s: &str| Box::leak(s.to_string().into_boxed_str()) as &'static str,
+            );
             assert!(
                 matches!(outputs[..], [Output::Report(crate::core::report::Report::Scheduled { .. })]),
                 "{outputs:?}"
             );
             due_s = Some(due - WALL_MINUS_MONO_S);
         }
-        engine.render(end_ms, &clock, &store, &mut [&mut out[..]]);
+        engine.render(LogicalMs(end_ms), &clock, &store, &mut [&mut out[..]]);
         let ppm = engine.voice_pace_ppm();
         if let Some(b) = before {
             largest_step = largest_step.max((ppm - b).abs());

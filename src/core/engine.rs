@@ -201,11 +201,12 @@ impl<K: Copy + PartialEq> Engine<K> {
     pub fn handle_packet(
         &mut self,
         atoms: &[Atom],
-        arrival_ms: f64,
-        wall_now_s: f64,
+        arrival: LogicalMs,
+        wall_now: WallSeconds,
         clock: &Clock,
         intern: &mut impl FnMut(&str) -> K,
     ) -> Vec<Output<K>> {
+        let arrival_ms = arrival.0;
         let bytes = match packet::bytes_from_atoms(atoms) {
             Ok(b) => b,
             Err(e) => return self.refuse(e.into(), arrival_ms),
@@ -257,7 +258,6 @@ impl<K: Copy + PartialEq> Engine<K> {
             return vec![Output::Report(Report::Dropped { reason: DropReason::Duplicate, address: intern(address) })];
         }
         let mut out = Vec::new();
-        let (arrival, wall_now) = (LogicalMs(arrival_ms), WallSeconds(wall_now_s));
         for (when, address, c) in commands {
             let at = self.time.at(when, arrival, wall_now);
             let due_ms = self.time.due_ms_at_arrival(at, clock, arrival, wall_now);
@@ -361,7 +361,14 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// Renders one block ending at logical `block_end_ms` into `outs` (one
     /// slice per outlet, all of the block's length) in the perform routine: no
     /// allocation, no locks, no calls into Pd but through `store`.
-    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, clock: &Clock, store: &S, outs: &mut [&mut [f32]]) {
+    pub fn render<S: SampleStore<K>>(
+        &mut self,
+        block_end: LogicalMs,
+        clock: &Clock,
+        store: &S,
+        outs: &mut [&mut [f32]],
+    ) {
+        let block_end_ms = block_end.0;
         for out in outs.iter_mut() {
             out.fill(0.0);
         }
@@ -559,14 +566,14 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 
     /// An OSC bundle for `address args` stamped with the time of logical
-    /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
+    /// `now + offset_ms`: wall-clock (through the clock filter, plus the output
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
     /// with `-clock logical`, logical seconds.
     /// `offset_ms` None: OSC "immediately" (timetag 1), as the workshop's `timetagoffset -1`.
     pub fn make_bundle(
         &self,
-        now_ms: f64,
-        wall_now_s: f64,
+        now: LogicalMs,
+        wall_now: WallSeconds,
         clock: &Clock,
         offset_ms: Option<f64>,
         address: &str,
@@ -575,7 +582,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         let tag = match offset_ms {
             Some(offset_ms) => self
                 .time
-                .timetag_of_logical(LogicalMs(now_ms + offset_ms), clock, LogicalMs(now_ms), WallSeconds(wall_now_s))
+                .timetag_of_logical(now.plus_ms(offset_ms), clock, now, wall_now)
                 .ok_or(BundleError::NoTimetag)?,
             None => Timetag { seconds: 0, fraction: 1 },
         };
@@ -593,11 +600,11 @@ impl<K: Copy + PartialEq> Engine<K> {
         rosc::encoder::encode(&packet).map_err(|e| BundleError::Encode(e.to_string()))
     }
 
-    /// Wall-clock time (unix s) at logical `now_ms`, read from the filtered clock;
-    /// `raw_wall_s` (the system clock read now) until the filter has an estimate.
+    /// Wall-clock time at logical `now`, read from the filtered clock;
+    /// `raw_wall` (the system clock read now) until the filter has an estimate.
     /// The one place the shell asks "what time is it" (`utc`).
-    pub fn wall_now_s(&self, now_ms: f64, clock: &Clock, raw_wall_s: f64) -> f64 {
-        clock.wall_of_logical(now_ms).unwrap_or(raw_wall_s)
+    pub fn wall_now_s(&self, now: LogicalMs, clock: &Clock, raw_wall: WallSeconds) -> WallSeconds {
+        clock.wall_of_logical(now.0).map_or(raw_wall, WallSeconds)
     }
 
     /// The `stop` message: silence now and forget everything pending.

@@ -46,7 +46,7 @@ fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
 }
 
 fn send(e: &mut Engine<&'static str>, p: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
-    e.handle_packet(&atoms(p), arrival_ms, 0.0, &Clock::default(), &mut intern)
+    e.handle_packet(&atoms(p), LogicalMs(arrival_ms), WallSeconds(0.0), &Clock::default(), &mut intern)
 }
 
 /// Renders blocks of `n` from logical 0 until `total` samples, delivering
@@ -69,7 +69,7 @@ fn run(
             outputs.extend(send(e, &packets[next].1, packets[next].0));
             next += 1;
         }
-        e.render(end_ms, &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
         outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
     }
     (out, outputs)
@@ -183,11 +183,11 @@ fn bad_packets_change_nothing() {
         )),
     ];
     for b in &bad {
-        let out = e.handle_packet(b, 0.0, 0.0, &Clock::default(), &mut intern);
+        let out = e.handle_packet(b, LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
         assert!(matches!(out.as_slice(), [Output::Error { .. }]), "{out:?}");
     }
     let mut block = [0.0; 64];
-    e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+    e.render(LogicalMs(64.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
     assert!(block.iter().all(|&x| x == 0.0), "a bad packet played something");
 }
 
@@ -213,7 +213,7 @@ fn late_after_dsp_was_off() {
     send(&mut e, &at_seconds(0.001, vec![play("src", vec![])]), 0.0);
     // First block rendered is [960, 1024): the event was due at sample 48.
     let mut block = [0.0; 64];
-    e.render(1024.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+    e.render(LogicalMs(1024.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
     assert_eq!(block[0], (960 - 48 + 1) as f32);
     assert!(matches!(e.take_reports().0.as_slice(), [Report::Late { .. }]));
 }
@@ -227,12 +227,12 @@ proptest! {
         let settings = Settings { clock: ClockMode::Logical, ..Settings::default() };
         let mut e = Engine::new(settings, sr, 0.0);
         let s = store();
-        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), 0.0, 0.0, &Clock::default(), &mut intern);
+        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
         let total = ((0.25 * sr) as usize / n) * n;
         let mut out = vec![0.0; total];
         for b in 0..total / n {
             let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
-            e.render(end_ms, &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
+            e.render(LogicalMs(end_ms), &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
         }
         let t = crate::core::time::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
@@ -296,9 +296,9 @@ fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Repor
         clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
         if block == 10 {
             let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 3.0, vec![play("src", vec![])]);
-            e.handle_packet(&atoms(&p), end_ms, WALL0 + mono_s, &clock, &mut intern);
+            e.handle_packet(&atoms(&p), LogicalMs(end_ms), WallSeconds(WALL0 + mono_s), &clock, &mut intern);
         }
-        e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
         reports.extend(e.take_reports().0.into_iter().filter(|r| matches!(r, Report::ClockStep { .. })));
     }
     (onset(&out), reports)
@@ -399,7 +399,16 @@ fn join_or_play_joins_a_long_sound_and_replays_a_short_one() {
 #[test]
 fn immediate_bundle_from_pd_is_timetag_one() {
     let e = logical(LatePolicy::Join);
-    let bytes = e.make_bundle(0.0, 0.0, &Clock::default(), None, "/py", &[ForwardAtom::Symbol("tick".into())]).unwrap();
+    let bytes = e
+        .make_bundle(
+            LogicalMs(0.0),
+            WallSeconds(0.0),
+            &Clock::default(),
+            None,
+            "/py",
+            &[ForwardAtom::Symbol("tick".into())],
+        )
+        .unwrap();
     assert_eq!(&bytes[8..16], &[0, 0, 0, 0, 0, 0, 0, 1]);
 }
 
@@ -408,7 +417,7 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
     use crate::core::time::clock::ClockReading;
     let e: Engine<&'static str> = Engine::new(Settings::default(), SR, 0.0);
     let mut clock = Clock::default();
-    assert_eq!(e.wall_now_s(0.0, &clock, 1234.5), 1234.5);
+    assert_eq!(e.wall_now_s(LogicalMs(0.0), &clock, WallSeconds(1234.5)), WallSeconds(1234.5));
     for k in 0..200 {
         let logical_ms = k as f64 * 64.0 / 48.0;
         clock.observe(
@@ -417,7 +426,7 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
         );
     }
     let at = 200.0 * 64.0 / 48.0;
-    assert!((e.wall_now_s(at, &clock, 0.0) - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
+    assert!((e.wall_now_s(LogicalMs(at), &clock, WallSeconds(0.0)).0 - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
 }
 
 /// A bundle whose `/load` names a path the policy refuses is dropped whole:
@@ -438,7 +447,7 @@ fn refused_load_drops_the_whole_bundle() {
         let out = send(e, &at_seconds(0.0, vec![play("src", vec![]), load(path)]), 0.0);
         assert!(matches!(out.as_slice(), [Output::LoadRefused { name, .. }] if name == "k"), "{path}: {out:?}");
         let mut block = [0.0; 64];
-        e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+        e.render(LogicalMs(64.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
         assert!(block.iter().all(|&x| x == 0.0), "{path}: the bundle's /play played");
     }
     let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);

@@ -11,7 +11,7 @@ use super::input::refusal::ErrorKind;
 use super::report::{DropReason, Report};
 use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
-use super::time::units::LogicalMs;
+use super::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 fn engine(settings: Settings) -> Engine<&'static str> {
@@ -31,7 +31,13 @@ fn atoms(bytes: &[u8]) -> Vec<Atom<'static>> {
 }
 
 fn send(e: &mut Engine<&'static str>, packet: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
-    e.handle_packet(&atoms(&encoder::encode(packet).unwrap()), arrival_ms, 0.0, &Clock::default(), &mut intern)
+    e.handle_packet(
+        &atoms(&encoder::encode(packet).unwrap()),
+        LogicalMs(arrival_ms),
+        WallSeconds(0.0),
+        &Clock::default(),
+        &mut intern,
+    )
 }
 
 fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
@@ -61,7 +67,8 @@ fn nested_arrays_in_one_datagram_are_refused_on_a_small_stack() {
         .stack_size(256 << 10)
         .spawn(move || {
             let mut e = engine(Settings::default());
-            let refused = e.handle_packet(&atoms(&bytes), 0.0, 0.0, &Clock::default(), &mut intern);
+            let refused =
+                e.handle_packet(&atoms(&bytes), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
             let good = send(&mut e, &message("/play", vec![OscType::String("src".into())]), 1.0);
             (refused, good)
         })
@@ -95,7 +102,8 @@ fn forward_queue_is_bounded_in_bytes() {
     let floods = if cfg!(debug_assertions) { 64 } else { 1024 };
     for i in 0..floods {
         let bytes = if i == 0 { first.clone() } else { nil_flood(i, nils) };
-        for o in e.handle_packet(&atoms(&bytes), i as f64, 0.0, &Clock::default(), &mut intern) {
+        for o in e.handle_packet(&atoms(&bytes), LogicalMs(i as f64), WallSeconds(0.0), &Clock::default(), &mut intern)
+        {
             match o {
                 Output::Report(Report::Scheduled { .. }) => scheduled += 1,
                 Output::Report(Report::Dropped { reason: DropReason::QueueBytes, .. }) => over_bytes += 1,
@@ -114,7 +122,7 @@ fn forward_queue_is_bounded_in_bytes() {
     assert_eq!((due.len(), due[0].args.len()), (1, nils));
     // A lower bound, set by message, drops what no longer fits (the latest first).
     let mut e = engine(Settings { forward_bytes: 1 << 20, ..Settings::default() });
-    let out = e.handle_packet(&atoms(&first), 0.0, 0.0, &Clock::default(), &mut intern);
+    let out = e.handle_packet(&atoms(&first), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
     assert_eq!(out, vec![Output::Report(Report::Dropped { reason: DropReason::QueueBytes, address: "other" })]);
     let small = bundle_at(10, 0, vec![message("/tempo", vec![OscType::Int(120)])]);
     assert!(matches!(send(&mut e, &small, 0.0).as_slice(), [Output::Report(Report::Scheduled { .. })]));

@@ -20,6 +20,7 @@ use crate::core::play::array_sets::ArraySets;
 use crate::core::play::sound_bank::SoundBank;
 use crate::core::settings::Settings;
 use crate::core::time::block_clock::BlockClock;
+use crate::core::time::units::WallSeconds;
 use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_symbol};
 use std::os::raw::c_int;
 
@@ -84,7 +85,7 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     }
     let outputs = with_clock(|clock| {
         clock.note(now);
-        state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
+        state.engine.handle_packet(&atoms, ffi::logical_time(), WallSeconds(now.wall_s), clock, &mut intern)
     });
     let outs = reports::from_packet(state, outputs);
     reports::arm_forward_clock(state);
@@ -138,16 +139,17 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
         Control::Bundle { offset_ms, ref address, ref args } => match with_clock(|clock| {
             let now = reading();
             clock.note(now);
-            state.engine.make_bundle(ffi::logical_ms(), now.wall_s, clock, offset_ms, address, args)
+            state.engine.make_bundle(ffi::logical_time(), WallSeconds(now.wall_s), clock, offset_ms, address, args)
         }) {
             Ok(bytes) => outs.push(reports::packet(&bytes)),
             Err(e) => outs.push(Out::Error(e.to_string())),
         },
         Control::Utc => {
-            let wall = with_clock(|clock| state.engine.wall_now_s(ffi::logical_ms(), clock, ffi::wall_s()));
-            match crate::core::time::civil_time::civil_utc(wall) {
+            let wall =
+                with_clock(|clock| state.engine.wall_now_s(ffi::logical_time(), clock, WallSeconds(ffi::wall_s())));
+            match crate::core::time::civil_time::civil_utc(wall.0) {
                 Some(t) => outs.push(reports::utc(&t)),
-                None => outs.push(Out::Error(format!("utc: the clock reads {wall} s, not a date"))),
+                None => outs.push(Out::Error(format!("utc: the clock reads {} s, not a date", wall.0))),
             }
         }
         Control::Load { ref name, ref path } => outs.extend(reports::load(state, name, path, false)),

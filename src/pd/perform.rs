@@ -7,6 +7,7 @@ use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
 use crate::core::play::samples::MAX_CHANNELS;
+use crate::core::time::units::LogicalMs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.
@@ -73,7 +74,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
 fn render(state: &mut State, outs: &mut [&mut [f32]]) {
     let mut fault = state.fault;
     latched(&mut fault, outs, |outs| {
-        let tick_end_ms = ffi::logical_ms();
+        let tick_end_ms = ffi::logical_time().0;
         let n = outs.first().map_or(0, |o| o.len());
         let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
         let block_end_ms = state.blocks.block_end_ms(tick_end_ms, n, state.engine.sample_rate(), state.tick_samples);
@@ -82,7 +83,7 @@ fn render(state: &mut State, outs: &mut [&mut [f32]]) {
             if first_of_tick {
                 clock.observe(tick_end_ms, reading());
             }
-            state.engine.render(block_end_ms, clock, &store, outs);
+            state.engine.render(LogicalMs(block_end_ms), clock, &store, outs);
         });
     });
     state.fault = fault;

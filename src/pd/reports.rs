@@ -12,7 +12,6 @@ use super::state::{Fault, State};
 use crate::core::engine::{Engine, Output};
 use crate::core::report::Report;
 use crate::core::settings::ClockMode;
-use crate::core::time::units::LogicalMs;
 
 const MIB: usize = 1024 * 1024;
 
@@ -31,7 +30,7 @@ fn report(r: Report<Key>, engine: &mut Engine<Key>, outs: &mut Vec<Out>) {
         Report::Stolen { array } => Out::status("stolen", vec![symbol(array.0)]),
         Report::Missing { array } => {
             let line = format!("no array named '{}' (voice not played)", atoms::symbol_name(array.0));
-            if let Some(line) = engine.console_line(super::ffi::logical_ms(), &line) {
+            if let Some(line) = engine.console_line(super::ffi::logical_time().0, &line) {
                 outs.push(Out::Error(line));
             }
             Out::status("missing", vec![symbol(array.0)])
@@ -124,7 +123,7 @@ pub fn refresh_forwards(state: &mut State) {
 pub fn forward_due(state: &mut State) -> Vec<Out> {
     let outs = state
         .engine
-        .take_due_forwards(LogicalMs(super::ffi::logical_ms()))
+        .take_due_forwards(super::ffi::logical_time())
         .into_iter()
         .map(|e| Out::status(&e.address, atoms::from_forward(&e.args)))
         .collect();
@@ -149,7 +148,7 @@ pub fn clock_status(state: &State) -> Out {
         let (steps, _, at) = f.steps();
         (f.moved_ms(), f.jitter_ms(), (f.rate() - 1.0) * 1e6, steps, at)
     });
-    let since_step = if steps > 0 { (super::ffi::logical_ms() - last_at) / 1000.0 } else { -1.0 };
+    let since_step = if steps > 0 { (super::ffi::logical_time().0 - last_at) / 1000.0 } else { -1.0 };
     let numbers = [moved.unwrap_or(0.0), jitter, state.engine.latency_ms(), ppm, since_step, steps as f64];
     let mut args = vec![symbol(gensym(mode))];
     args.extend(numbers.iter().map(|&x| float(x as f32)));
