@@ -604,7 +604,7 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// `raw_wall` (the system clock read now) until the filter has an estimate.
     /// The one place the shell asks "what time is it" (`utc`).
     pub fn wall_now_s(&self, now: LogicalMs, clock: &Clock, raw_wall: WallSeconds) -> WallSeconds {
-        clock.wall_of_logical(now.0).map_or(raw_wall, WallSeconds)
+        clock.wall_of_logical(now).unwrap_or(raw_wall)
     }
 
     /// The `stop` message: silence now and forget everything pending.

@@ -84,7 +84,7 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: 
         Some(t) => (t, true),
         None => (now.wall_s, false),
     };
-    let logical = ffi::logical_time().0;
+    let logical = ffi::logical_time();
     let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {
         clock.note(now);
         let f = clock.filter();

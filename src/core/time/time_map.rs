@@ -52,7 +52,7 @@ impl TimeMap {
     pub fn due_ms(&self, at: At, clock: &Clock) -> Option<LogicalMs> {
         match at {
             At::Logical(ms) => Some(ms),
-            At::Wall(unix) => Some(LogicalMs(clock.logical_of_wall(self.local_wall(unix).0)? - self.latency_ms)),
+            At::Wall(unix) => Some(clock.logical_of_wall(self.local_wall(unix))?.plus_ms(-self.latency_ms)),
         }
     }
 
@@ -79,8 +79,8 @@ impl TimeMap {
             ClockMode::Logical => Timetag::from_seconds(logical.0 / 1000.0),
             ClockMode::System => {
                 let at = logical.plus_ms(self.latency_ms);
-                let wall = clock.wall_of_logical(at.0).unwrap_or(wall_now.0 + at.ms_since(now) / 1000.0);
-                Timetag::from_unix(wall + self.offset_ms / 1000.0)
+                let wall = clock.wall_of_logical(at).unwrap_or(wall_now.plus_s(at.ms_since(now) / 1000.0));
+                Timetag::from_unix(wall.0 + self.offset_ms / 1000.0)
             }
         }
     }
