@@ -9,6 +9,8 @@
 //! (`-allow`). Answers are rate-limited; `-ping off` switches them off.
 
 use super::atom::Atom;
+use super::input::osc::DecodeError;
+use super::input::packet::BytesError;
 use rosc::{OscMessage, OscPacket, OscType};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -64,6 +66,12 @@ pub enum PeerError {
     Offset(f64),
     /// An address under `/fsync/` that is neither ping nor offset.
     Reserved(String),
+    /// The list is not one datagram of bytes.
+    Bytes(BytesError),
+    /// The bytes are not an OSC packet.
+    Decode(DecodeError),
+    /// A reserved message inside a bundle or beside others.
+    NotBare,
     /// The selector, which takes one argument.
     NeedsOneArgument(String),
     /// `what` takes on or off: the word given.
@@ -96,6 +104,9 @@ impl fmt::Display for PeerError {
             PeerError::Reserved(other) => {
                 write!(f, "'{other}' is reserved for fsync~ itself (known: {PING_ADDRESS}, {OFFSET_ADDRESS})")
             }
+            PeerError::Bytes(e) => e.fmt(f),
+            PeerError::Decode(e) => e.fmt(f),
+            PeerError::NotBare => f.write_str("a reserved message must be a bare message"),
             PeerError::NeedsOneArgument(selector) => write!(f, "'{selector}' needs one argument"),
             PeerError::OnOff { what, word } => write!(f, "{what} must be 'on' or 'off', not '{word}'"),
             PeerError::OffsetNeedsNumber => {

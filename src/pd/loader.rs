@@ -8,6 +8,7 @@ use super::arrays::Key;
 use super::atoms::{float, gensym, symbol};
 use super::emit::Out;
 use super::worker::{self, LoadFailure, LoadJob, LoadResult, Source};
+use crate::core::input::refusal::ErrorKind;
 use crate::core::load::path_policy;
 use crate::core::load::sound_file::MAX_SOUND_BYTES;
 use crate::core::play::sound_bank::SoundBank;
@@ -50,7 +51,7 @@ pub fn shown(name: &str) -> String {
 fn error_load(name: &str, detail: &str) -> [Out; 2] {
     [
         Out::Error(format!("load {}: {detail}", shown(name))),
-        Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))]),
+        Out::status("error", vec![symbol(gensym(ErrorKind::Load.word())), symbol(gensym(name))]),
     ]
 }
 

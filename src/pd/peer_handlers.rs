@@ -11,7 +11,8 @@ use super::state::State;
 use crate::core::atom::Atom;
 use crate::core::input::osc;
 use crate::core::input::packet;
-use crate::core::peers::{self, PeerControl, PeerRequest, Pong};
+use crate::core::input::refusal::ErrorKind;
+use crate::core::peers::{self, PeerControl, PeerError, PeerRequest, Pong};
 use crate::core::time::clock::ClockReading;
 use std::net::SocketAddr;
 
@@ -35,17 +36,17 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Ve
             // As any rejected packet (engine: `error args`): a console line and `error reserved`.
             return Some(vec![
                 Out::Error("packet dropped: /fsync/… addresses only come as bare messages, not in bundles".into()),
-                Out::status("error", vec![symbol(gensym("reserved"))]),
+                Out::status("error", vec![symbol(gensym(ErrorKind::Reserved.word()))]),
             ]);
         }
         return None;
     }
     let request = packet::bytes_from_atoms(atoms)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| osc::decode(&bytes).map_err(|e| e.to_string()))
+        .map_err(PeerError::Bytes)
+        .and_then(|bytes| osc::decode(&bytes).map_err(PeerError::Decode))
         .and_then(|messages| match messages.as_slice() {
-            [one] => peers::parse_request(&one.message).map_err(|e| e.to_string()),
-            _ => Err("a reserved message must be a bare message".into()),
+            [one] => peers::parse_request(&one.message),
+            _ => Err(PeerError::NotBare),
         });
     let mut outs = Vec::new();
     match request {

@@ -10,6 +10,7 @@ use super::ffi::TIME_UNITS_PER_MS;
 use super::loader::Request;
 use super::state::{Fault, State};
 use crate::core::engine::{Engine, Output};
+use crate::core::input::refusal::ErrorKind;
 use crate::core::report::Report;
 use crate::core::settings::ClockMode;
 
@@ -55,7 +56,7 @@ pub fn from_packet(state: &mut State, outputs: Vec<Output<Key>>) -> Vec<Out> {
             Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind.word()))])),
             Output::LoadRefused { name, error } => {
                 outs.push(Out::Error(format!("packet dropped: load {}: {error}", super::loader::shown(&name))));
-                outs.push(Out::status("error", vec![symbol(gensym("load")), symbol(gensym(&name))]));
+                outs.push(Out::status("error", vec![symbol(gensym(ErrorKind::Load.word())), symbol(gensym(&name))]));
             }
         }
     }

@@ -22,6 +22,10 @@ pub enum ErrorKind {
     Pattern,
     /// The packet would make Pd intern more names than the budget allows.
     Names,
+    /// A `/fsync/…` address inside a bundle (the shell refuses it: src/pd/peer_handlers.rs).
+    Reserved,
+    /// `error load <name>`: a sound was not allowed, not read, or did not fit.
+    Load,
 }
 
 impl ErrorKind {
@@ -32,6 +36,8 @@ impl ErrorKind {
             ErrorKind::Args => "args",
             ErrorKind::Pattern => "pattern",
             ErrorKind::Names => "names",
+            ErrorKind::Reserved => "reserved",
+            ErrorKind::Load => "load",
         }
     }
 }
