@@ -272,14 +272,14 @@ impl<K: Copy + PartialEq> Engine<K> {
         out
     }
 
-    /// The outputs for a refused packet: `error <kind>` on the outlet always, a
-    /// console line only while this second's quota lasts.
     /// A console line about this object, within the same per-second quota as
     /// refused packets (None: over it; the outlet still says what happened).
     pub fn console_line(&mut self, now_ms: f64, line: &str) -> Option<String> {
         self.console.admit(now_ms, line)
     }
 
+    /// The outputs for a refused packet: `error <kind>` on the outlet always, a
+    /// console line only while this second's quota lasts.
     fn refuse(&mut self, error: PacketError, now_ms: f64) -> Vec<Output<K>> {
         let kind = error.kind();
         match self.console.admit(now_ms, &error.to_string()) {
