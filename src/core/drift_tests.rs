@@ -132,7 +132,7 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
     let mut k0 = 0usize;
     for tick in 0..total_ticks as usize {
         let (end_ms, reading) = card.tick();
-        clock.observe(end_ms, reading);
+        clock.observe(LogicalMs(end_ms), reading);
         if tick == (5.0 * SR) as usize / BLOCK {
             // The sender: 0.5 s ahead on the system clock, arriving now.
             let due = reading.wall_s + 0.5;

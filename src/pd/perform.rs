@@ -7,7 +7,6 @@ use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
 use crate::core::play::samples::MAX_CHANNELS;
-use crate::core::time::units::LogicalMs;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.
@@ -74,16 +73,16 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
 fn render(state: &mut State, outs: &mut [&mut [f32]]) {
     let mut fault = state.fault;
     latched(&mut fault, outs, |outs| {
-        let tick_end_ms = ffi::logical_time().0;
+        let tick_end = ffi::logical_time();
         let n = outs.first().map_or(0, |o| o.len());
-        let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
-        let block_end_ms = state.blocks.block_end_ms(tick_end_ms, n, state.engine.sample_rate(), state.tick_samples);
+        let first_of_tick = state.blocks.is_new_tick(tick_end);
+        let block_end = state.blocks.block_end_ms(tick_end, n, state.engine.sample_rate(), state.tick_samples);
         let store = PdStore { bank: &state.bank, sets: &state.sets };
         with_clock(|clock| {
             if first_of_tick {
-                clock.observe(tick_end_ms, reading());
+                clock.observe(tick_end, reading());
             }
-            state.engine.render(LogicalMs(block_end_ms), clock, &store, outs);
+            state.engine.render(block_end, clock, &store, outs);
         });
     });
     state.fault = fault;

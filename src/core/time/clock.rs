@@ -30,9 +30,9 @@ impl Default for Clock {
 
 impl Clock {
     /// Once per DSP tick (perform), with Pd's logical time at the tick's end.
-    pub fn observe(&mut self, logical_ms: f64, reading: ClockReading) -> Update {
+    pub fn observe(&mut self, tick_end: LogicalMs, reading: ClockReading) -> Update {
         self.note(reading);
-        self.filter.update(logical_ms, reading.mono_s)
+        self.filter.update(tick_end.0, reading.mono_s)
     }
 
     /// Keeps the exact wall − mono difference (at every tick and packet).
@@ -76,7 +76,7 @@ mod tests {
         for k in k0..k0 + ticks {
             let l = (k + 1) as f64 * TICK_MS;
             let mono_s = 100.0 + l / 1000.0;
-            clock.observe(l, ClockReading { mono_s, wall_s: wall_of(mono_s) });
+            clock.observe(LogicalMs(l), ClockReading { mono_s, wall_s: wall_of(mono_s) });
         }
     }
 
@@ -118,7 +118,7 @@ mod tests {
         assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None);
         clock.note(ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
         assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None, "a wall reading alone is no estimate");
-        clock.observe(0.0, ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
         assert!((clock.logical_of_wall(WallSeconds(1.7e9 + 0.5)).unwrap().0 - 500.0).abs() < 1e-6);
         assert!((clock.wall_of_logical(LogicalMs(500.0)).unwrap().0 - (1.7e9 + 0.5)).abs() < 1e-6);
     }
