@@ -463,9 +463,23 @@ impl PeerSettings {
     }
 }
 
+/// A peers creation flag refused: `-<flag>: <error>` on the console.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerFlagError {
+    /// The flag without its '-'.
+    pub flag: String,
+    pub error: PeerError,
+}
+
+impl fmt::Display for PeerFlagError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "-{}: {}", self.flag, self.error)
+    }
+}
+
 /// Takes this part's creation flags (`-ping`, `-allow`, `-offset`,
 /// `-remote-offset`) out of `atoms`; the rest goes to `settings::parse_flags`.
-pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<String>) {
+pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<PeerFlagError>) {
     let mut settings = PeerSettings::default();
     let mut rest = Vec::with_capacity(atoms.len());
     let mut errors = Vec::new();
@@ -483,7 +497,7 @@ pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<S
         i += 1 + value.len();
         // (Always Some: `selector` is one of parse_control's.)
         if let Some(Err(e)) = parse_control(selector, &value).map(|p| p.and_then(|c| settings.apply(&c))) {
-            errors.push(format!("-{selector}: {e}"));
+            errors.push(PeerFlagError { flag: selector.to_string(), error: e });
         }
     }
     (settings, rest, errors)
@@ -640,7 +654,14 @@ mod tests {
             Atom::Symbol("-allow"),
             Atom::Symbol("host.example"),
         ]);
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(
+            errors,
+            vec![
+                PeerFlagError { flag: "offset".into(), error: PeerError::Offset(5000.0) },
+                PeerFlagError { flag: "allow".into(), error: PeerError::NotAnAddress("host.example".into()) },
+            ]
+        );
+        assert_eq!(errors[0].to_string(), "-offset: offset must be a number of ms in -1000..1000, not 5000");
         assert_eq!(s, PeerSettings::default());
     }
 

@@ -9,7 +9,7 @@
 use super::emit::Out;
 use super::ffi;
 use crate::core::atom::Atom;
-use crate::core::peers::{self, Cidr, PeerSettings, RateLimit, Refusal};
+use crate::core::peers::{self, Cidr, PeerFlagError, PeerSettings, RateLimit, Refusal};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 /// How long the list of attached networks is trusted before it is read again.
@@ -46,7 +46,7 @@ pub struct Net {
 
 impl Net {
     /// Takes the peers' flags out of the creation arguments (the rest are the core's).
-    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
+    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<PeerFlagError>) {
         let (settings, rest, errors) = peers::take_flags(args);
         let net = Net {
             settings,

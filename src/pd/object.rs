@@ -170,8 +170,8 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
 /// Flags given at creation: errors are said on the console by the caller.
 pub fn parse_flags(args: &[Atom]) -> (Settings, Net, Vec<String>) {
     // The peers' flags (src/pd/net.rs) first; the rest are the core's.
-    let (net, rest, mut errors) = Net::from_flags(args);
-    let (settings, more) = crate::core::settings::parse_flags(&rest);
-    errors.extend(more.iter().map(ToString::to_string));
+    let (net, rest, net_errors) = Net::from_flags(args);
+    let (settings, errors) = crate::core::settings::parse_flags(&rest);
+    let errors = net_errors.iter().map(ToString::to_string).chain(errors.iter().map(ToString::to_string)).collect();
     (settings, net, errors)
 }
