@@ -2,7 +2,7 @@
 //! applied without Pd so they can be tested.
 
 use super::atom::Atom;
-pub use super::control_error::ControlError;
+pub use super::control_error::{ControlError, ControlNote};
 use super::drift::{self, DriftMode};
 use super::engine::Engine;
 use super::input::address_map::{self, MapEntry, MatchArg};
@@ -159,8 +159,8 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, ControlEr
 }
 
 /// Applies a setting; the queries (`clock`, `print`) and `stop` are left to the caller.
-/// Returns a note for the console when something was lost (shrinking the queue).
-pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<String> {
+/// Returns a note for the console when something was lost (shrinking the queue) or refused.
+pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<ControlNote> {
     match *control {
         Control::SetClock(mode) => engine.set_clock_mode(mode),
         Control::Late(policy) => engine.set_late_policy(policy),
@@ -172,24 +172,24 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
         Control::Queue(n) => {
             let lost = engine.set_queue_capacity(n);
             if lost > 0 {
-                return Some(format!("queue shrunk to {n}: dropped the {lost} latest pending events"));
+                return Some(ControlNote::QueueShrunk { capacity: n, lost });
             }
         }
         Control::ForwardBytes(n) => {
             let lost = engine.set_forward_bytes(n);
             if lost > 0 {
-                return Some(format!("forwardbytes {n}: dropped the {lost} latest pending forwarded messages"));
+                return Some(ControlNote::ForwardBytesShrunk { max_bytes: n, lost });
             }
         }
         Control::Voices(n) => engine.set_voice_count(n),
         Control::Map(ref entry) => {
             if let Err(e) = engine.add_map_entry(entry.clone()) {
-                return Some(e.to_string());
+                return Some(ControlNote::Map(e));
             }
         }
         Control::Unmap { ref address, ref first_arg } => {
             if engine.remove_map_entries(address.as_deref(), first_arg.as_ref()) == 0 {
-                return Some("unmap: no such entry".to_string());
+                return Some(ControlNote::NoSuchEntry);
             }
         }
         Control::Stop => engine.stop_all(),

@@ -79,3 +79,36 @@ impl fmt::Display for BundleError {
         }
     }
 }
+
+/// What applying a control message lost or refused (a console line; the rest applied).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ControlNote {
+    /// `queue <n>` dropped the `lost` latest pending events.
+    QueueShrunk {
+        capacity: usize,
+        lost: usize,
+    },
+    /// `forwardbytes <n>` dropped the `lost` latest pending forwarded messages.
+    ForwardBytesShrunk {
+        max_bytes: usize,
+        lost: usize,
+    },
+    Map(MapError),
+    /// `unmap` matched no entry.
+    NoSuchEntry,
+}
+
+impl fmt::Display for ControlNote {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            ControlNote::QueueShrunk { capacity, lost } => {
+                write!(f, "queue shrunk to {capacity}: dropped the {lost} latest pending events")
+            }
+            ControlNote::ForwardBytesShrunk { max_bytes, lost } => {
+                write!(f, "forwardbytes {max_bytes}: dropped the {lost} latest pending forwarded messages")
+            }
+            ControlNote::Map(e) => e.fmt(f),
+            ControlNote::NoSuchEntry => f.write_str("unmap: no such entry"),
+        }
+    }
+}

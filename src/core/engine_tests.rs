@@ -487,4 +487,6 @@ fn each_setting_has_one_home_that_control_messages_change() {
     assert_eq!((e.clock_mode(), e.latency_ms()), (ClockMode::System, 7.0));
     let first = &e.describe(|k| k.to_string())[0];
     assert!(first.starts_with("clock system,") && first.contains("latency 7 ms"), "{first}");
+    let unmap = Control::Unmap { address: Some("/x".into()), first_arg: None };
+    assert_eq!(control::apply(&mut e, &unmap), Some(control::ControlNote::NoSuchEntry));
 }

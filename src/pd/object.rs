@@ -106,7 +106,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     };
     let mut outs = Vec::new();
     if let Some(note) = control::apply(&mut state.engine, &control) {
-        outs.push(Out::Error(note));
+        outs.push(Out::Error(note.to_string()));
     }
     reports::refresh_forwards(state);
     match control {
