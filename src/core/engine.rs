@@ -16,7 +16,7 @@ use super::input::refusal::{ErrorKind, PacketError};
 use super::load::path_policy::{self, PathError};
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
-use super::play::voices::VoicePool;
+use super::play::voices::{Frames, VoicePool};
 use super::report::{DropReason, Report, ReportRing};
 use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
@@ -424,21 +424,21 @@ impl<K: Copy + PartialEq> Engine<K> {
                     // (Saturating: a huge offset from the network is just past the end.)
                     LatePolicy::Join => self.voices.start_between(
                         array,
-                        position.saturating_add(late_at_pace) as usize,
+                        Frames(position.saturating_add(late_at_pace) as usize),
                         gain,
                         between,
                         &mut self.reports,
                     ),
                     LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(
                         array,
-                        position as usize,
-                        late_at_pace.max(0) as usize,
+                        Frames(position as usize),
+                        Frames(late_at_pace.max(0) as usize),
                         gain,
                         between,
                         &mut self.reports,
                     ),
                     LatePolicy::Play | LatePolicy::Drop => {
-                        self.voices.start_between(array, position as usize, gain, between, &mut self.reports)
+                        self.voices.start_between(array, Frames(position as usize), gain, between, &mut self.reports)
                     }
                 }
             }
