@@ -81,7 +81,7 @@ fn render_never_allocates() {
     for block in 0..warm_blocks {
         let end_ms = ((block + 1) * 64) as f64 * 1000.0 / sr;
         let mono_s = end_ms / 1000.0 * CARD + (block % 5) as f64 * 0.0007;
-        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WallSeconds(WALL0 + mono_s) });
     }
     assert!(clock.filter().is_settled());
     let mut engine: Engine<&'static str> = Engine::new(settings, sr, 0.0);
@@ -117,7 +117,7 @@ fn render_never_allocates() {
         // step re-map the queue inside render.
         let late_s = (block % 5) as f64 * 0.0007 + if block > first_block + 1700 { 0.02 } else { 0.0 };
         let mono_s = end_ms / 1000.0 * CARD + late_s;
-        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WallSeconds(WALL0 + mono_s) });
         engine.render(LogicalMs(end_ms), &clock, &store, &mut [&mut left[..], &mut right[..]]);
         if left.iter().chain(&right).any(|&x| x != 0.0) {
             nonzero_blocks += 1;

@@ -40,7 +40,7 @@ fuzz_target!(|data: &[u8]| {
         engine.handle_packet(&atoms, LogicalMs(logical), WallSeconds(1.7e9 + logical / 1000.0), &clock, &mut intern);
         let step = chunk.first().copied().unwrap_or(0) as f64;
         let mono_s = (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0;
-        clock.observe(LogicalMs(logical), ClockReading { mono_s, wall_s: 1.7e9 + logical / 1000.0 });
+        clock.observe(LogicalMs(logical), ClockReading { mono_s, wall_s: WallSeconds(1.7e9 + logical / 1000.0) });
         if engine.take_forwards_stale() {
             engine.remap_forwards(&clock);
         }

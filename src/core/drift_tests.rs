@@ -96,7 +96,10 @@ impl<F: Fn(f64) -> f64> Card<F> {
             late += self.rng.next() * 4e-3;
         }
         let mono_s = due + late;
-        ((k + 1) as f64 * BLOCK as f64 * 1000.0 / SR, ClockReading { mono_s, wall_s: mono_s + WALL_MINUS_MONO_S })
+        (
+            (k + 1) as f64 * BLOCK as f64 * 1000.0 / SR,
+            ClockReading { mono_s, wall_s: WallSeconds(mono_s + WALL_MINUS_MONO_S) },
+        )
     }
 }
 
@@ -135,14 +138,11 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
         clock.observe(LogicalMs(end_ms), reading);
         if tick == (5.0 * SR) as usize / BLOCK {
             // The sender: 0.5 s ahead on the system clock, arriving now.
-            let due = reading.wall_s + 0.5;
-            let outputs = engine.handle_packet(
-                &play_at(due),
-                LogicalMs(end_ms),
-                WallSeconds(reading.wall_s),
-                &clock,
-                &mut |s: &str| Box::leak(s.to_string().into_boxed_str()) as &'static str,
-            );
+            let due = reading.wall_s.0 + 0.5;
+            let outputs =
+                engine.handle_packet(&play_at(due), LogicalMs(end_ms), reading.wall_s, &clock, &mut |s: &str| {
+                    Box::leak(s.to_string().into_boxed_str()) as &'static str
+                });
             assert!(
                 matches!(outputs[..], [Output::Report(crate::core::report::Report::Scheduled { .. })]),
                 "{outputs:?}"

@@ -293,7 +293,7 @@ fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Repor
     for block in 0..total / n {
         let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
         let mono_s = end_ms / 1000.0 + if end_ms > 2500.0 { step_ms / 1000.0 } else { 0.0 };
-        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WallSeconds(WALL0 + mono_s) });
         if block == 10 {
             let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 3.0, vec![play("src", vec![])]);
             e.handle_packet(&atoms(&p), LogicalMs(end_ms), WallSeconds(WALL0 + mono_s), &clock, &mut intern);
@@ -336,7 +336,7 @@ fn two_engines_on_one_clock_agree() {
         let late = (k % 4) as f64 * 0.0013;
         clock.observe(
             LogicalMs(end_ms),
-            ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: 1.7e9 + end_ms / 1000.0 + late },
+            ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: WallSeconds(1.7e9 + end_ms / 1000.0 + late) },
         );
     }
     let due = |e: &Engine<&'static str>| e.time.due_ms(At::Wall(WallSeconds(1.7e9 + 3.0)), &clock);
@@ -425,7 +425,7 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
         let logical_ms = k as f64 * 64.0 / 48.0;
         clock.observe(
             LogicalMs(logical_ms),
-            ClockReading { mono_s: logical_ms / 1000.0, wall_s: 1_000_000.0 + logical_ms / 1000.0 },
+            ClockReading { mono_s: logical_ms / 1000.0, wall_s: WallSeconds(1_000_000.0 + logical_ms / 1000.0) },
         );
     }
     let at = 200.0 * 64.0 / 48.0;

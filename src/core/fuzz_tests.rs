@@ -87,7 +87,7 @@ proptest! {
             let n = [1usize, 64, 2048][block_pick];
             match what {
                 0 => { e.handle_packet(&atoms(&packet), LogicalMs(logical), WallSeconds(1.7e9 + logical / 1000.0), &clock, &mut intern); }
-                1 => { clock.observe(LogicalMs(logical), ClockReading { mono_s: (logical + wall_jump) / 1000.0, wall_s: 1.7e9 + logical / 1000.0 }); }
+                1 => { clock.observe(LogicalMs(logical), ClockReading { mono_s: (logical + wall_jump) / 1000.0, wall_s: WallSeconds(1.7e9 + logical / 1000.0) }); }
                 2 => { let _ = e.take_due_forwards(LogicalMs(logical)); }
                 _ => {
                     logical += n as f64 * 1000.0 / 48000.0;

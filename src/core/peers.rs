@@ -702,7 +702,7 @@ mod offset_tests {
     #[test]
     fn offset_shifts_the_wall_mapping() {
         let mut clock = Clock::default();
-        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
         let mut map = TimeMap::new(ClockMode::System, 0.0);
         let plain = map.due_ms(At::Wall(WallSeconds(1.7e9 + 1.0)), &clock).unwrap();
         map.offset_ms = -5.0;

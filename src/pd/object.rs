@@ -85,7 +85,7 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     }
     let outputs = with_clock(|clock| {
         clock.note(now);
-        state.engine.handle_packet(&atoms, ffi::logical_time(), WallSeconds(now.wall_s), clock, &mut intern)
+        state.engine.handle_packet(&atoms, ffi::logical_time(), now.wall_s, clock, &mut intern)
     });
     let outs = reports::from_packet(state, outputs);
     reports::arm_forward_clock(state);
@@ -139,7 +139,7 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
         Control::Bundle { offset_ms, ref address, ref args } => match with_clock(|clock| {
             let now = reading();
             clock.note(now);
-            state.engine.make_bundle(ffi::logical_time(), WallSeconds(now.wall_s), clock, offset_ms, address, args)
+            state.engine.make_bundle(ffi::logical_time(), now.wall_s, clock, offset_ms, address, args)
         }) {
             Ok(bytes) => outs.push(reports::packet(&bytes)),
             Err(e) => outs.push(Out::Error(e.to_string())),

@@ -83,7 +83,7 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: 
     let offset_s = state.net.settings.offset_ms / 1000.0;
     let (receipt_s, stamped) = match state.net.arrival_wall_s() {
         Some(t) => (t, true),
-        None => (now.wall_s, false),
+        None => (now.wall_s.0, false),
     };
     let logical = ffi::logical_time();
     let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {

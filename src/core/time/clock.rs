@@ -11,8 +11,8 @@ use super::units::{LogicalMs, WallSeconds};
 pub struct ClockReading {
     /// CLOCK_MONOTONIC (s, any origin): never stepped.
     pub mono_s: f64,
-    /// CLOCK_REALTIME (unix s): what NTP sets and OSC timetags name.
-    pub wall_s: f64,
+    /// CLOCK_REALTIME: what NTP sets and OSC timetags name.
+    pub wall_s: WallSeconds,
 }
 
 #[derive(Clone, Debug)]
@@ -37,7 +37,7 @@ impl Clock {
 
     /// Keeps the exact wall − mono difference (at every tick and packet).
     pub fn note(&mut self, reading: ClockReading) {
-        let d = reading.wall_s - reading.mono_s;
+        let d = reading.wall_s.0 - reading.mono_s;
         if d.is_finite() {
             self.wall_minus_mono_s = Some(d);
         }
@@ -76,7 +76,7 @@ mod tests {
         for k in k0..k0 + ticks {
             let l = (k + 1) as f64 * TICK_MS;
             let mono_s = 100.0 + l / 1000.0;
-            clock.observe(LogicalMs(l), ClockReading { mono_s, wall_s: wall_of(mono_s) });
+            clock.observe(LogicalMs(l), ClockReading { mono_s, wall_s: WallSeconds(wall_of(mono_s)) });
         }
     }
 
@@ -116,9 +116,9 @@ mod tests {
     fn nothing_before_the_first_reading() {
         let mut clock = Clock::default();
         assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None);
-        clock.note(ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        clock.note(ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
         assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None, "a wall reading alone is no estimate");
-        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
         assert!((clock.logical_of_wall(WallSeconds(1.7e9 + 0.5)).unwrap().0 - 500.0).abs() < 1e-6);
         assert!((clock.wall_of_logical(LogicalMs(500.0)).unwrap().0 - (1.7e9 + 0.5)).abs() < 1e-6);
     }
