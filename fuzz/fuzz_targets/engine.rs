@@ -5,12 +5,13 @@
 //! need room) and `-dict=fuzz/engine.dict`; a map is set so patterns are matched.
 #![no_main]
 
-use fsync::core::address_map::MapEntry;
+use fsync::core::input::address_map::MapEntry;
 use fsync::core::atom::Atom;
 use fsync::core::engine::Engine;
-use fsync::core::samples::VecStore;
+use fsync::core::play::samples::VecStore;
 use fsync::core::settings::{ClockMode, Settings};
 use fsync::core::time::clock::{Clock, ClockReading};
+use fsync::core::time::units::{LogicalMs, WallSeconds};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -36,19 +37,19 @@ fuzz_target!(|data: &[u8]| {
     let mut out = [0.0f32; 64];
     for (i, chunk) in data.split(|&b| b == 0xFF).enumerate() {
         let atoms: Vec<Atom> = chunk.iter().map(|&b| Atom::Float(b as f32)).collect();
-        engine.handle_packet(&atoms, logical, 1.7e9 + logical / 1000.0, &clock, &mut intern);
+        engine.handle_packet(&atoms, LogicalMs(logical), WallSeconds(1.7e9 + logical / 1000.0), &clock, &mut intern);
         let step = chunk.first().copied().unwrap_or(0) as f64;
         let mono_s = (logical + step * (i as f64 % 3.0 - 1.0) * 100.0) / 1000.0;
-        clock.observe(logical, ClockReading { mono_s, wall_s: 1.7e9 + logical / 1000.0 });
+        clock.observe(LogicalMs(logical), ClockReading { mono_s, wall_s: WallSeconds(1.7e9 + logical / 1000.0) });
         if engine.take_forwards_stale() {
             engine.remap_forwards(&clock);
         }
         for _ in 0..(chunk.len() % 4) {
             logical += 64.0 / 48.0;
-            engine.render(logical, &clock, &store, &mut [&mut out[..]]);
+            engine.render(LogicalMs(logical), &clock, &store, &mut [&mut out[..]]);
             assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
         }
-        let _ = engine.take_due_forwards(logical);
+        let _ = engine.take_due_forwards(LogicalMs(logical));
         let _ = engine.take_reports();
     }
 });

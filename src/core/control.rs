@@ -2,6 +2,7 @@
 //! applied without Pd so they can be tested.
 
 use super::atom::Atom;
+pub use super::control_error::{ControlError, ControlNote};
 use super::drift::{self, DriftMode};
 use super::engine::Engine;
 use super::input::address_map::{self, MapEntry, MatchArg};
@@ -69,35 +70,36 @@ pub enum Control {
 
 pub const CONTROL_HELP: &str = "messages: list of bytes (an OSC packet), play <array> [gain] [offset_ms], at <ms> <address> [args], clock [logical|system], drift [follow|off|<ppm>], late join-or-play|join|play|drop, load <name> <path>, sounds <folder>, sound-memory <MiB>, arrays <name> <array>..., bundle <offset_ms>|immediately <address> [args], utc, map <address> [<first-arg>] <array>, unmap [<address> [<first-arg>]], gain <g>, latency <ms>, dedupe <ms>, horizon <s>, queue <n>, forwardbytes <n>, voices <n>, stop, print";
 
-pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
+pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, ControlError> {
     let word = || match args {
         [Atom::Symbol(w)] => Ok(*w),
-        _ => Err(format!("'{selector}' needs one word")),
+        _ => Err(ControlError::NeedsWord(selector.to_string())),
     };
     let number = || match args {
         [Atom::Float(f)] => Ok(*f as f64),
-        _ => Err(format!("'{selector}' needs one number")),
+        _ => Err(ControlError::NeedsNumber(selector.to_string())),
     };
-    let nothing = |c: Control| if args.is_empty() { Ok(c) } else { Err(format!("'{selector}' takes no arguments")) };
+    let nothing =
+        |c: Control| if args.is_empty() { Ok(c) } else { Err(ControlError::TakesNoArguments(selector.to_string())) };
     match selector {
         "clock" if args.is_empty() => Ok(Control::QueryClock),
-        "clock" => word().and_then(settings::parse_clock).map(Control::SetClock),
-        "late" => word().and_then(settings::parse_late).map(Control::Late),
+        "clock" => word().and_then(|w| Ok(settings::parse_clock(w)?)).map(Control::SetClock),
+        "late" => word().and_then(|w| Ok(settings::parse_late(w)?)).map(Control::Late),
         "drift" => match args {
             [] => Ok(Control::QueryDrift),
-            [Atom::Symbol(w)] => drift::parse_drift(w).map(Control::Drift),
-            [Atom::Float(ppm)] => drift::check_ppm(*ppm as f64).map(Control::Drift),
-            _ => Err("usage: drift [follow|off|<ppm>]".to_string()),
+            [Atom::Symbol(w)] => Ok(Control::Drift(drift::parse_drift(w)?)),
+            [Atom::Float(ppm)] => Ok(Control::Drift(drift::check_ppm(*ppm as f64)?)),
+            _ => Err(ControlError::Usage("usage: drift [follow|off|<ppm>]")),
         },
-        "gain" => number().and_then(settings::check_gain).map(Control::Gain),
-        "latency" => number().and_then(|ms| settings::check_ms("latency", ms)).map(Control::Latency),
-        "dedupe" => number().and_then(|ms| settings::check_ms("dedupe", ms)).map(Control::Dedupe),
-        "horizon" => number().and_then(settings::check_horizon).map(Control::Horizon),
-        "queue" => number().and_then(|n| settings::check_count("queue", n, MAX_QUEUE)).map(Control::Queue),
-        "forwardbytes" => number().and_then(settings::check_forward_bytes).map(Control::ForwardBytes),
-        "voices" => number().and_then(|n| settings::check_count("voices", n, MAX_VOICES)).map(Control::Voices),
+        "gain" => number().and_then(|g| Ok(settings::check_gain(g)?)).map(Control::Gain),
+        "latency" => number().and_then(|ms| Ok(settings::check_ms("latency", ms)?)).map(Control::Latency),
+        "dedupe" => number().and_then(|ms| Ok(settings::check_ms("dedupe", ms)?)).map(Control::Dedupe),
+        "horizon" => number().and_then(|s| Ok(settings::check_horizon(s)?)).map(Control::Horizon),
+        "queue" => number().and_then(|n| Ok(settings::check_count("queue", n, MAX_QUEUE)?)).map(Control::Queue),
+        "forwardbytes" => number().and_then(|n| Ok(settings::check_forward_bytes(n)?)).map(Control::ForwardBytes),
+        "voices" => number().and_then(|n| Ok(settings::check_count("voices", n, MAX_VOICES)?)).map(Control::Voices),
         "map" if args.is_empty() => Ok(Control::ListMap),
-        "map" => address_map::parse_entry(args).map(Control::Map),
+        "map" => Ok(Control::Map(address_map::parse_entry(args)?)),
         "unmap" => match args {
             [] => Ok(Control::Unmap { address: None, first_arg: None }),
             [Atom::Symbol(a)] => Ok(Control::Unmap { address: Some(a.to_string()), first_arg: None }),
@@ -107,7 +109,7 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
             [Atom::Symbol(a), Atom::Float(f)] => {
                 Ok(Control::Unmap { address: Some(a.to_string()), first_arg: Some(MatchArg::Float(*f)) })
             }
-            _ => Err("usage: unmap [<address> [<first-arg>]]".to_string()),
+            _ => Err(ControlError::Usage("usage: unmap [<address> [<first-arg>]]")),
         },
         "bundle" => match args {
             [when @ (Atom::Float(_) | Atom::Symbol("immediately")), Atom::Symbol(address), rest @ ..]
@@ -124,33 +126,35 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
                         .map(|a| match a {
                             Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
                             Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
-                            Atom::Other => Err("bundle: arguments must be numbers or symbols".to_string()),
+                            Atom::Other => {
+                                Err(ControlError::BadArgument("bundle: arguments must be numbers or symbols"))
+                            }
                         })
                         .collect::<Result<_, _>>()?,
                 })
             }
-            _ => Err("usage: bundle <offset_ms>|immediately </address> [args...]".to_string()),
+            _ => Err(ControlError::Usage("usage: bundle <offset_ms>|immediately </address> [args...]")),
         },
         "load" => match args {
             [Atom::Symbol(name), Atom::Symbol(path)] => {
                 Ok(Control::Load { name: name.to_string(), path: path.to_string() })
             }
-            _ => Err("usage: load <name> <path>".to_string()),
+            _ => Err(ControlError::Usage("usage: load <name> <path>")),
         },
         "sounds" => word().map(|d| Control::Sounds(d.to_string())),
         "sound-memory" => number()
-            .and_then(|n| settings::check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB))
+            .and_then(|n| Ok(settings::check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)?))
             .map(Control::SoundMemory),
         "arrays" => match args {
             [Atom::Symbol(name), members @ ..] => members
                 .iter()
                 .map(|a| match a {
                     Atom::Symbol(m) => Ok(m.to_string()),
-                    _ => Err("arrays: array names must be words".to_string()),
+                    _ => Err(ControlError::BadArgument("arrays: array names must be words")),
                 })
                 .collect::<Result<_, _>>()
                 .map(|members| Control::Arrays { name: name.to_string(), members }),
-            _ => Err("usage: arrays <name> <array1> <array2> ... (no arrays: forget <name>)".to_string()),
+            _ => Err(ControlError::Usage("usage: arrays <name> <array1> <array2> ... (no arrays: forget <name>)")),
         },
         // (Checked by the engine, which answers bad arguments on the outlet too.)
         "play" => atoms(selector, args).map(Control::Play),
@@ -158,62 +162,59 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Result<Control, String> {
         "stop" => nothing(Control::Stop),
         "print" => nothing(Control::Print),
         "utc" => nothing(Control::Utc),
-        other => Err(format!("unknown message '{other}'; {CONTROL_HELP}")),
+        other => Err(ControlError::Unknown { selector: other.to_string(), help: CONTROL_HELP }),
     }
 }
 
 /// The patch's atoms as OSC arguments would arrive (a pointer has no OSC form).
-fn atoms(selector: &str, args: &[Atom]) -> Result<Vec<ForwardAtom>, String> {
+fn atoms(selector: &str, args: &[Atom]) -> Result<Vec<ForwardAtom>, ControlError> {
     args.iter()
         .map(|a| match a {
             Atom::Float(f) => Ok(ForwardAtom::Float(*f)),
             Atom::Symbol(s) => Ok(ForwardAtom::Symbol(s.to_string())),
-            Atom::Other => Err(format!("{selector}: arguments must be numbers or symbols")),
+            Atom::Other => Err(ControlError::NotOscArgument(selector.to_string())),
         })
         .collect()
 }
 
 /// Applies a setting; the queries (`clock`, `print`) and `stop` are left to the caller.
-/// Returns a note for the console when something was lost (shrinking the queue).
-pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<String> {
+/// Returns a note for the console when something was lost (shrinking the queue) or refused.
+pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> Option<ControlNote> {
     match *control {
-        Control::SetClock(mode) => {
-            engine.settings.clock = mode;
-            engine.time.mode = mode;
-        }
-        Control::Late(policy) => engine.settings.late = policy,
-        Control::Drift(mode) => engine.settings.drift = mode,
-        Control::Gain(g) => engine.settings.gain = g,
+        Control::SetClock(mode) => engine.set_clock_mode(mode),
+        Control::Late(policy) => engine.set_late_policy(policy),
+        Control::Drift(mode) => engine.set_drift_mode(mode),
+        Control::Gain(g) => engine.set_gain(g),
         Control::Latency(ms) => engine.set_latency(ms),
-        Control::Dedupe(ms) => engine.settings.dedupe_ms = ms,
-        Control::Horizon(s) => engine.settings.horizon_s = s,
+        Control::Dedupe(ms) => engine.set_dedupe_ms(ms),
+        Control::Horizon(s) => engine.set_horizon_s(s),
         Control::Queue(n) => {
             let lost = engine.set_queue_capacity(n);
             if lost > 0 {
-                return Some(format!("queue shrunk to {n}: dropped the {lost} latest pending events"));
+                return Some(ControlNote::QueueShrunk { capacity: n, lost });
             }
         }
         Control::ForwardBytes(n) => {
             let lost = engine.set_forward_bytes(n);
             if lost > 0 {
-                return Some(format!("forwardbytes {n}: dropped the {lost} latest pending forwarded messages"));
+                return Some(ControlNote::ForwardBytesShrunk { max_bytes: n, lost });
             }
         }
         Control::Voices(n) => engine.set_voice_count(n),
         Control::Map(ref entry) => {
-            if let Err(e) = engine.map.add(entry.clone()) {
-                return Some(e);
+            if let Err(e) = engine.add_map_entry(entry.clone()) {
+                return Some(ControlNote::Map(e));
             }
         }
         Control::Unmap { ref address, ref first_arg } => {
-            if engine.map.remove(address.as_deref(), first_arg.as_ref()) == 0 {
-                return Some("unmap: no such entry".to_string());
+            if engine.remove_map_entries(address.as_deref(), first_arg.as_ref()) == 0 {
+                return Some(ControlNote::NoSuchEntry);
             }
         }
         Control::Stop => engine.stop_all(),
-        Control::Sounds(ref dir) => engine.settings.sound_dirs.push(dir.clone()),
+        Control::Sounds(ref dir) => engine.allow_sound_dir(dir.clone()),
         // (Sounds already loaded stay; the next load must fit.)
-        Control::SoundMemory(mib) => engine.settings.sound_memory_mib = mib,
+        Control::SoundMemory(mib) => engine.set_sound_memory_mib(mib),
         Control::QueryClock
         | Control::QueryDrift
         | Control::Utc
@@ -231,21 +232,35 @@ pub fn apply<K: Copy + PartialEq>(engine: &mut Engine<K>, control: &Control) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::drift::DriftError;
+    use crate::core::settings::SettingError;
 
     #[test]
     fn parses_and_refuses() {
         assert_eq!(parse_control("late", &[Atom::Symbol("drop")]), Ok(Control::Late(LatePolicy::Drop)));
         assert_eq!(parse_control("clock", &[]), Ok(Control::QueryClock));
         assert_eq!(parse_control("gain", &[Atom::Float(0.5)]), Ok(Control::Gain(0.5)));
-        assert!(parse_control("gain", &[Atom::Symbol("loud")]).is_err());
-        assert!(parse_control("late", &[Atom::Symbol("never")]).is_err());
+        assert_eq!(parse_control("gain", &[Atom::Symbol("loud")]), Err(ControlError::NeedsNumber("gain".into())));
+        assert_eq!(
+            parse_control("late", &[Atom::Symbol("never")]),
+            Err(ControlError::Setting(SettingError::Late("never".into())))
+        );
         assert_eq!(parse_control("drift", &[Atom::Symbol("off")]), Ok(Control::Drift(DriftMode::Off)));
         assert_eq!(parse_control("drift", &[Atom::Float(150.0)]), Ok(Control::Drift(DriftMode::Fixed(150.0))));
         assert_eq!(parse_control("drift", &[]), Ok(Control::QueryDrift));
-        assert!(parse_control("drift", &[Atom::Float(1500.0)]).is_err());
-        assert!(parse_control("drift", &[Atom::Symbol("fast")]).is_err());
-        assert!(parse_control("stop", &[Atom::Float(1.0)]).is_err());
-        assert!(parse_control("bogus", &[]).unwrap_err().contains("unknown message"));
+        assert_eq!(parse_control("drift", &[Atom::Float(1500.0)]), Err(ControlError::Drift(DriftError::Ppm(1500.0))));
+        assert_eq!(
+            parse_control("drift", &[Atom::Symbol("fast")]),
+            Err(ControlError::Drift(DriftError::Word("fast".into())))
+        );
+        assert_eq!(parse_control("stop", &[Atom::Float(1.0)]), Err(ControlError::TakesNoArguments("stop".into())));
+        assert_eq!(
+            parse_control("bogus", &[]),
+            Err(ControlError::Unknown { selector: "bogus".into(), help: CONTROL_HELP })
+        );
+        assert!(
+            parse_control("bogus", &[]).unwrap_err().to_string().starts_with("unknown message 'bogus'; messages: ")
+        );
         let set = parse_control("arrays", &[Atom::Symbol("drums"), Atom::Symbol("l"), Atom::Symbol("r")]);
         assert_eq!(set, Ok(Control::Arrays { name: "drums".into(), members: vec!["l".into(), "r".into()] }));
         assert_eq!(

@@ -12,6 +12,7 @@
 //! bounded (±`MAX_PPM`), so no pitch step is ever heard (1000 ppm = 1.7 cents).
 
 use super::time::clock::Clock;
+use std::fmt;
 
 /// The farthest the pace goes from 1 (ppm): a card further off is broken.
 pub const MAX_PPM: f64 = 1000.0;
@@ -35,18 +36,34 @@ pub enum DriftMode {
     Fixed(f64),
 }
 
-pub fn parse_drift(word: &str) -> Result<DriftMode, String> {
-    match word {
-        "follow" => Ok(DriftMode::Follow),
-        "off" => Ok(DriftMode::Off),
-        other => Err(format!("drift must be 'follow', 'off' or a number of ppm, not '{other}'")),
+/// A `drift` setting refused (the message or the `-drift` flag).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DriftError {
+    /// Not `follow` or `off`: the word given.
+    Word(String),
+    /// A ppm beyond ±`MAX_PPM` (or not finite).
+    Ppm(f64),
+}
+
+impl fmt::Display for DriftError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            DriftError::Word(other) => write!(f, "drift must be 'follow', 'off' or a number of ppm, not '{other}'"),
+            DriftError::Ppm(ppm) => write!(f, "drift ppm must be within ±{MAX_PPM}, not {ppm}"),
+        }
     }
 }
 
-pub fn check_ppm(ppm: f64) -> Result<DriftMode, String> {
-    (ppm.is_finite() && ppm.abs() <= MAX_PPM)
-        .then_some(DriftMode::Fixed(ppm))
-        .ok_or_else(|| format!("drift ppm must be within ±{MAX_PPM}, not {ppm}"))
+pub fn parse_drift(word: &str) -> Result<DriftMode, DriftError> {
+    match word {
+        "follow" => Ok(DriftMode::Follow),
+        "off" => Ok(DriftMode::Off),
+        other => Err(DriftError::Word(other.to_string())),
+    }
+}
+
+pub fn check_ppm(ppm: f64) -> Result<DriftMode, DriftError> {
+    (ppm.is_finite() && ppm.abs() <= MAX_PPM).then_some(DriftMode::Fixed(ppm)).ok_or(DriftError::Ppm(ppm))
 }
 
 #[derive(Clone, Debug)]

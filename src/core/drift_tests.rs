@@ -9,10 +9,11 @@
 use super::*;
 use crate::core::atom::Atom;
 use crate::core::engine::{Engine, Output};
-use crate::core::samples::{Channels, SampleStore, SampleView};
+use crate::core::play::samples::{Channels, SampleStore, SampleView};
 use crate::core::settings::{ClockMode, Settings};
 use crate::core::time::clock::{Clock, ClockReading};
 use crate::core::time::timetag::Timetag;
+use crate::core::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 const SR: f64 = 48000.0;
@@ -95,7 +96,10 @@ impl<F: Fn(f64) -> f64> Card<F> {
             late += self.rng.next() * 4e-3;
         }
         let mono_s = due + late;
-        ((k + 1) as f64 * BLOCK as f64 * 1000.0 / SR, ClockReading { mono_s, wall_s: mono_s + WALL_MINUS_MONO_S })
+        (
+            (k + 1) as f64 * BLOCK as f64 * 1000.0 / SR,
+            ClockReading { mono_s, wall_s: WallSeconds(mono_s + WALL_MINUS_MONO_S) },
+        )
     }
 }
 
@@ -131,20 +135,21 @@ fn run_card<F: Fn(f64) -> f64>(card: &mut Card<F>, drift: DriftMode, seconds: us
     let mut k0 = 0usize;
     for tick in 0..total_ticks as usize {
         let (end_ms, reading) = card.tick();
-        clock.observe(end_ms, reading);
+        clock.observe(LogicalMs(end_ms), reading);
         if tick == (5.0 * SR) as usize / BLOCK {
             // The sender: 0.5 s ahead on the system clock, arriving now.
-            let due = reading.wall_s + 0.5;
-            let outputs = engine.handle_packet(&play_at(due), end_ms, reading.wall_s, &clock, &mut |s: &str| {
-                Box::leak(s.to_string().into_boxed_str()) as &'static str
-            });
+            let due = reading.wall_s.0 + 0.5;
+            let outputs =
+                engine.handle_packet(&play_at(due), LogicalMs(end_ms), reading.wall_s, &clock, &mut |s: &str| {
+                    Box::leak(s.to_string().into_boxed_str()) as &'static str
+                });
             assert!(
                 matches!(outputs[..], [Output::Report(crate::core::report::Report::Scheduled { .. })]),
                 "{outputs:?}"
             );
             due_s = Some(due - WALL_MINUS_MONO_S);
         }
-        engine.render(end_ms, &clock, &store, &mut [&mut out[..]]);
+        engine.render(LogicalMs(end_ms), &clock, &store, &mut [&mut out[..]]);
         let ppm = engine.voice_pace_ppm();
         if let Some(b) = before {
             largest_step = largest_step.max((ppm - b).abs());

@@ -2,25 +2,28 @@
 //! sound out (perform routine), reports for the status outlet.
 
 use super::atom::Atom;
-use super::console::{self, ConsoleQuota};
+use super::console::ConsoleQuota;
+use super::control_error::BundleError;
 use super::drift::{DriftFollower, DriftMode};
-use super::input::address_map::AddressMap;
-use super::input::command::{self, Command, ForwardAtom};
+use super::input::address_map::{AddressMap, MapEntry, MapError, MatchArg};
+use super::input::command::{self, Command, CommandError, ForwardAtom};
 use super::input::dedupe::Dedupe;
-use super::input::name_budget::{MAX_NETWORK_NAMES, NameBudget};
+use super::input::name_budget::NameBudget;
 use super::input::osc;
 use super::input::osc_pattern::PatternBudget;
 use super::input::packet;
-use super::load::path_policy;
+use super::input::refusal::{ErrorKind, PacketError};
+use super::load::path_policy::{self, PathError};
 use super::peers;
 use super::play::queue::{BoundedQueue, Due, QueueRefusal, WeighedQueue, Weight};
 use super::play::samples::SampleStore;
-use super::play::voices::VoicePool;
+use super::play::voices::{Frames, VoicePool};
 use super::report::{DropReason, Report, ReportRing};
 use super::settings::{ClockMode, LatePolicy, Settings};
 use super::time::clock::Clock;
 use super::time::time_map::{At, TimeMap};
 use super::time::timetag::{Timetag, When};
+use super::time::units::{LogicalMs, WallSeconds};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum AudioAction<K> {
@@ -32,10 +35,10 @@ pub enum AudioAction<K> {
 pub struct AudioEvent<K> {
     /// When it is due, as the packet said: re-mapped whenever the clock moves.
     pub at: At,
-    /// `at` as logical ms under the latest clock estimate.
-    pub due_ms: f64,
-    /// Not before this logical time (ms): the arrival, for an event that came late.
-    pub not_before_ms: f64,
+    /// `at` as logical time under the latest clock estimate.
+    pub due_ms: LogicalMs,
+    /// Not before this logical time: the arrival, for an event that came late.
+    pub not_before_ms: LogicalMs,
     pub action: AudioAction<K>,
     pub address: K,
     pub late_policy: LatePolicy,
@@ -44,14 +47,14 @@ pub struct AudioEvent<K> {
 }
 
 impl<K> AudioEvent<K> {
-    /// The logical time (ms) it starts at.
-    pub fn start_ms(&self) -> f64 {
+    /// The logical time it starts at.
+    pub fn start_ms(&self) -> LogicalMs {
         self.due_ms.max(self.not_before_ms)
     }
 }
 
 impl<K> Due for AudioEvent<K> {
-    fn due_ms(&self) -> f64 {
+    fn due_ms(&self) -> LogicalMs {
         self.start_ms()
     }
 }
@@ -59,13 +62,13 @@ impl<K> Due for AudioEvent<K> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ForwardEvent {
     pub at: At,
-    pub due_ms: f64,
+    pub due_ms: LogicalMs,
     pub address: String,
     pub args: Vec<ForwardAtom>,
 }
 
 impl Due for ForwardEvent {
-    fn due_ms(&self) -> f64 {
+    fn due_ms(&self) -> LogicalMs {
         self.due_ms
     }
 }
@@ -97,26 +100,29 @@ pub enum Output<K> {
     },
     /// A packet was rejected: `kind` goes to the outlet (`error <kind>`), `detail` to the console.
     Error {
-        kind: &'static str,
+        kind: ErrorKind,
         detail: String,
     },
     /// A packet was rejected while this second's console quota is spent:
     /// `error <kind>` on the outlet only.
     Refused {
-        kind: &'static str,
+        kind: ErrorKind,
     },
     /// A packet was rejected for its `/load <name>` (path not allowed): `error load <name>`.
     LoadRefused {
         name: String,
-        detail: String,
+        error: PathError,
     },
 }
 
 #[derive(Debug)]
 pub struct Engine<K> {
-    pub settings: Settings,
-    pub time: TimeMap,
-    pub map: AddressMap,
+    /// The settings given at creation, as changed since. Not their home for the
+    /// clock mode and latency (`time`) nor the address map (`map`): `new` moves those.
+    settings: Settings,
+    /// The home of the clock mode, the latency and the clock offset.
+    time: TimeMap,
+    map: AddressMap,
     audio: BoundedQueue<AudioEvent<K>>,
     /// Bounded in bytes too: the network chooses how many arguments a message has.
     forward: WeighedQueue<ForwardEvent>,
@@ -158,10 +164,10 @@ fn samples(ms: f64, sr: f64) -> i64 {
 
 impl<K: Copy + PartialEq> Engine<K> {
     /// `default_latency_ms`: used when the settings leave latency to Pd.
-    pub fn new(settings: Settings, sr: f64, default_latency_ms: f64) -> Self {
+    pub fn new(mut settings: Settings, sr: f64, default_latency_ms: f64) -> Self {
         Engine {
             time: TimeMap::new(settings.clock, settings.latency_ms.unwrap_or(default_latency_ms)),
-            map: settings.maps.iter().cloned().fold(AddressMap::default(), |mut m, e| {
+            map: std::mem::take(&mut settings.maps).into_iter().fold(AddressMap::default(), |mut m, e| {
                 let _ = m.add(e); // parse_flags already bounded the list
                 m
             }),
@@ -196,18 +202,19 @@ impl<K: Copy + PartialEq> Engine<K> {
     pub fn handle_packet(
         &mut self,
         atoms: &[Atom],
-        arrival_ms: f64,
-        wall_now_s: f64,
+        arrival: LogicalMs,
+        wall_now: WallSeconds,
         clock: &Clock,
         intern: &mut impl FnMut(&str) -> K,
     ) -> Vec<Output<K>> {
+        let arrival_ms = arrival.0;
         let bytes = match packet::bytes_from_atoms(atoms) {
             Ok(b) => b,
-            Err(e) => return self.refuse("bytes", &e.to_string(), arrival_ms),
+            Err(e) => return self.refuse(e.into(), arrival_ms),
         };
         let messages = match osc::decode(&bytes) {
             Ok(m) => m,
-            Err(e) => return self.refuse("decode", &e.to_string(), arrival_ms),
+            Err(e) => return self.refuse(e.into(), arrival_ms),
         };
         // All or nothing: one bad message rejects the packet, so nothing half-happens.
         let mut commands = Vec::with_capacity(messages.len());
@@ -217,26 +224,19 @@ impl<K: Copy + PartialEq> Engine<K> {
             let address = m.message.addr.clone();
             match command::interpret(m.message, &self.map, &mut pattern_budget) {
                 Ok(c) => commands.push((m.when, address, c)),
-                Err(e) => return self.refuse(e.kind(), &e.to_string(), arrival_ms),
+                Err(e) => return self.refuse(e.into(), arrival_ms),
             }
         }
         let loads = commands.iter().filter(|(_, _, c)| matches!(c, Command::Load { .. })).count();
         if loads > MAX_LOADS_PER_PACKET {
-            let detail = format!(
-                "{loads} /load messages in one packet (at most {MAX_LOADS_PER_PACKET}: that many files load at a time)"
-            );
-            return self.refuse("args", &detail, arrival_ms);
+            return self.refuse(PacketError::TooManyLoads { loads, max: MAX_LOADS_PER_PACKET }, arrival_ms);
         }
         if let Some(name) = commands
             .iter()
             .flat_map(|(_, address, c)| std::iter::once(address.as_str()).chain(names_in(c)))
             .find(|n| !self.names.admit(n))
         {
-            let shown = console::shorten(name, console::MAX_NAME_CHARS);
-            let detail = format!(
-                "more than {MAX_NETWORK_NAMES} distinct names (or 1 MiB of them) came from the network; the new name '{shown}' is refused (Pd never frees a symbol)"
-            );
-            return self.refuse("names", &detail, arrival_ms);
+            return self.refuse(PacketError::TooManyNames { name: name.to_string() }, arrival_ms);
         }
         // The path's lexical rules, now: a refused /load drops its whole packet (the
         // file itself is checked by the loader as it opens it). After the name budget:
@@ -246,7 +246,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             if let Command::Load { name, path } = c
                 && let Err(e) = path_policy::check_network_path(path, any_folder)
             {
-                return vec![Output::LoadRefused { name: name.clone(), detail: e }];
+                return vec![Output::LoadRefused { name: name.clone(), error: e }];
             }
         }
         // Only a timed bundle can be a redundant copy: bare messages and "immediately" repeat on purpose.
@@ -260,86 +260,91 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let mut out = Vec::new();
         for (when, address, c) in commands {
-            let at = self.time.at(when, arrival_ms, wall_now_s);
-            let due_ms = self.time.due_ms_at_arrival(at, clock, arrival_ms, wall_now_s);
+            let at = self.time.at(when, arrival, wall_now);
+            let due_ms = self.time.due_ms_at_arrival(at, clock, arrival, wall_now);
             // Loading takes as long as it takes: it is not timed, it starts now.
             if let Command::Load { name, path } = c {
                 out.push(Output::Load { name, path, from_network: true });
                 continue;
             }
             let address = intern(&address);
-            self.schedule(when == When::Immediately, at, due_ms, address, c, arrival_ms, intern, &mut out);
+            self.schedule(when == When::Immediately, at, due_ms, address, c, arrival, intern, &mut out);
         }
         out
     }
 
-    /// The outputs for a refused packet: `error <kind>` on the outlet always, a
-    /// console line only while this second's quota lasts.
     /// A console line about this object, within the same per-second quota as
     /// refused packets (None: over it; the outlet still says what happened).
     pub fn console_line(&mut self, now_ms: f64, line: &str) -> Option<String> {
         self.console.admit(now_ms, line)
     }
 
-    fn refuse(&mut self, kind: &'static str, detail: &str, now_ms: f64) -> Vec<Output<K>> {
-        match self.console.admit(now_ms, detail) {
+    /// The outputs for a refused packet: `error <kind>` on the outlet always, a
+    /// console line only while this second's quota lasts.
+    fn refuse(&mut self, error: PacketError, now_ms: f64) -> Vec<Output<K>> {
+        let kind = error.kind();
+        match self.console.admit(now_ms, &error.to_string()) {
             Some(detail) => vec![Output::Error { kind, detail }],
             None => vec![Output::Refused { kind }],
         }
     }
 
     /// `play <array> [gain] [offset_ms]` from the patch: a bare `/play` arriving at
-    /// logical `now_ms`, checked as one (never through the address map).
+    /// logical `now`, checked as one (never through the address map).
     pub fn play_now(
         &mut self,
         args: &[ForwardAtom],
-        now_ms: f64,
+        now: LogicalMs,
         intern: &mut impl FnMut(&str) -> K,
     ) -> Vec<Output<K>> {
         match command::interpret_unmapped(local_message("/play", args)) {
-            Ok(c) => self.schedule_local(None, "/play", c, now_ms, intern),
-            Err(e) => self.refuse("args", &e.to_string(), now_ms),
+            Ok(c) => self.schedule_local(None, "/play", c, now, intern),
+            Err(e) => self.refuse(PacketError::Command(CommandError::Args(e)), now.0),
         }
     }
 
     /// `at <ms> <address> [args…]` from the patch: the OSC message `<address> args…`
-    /// due `ms` after logical `now_ms` (address map, forwarding and limits as for a
+    /// due `ms` after logical `now` (address map, forwarding and limits as for a
     /// packet; a `/load` is not timed: it starts now, as the patch's `load`).
-    pub fn play_at(&mut self, args: &[ForwardAtom], now_ms: f64, intern: &mut impl FnMut(&str) -> K) -> Vec<Output<K>> {
+    pub fn play_at(
+        &mut self,
+        args: &[ForwardAtom],
+        now: LogicalMs,
+        intern: &mut impl FnMut(&str) -> K,
+    ) -> Vec<Output<K>> {
         let (delay_ms, address, rest) = match args {
             [ForwardAtom::Float(ms), ForwardAtom::Symbol(address), rest @ ..]
                 if ms.is_finite() && *ms >= 0.0 && address.starts_with('/') =>
             {
                 (*ms as f64, address.as_str(), rest)
             }
-            _ => return self.refuse("args", &format!("at: {AT_USAGE}"), now_ms),
+            _ => return self.refuse(PacketError::AtUsage, now.0),
         };
         if peers::is_reserved(address.as_bytes()) {
-            let detail = format!("at {address}: /fsync/... addresses are fsync~'s own (only as bare packets)");
-            return self.refuse("reserved", &detail, now_ms);
+            return self.refuse(PacketError::AtReserved { address: address.to_string() }, now.0);
         }
         let mut pattern_budget = PatternBudget::per_packet();
         match command::interpret(local_message(address, rest), &self.map, &mut pattern_budget) {
             Ok(Command::Load { name, path }) => vec![Output::Load { name, path, from_network: false }],
-            Ok(c) => self.schedule_local(Some(delay_ms), address, c, now_ms, intern),
-            Err(e) => self.refuse(e.kind(), &format!("at: {e}"), now_ms),
+            Ok(c) => self.schedule_local(Some(delay_ms), address, c, now, intern),
+            Err(e) => self.refuse(PacketError::At(e), now.0),
         }
     }
 
-    /// A command from the patch, due `delay_ms` after `now_ms` in logical time
+    /// A command from the patch, due `delay_ms` after `now` in logical time
     /// (None: now, as a bare message).
     fn schedule_local(
         &mut self,
         delay_ms: Option<f64>,
         address: &str,
         c: Command,
-        now_ms: f64,
+        now: LogicalMs,
         intern: &mut impl FnMut(&str) -> K,
     ) -> Vec<Output<K>> {
-        let due_ms = now_ms + delay_ms.unwrap_or(0.0);
+        let due = now.plus_ms(delay_ms.unwrap_or(0.0));
         let address = intern(address);
         let mut out = Vec::new();
-        self.schedule(delay_ms.is_none(), At::Logical(due_ms), due_ms, address, c, now_ms, intern, &mut out);
+        self.schedule(delay_ms.is_none(), At::Logical(due), due, address, c, now, intern, &mut out);
         out
     }
 
@@ -349,10 +354,10 @@ impl<K: Copy + PartialEq> Engine<K> {
         &mut self,
         immediate: bool,
         at: At,
-        due_ms: f64,
+        due_ms: LogicalMs,
         address: K,
         c: Command,
-        arrival_ms: f64,
+        arrival: LogicalMs,
         intern: &mut impl FnMut(&str) -> K,
         out: &mut Vec<Output<K>>,
     ) {
@@ -361,13 +366,13 @@ impl<K: Copy + PartialEq> Engine<K> {
             out.push(Output::Report(Report::Dropped { reason: DropReason::NoClock, address }));
             return;
         }
-        if !immediate && due_ms - arrival_ms > self.settings.horizon_s * 1000.0 {
+        if !immediate && due_ms.ms_since(arrival) > self.settings.horizon_s * 1000.0 {
             out.push(Output::Report(Report::Dropped { reason: DropReason::TooFar, address }));
             return;
         }
-        let late = samples(due_ms, self.sr) < samples(arrival_ms, self.sr);
+        let late = samples(due_ms.0, self.sr) < samples(arrival.0, self.sr);
         if late {
-            out.push(Output::Report(Report::Late { late_ms: arrival_ms - due_ms, address }));
+            out.push(Output::Report(Report::Late { late_ms: arrival.ms_since(due_ms), address }));
             if policy == LatePolicy::Drop {
                 out.push(Output::Report(Report::Dropped { reason: DropReason::Late, address }));
                 return;
@@ -375,7 +380,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         }
         let queued = match c {
             Command::Forward { address: name, args } => {
-                if late || immediate || due_ms <= arrival_ms {
+                if late || immediate || due_ms <= arrival {
                     out.push(Output::Forward { address: name, args });
                     return;
                 }
@@ -386,7 +391,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioEvent {
                     at,
                     due_ms,
-                    not_before_ms: arrival_ms,
+                    not_before_ms: arrival,
                     action: AudioAction::Play { array: intern(&array), gain, offset_ms },
                     address,
                     late_policy: policy,
@@ -399,7 +404,7 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioEvent {
                     at,
                     due_ms,
-                    not_before_ms: arrival_ms,
+                    not_before_ms: arrival,
                     action: AudioAction::Stop { array: array.as_deref().map(&mut *intern) },
                     address,
                     late_policy: policy,
@@ -408,7 +413,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             ),
         };
         out.push(Output::Report(match queued {
-            Ok(()) => Report::Scheduled { ahead_ms: (due_ms - arrival_ms).max(0.0), address },
+            Ok(()) => Report::Scheduled { ahead_ms: due_ms.ms_since(arrival).max(0.0), address },
             Err(QueueRefusal::Full) => Report::Dropped { reason: DropReason::QueueFull, address },
             Err(QueueRefusal::OverBytes) => Report::Dropped { reason: DropReason::QueueBytes, address },
         }));
@@ -417,7 +422,14 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// Renders one block ending at logical `block_end_ms` into `outs` (one
     /// slice per outlet, all of the block's length) in the perform routine: no
     /// allocation, no locks, no calls into Pd but through `store`.
-    pub fn render<S: SampleStore<K>>(&mut self, block_end_ms: f64, clock: &Clock, store: &S, outs: &mut [&mut [f32]]) {
+    pub fn render<S: SampleStore<K>>(
+        &mut self,
+        block_end: LogicalMs,
+        clock: &Clock,
+        store: &S,
+        outs: &mut [&mut [f32]],
+    ) {
+        let block_end_ms = block_end.0;
         for out in outs.iter_mut() {
             out.fill(0.0);
         }
@@ -431,7 +443,7 @@ impl<K: Copy + PartialEq> Engine<K> {
         let lead = self.voices.lead_samples();
         let mut cursor = 0usize;
         while let Some(event) = self.audio.peek() {
-            let start = samples(event.start_ms(), sr) - lead;
+            let start = samples(event.start_ms().0, sr) - lead;
             if start >= block_end {
                 break;
             }
@@ -451,7 +463,7 @@ impl<K: Copy + PartialEq> Engine<K> {
     /// (a start up to `lead` samples late is the paced path's look-ahead, not lateness).
     fn apply(&mut self, event: AudioEvent<K>, start: i64, lead: i64) {
         let sr = self.sr;
-        let late_samples = (start - samples(event.due_ms, sr)).max(0);
+        let late_samples = (start - samples(event.due_ms.0, sr)).max(0);
         // Late only now (DSP was off when it was due): report and apply the policy here.
         if late_samples > lead && !event.reported_late {
             self.reports.push(Report::Late { late_ms: late_samples as f64 * 1000.0 / sr, address: event.address });
@@ -465,7 +477,7 @@ impl<K: Copy + PartialEq> Engine<K> {
             AudioAction::Play { array, gain, offset_ms } => {
                 let position = samples(offset_ms, sr).max(0);
                 // Where between two samples it was due (the paced path can start there, to ±½ sample).
-                let exact = event.due_ms * sr / 1000.0;
+                let exact = event.due_ms.0 * sr / 1000.0;
                 let between = if late_samples > lead { 0.0 } else { exact - exact.round() };
                 // (At the voices' pace: the sound moved on that far meanwhile.)
                 let late_at_pace = (late_samples as f64 * self.voices.ratio()).round() as i64;
@@ -473,21 +485,21 @@ impl<K: Copy + PartialEq> Engine<K> {
                     // (Saturating: a huge offset from the network is just past the end.)
                     LatePolicy::Join => self.voices.start_between(
                         array,
-                        position.saturating_add(late_at_pace) as usize,
+                        Frames(position.saturating_add(late_at_pace) as usize),
                         gain,
                         between,
                         &mut self.reports,
                     ),
                     LatePolicy::JoinOrPlay => self.voices.start_joining_if_long(
                         array,
-                        position as usize,
-                        late_at_pace.max(0) as usize,
+                        Frames(position as usize),
+                        Frames(late_at_pace.max(0) as usize),
                         gain,
                         between,
                         &mut self.reports,
                     ),
                     LatePolicy::Play | LatePolicy::Drop => {
-                        self.voices.start_between(array, position as usize, gain, between, &mut self.reports)
+                        self.voices.start_between(array, Frames(position as usize), gain, between, &mut self.reports)
                     }
                 }
             }
@@ -582,7 +594,6 @@ impl<K: Copy + PartialEq> Engine<K> {
 
     /// Output latency compensation (ms); queued events follow it.
     pub fn set_latency(&mut self, ms: f64) {
-        self.settings.latency_ms = Some(ms);
         self.time.latency_ms = ms;
         self.mapped_generation = u64::MAX; // audio: at the next block
         self.forwards_stale = true;
@@ -605,49 +616,49 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 
     /// Logical time of the next forwarded message, for the shell's clock.
-    pub fn next_forward_ms(&self) -> Option<f64> {
+    pub fn next_forward_ms(&self) -> Option<LogicalMs> {
         self.forward.peek().map(|e| e.due_ms)
     }
 
-    /// Forwarded messages due at or before `now_ms` (control thread).
-    pub fn take_due_forwards(&mut self, now_ms: f64) -> Vec<ForwardEvent> {
+    /// Forwarded messages due at or before `now` (control thread).
+    pub fn take_due_forwards(&mut self, now: LogicalMs) -> Vec<ForwardEvent> {
         // Clocks fire at the exact time in Pd units; allow for the ms conversion.
-        std::iter::from_fn(|| self.forward.pop_due_before(now_ms + 1e-6)).collect()
+        std::iter::from_fn(|| self.forward.pop_due_before(now.plus_ms(1e-6))).collect()
     }
 
     /// An OSC bundle for `address args` stamped with the time of logical
-    /// `now_ms + offset_ms`: wall-clock (through the clock filter, plus the output
+    /// `now + offset_ms`: wall-clock (through the clock filter, plus the output
     /// latency, so it names when this Pd's own sound of that moment is heard) or,
     /// with `-clock logical`, logical seconds.
     /// `offset_ms` None: OSC "immediately" (timetag 1), as the workshop's `timetagoffset -1`.
     pub fn make_bundle(
         &self,
-        now_ms: f64,
-        wall_now_s: f64,
+        now: LogicalMs,
+        wall_now: WallSeconds,
         clock: &Clock,
         offset_ms: Option<f64>,
         address: &str,
         args: &[ForwardAtom],
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, BundleError> {
         let tag = match offset_ms {
             Some(offset_ms) => self
                 .time
-                .timetag_of_logical(now_ms + offset_ms, clock, now_ms, wall_now_s)
-                .ok_or("bundle: that time has no timetag (negative or beyond 2^32 s)")?,
+                .timetag_of_logical(now.plus_ms(offset_ms), clock, now, wall_now)
+                .ok_or(BundleError::NoTimetag)?,
             None => Timetag { seconds: 0, fraction: 1 },
         };
         let packet = rosc::OscPacket::Bundle(rosc::OscBundle {
             timetag: rosc::OscTime { seconds: tag.seconds, fractional: tag.fraction },
             content: vec![rosc::OscPacket::Message(local_message(address, args))],
         });
-        rosc::encoder::encode(&packet).map_err(|e| format!("bundle: {e}"))
+        rosc::encoder::encode(&packet).map_err(|e| BundleError::Encode(e.to_string()))
     }
 
-    /// Wall-clock time (unix s) at logical `now_ms`, read from the filtered clock;
-    /// `raw_wall_s` (the system clock read now) until the filter has an estimate.
+    /// Wall-clock time at logical `now`, read from the filtered clock;
+    /// `raw_wall` (the system clock read now) until the filter has an estimate.
     /// The one place the shell asks "what time is it" (`utc`).
-    pub fn wall_now_s(&self, now_ms: f64, clock: &Clock, raw_wall_s: f64) -> f64 {
-        clock.wall_of_logical(now_ms).unwrap_or(raw_wall_s)
+    pub fn wall_now_s(&self, now: LogicalMs, clock: &Clock, raw_wall: WallSeconds) -> WallSeconds {
+        clock.wall_of_logical(now).unwrap_or(raw_wall)
     }
 
     /// The `stop` message: silence now and forget everything pending.
@@ -674,12 +685,88 @@ impl<K: Copy + PartialEq> Engine<K> {
         self.voices = VoicePool::with_channels(count, self.settings.channels);
     }
 
+    pub fn clock_mode(&self) -> ClockMode {
+        self.time.mode
+    }
+
+    pub fn set_clock_mode(&mut self, mode: ClockMode) {
+        self.time.mode = mode;
+    }
+
+    /// Output latency compensation (ms).
+    pub fn latency_ms(&self) -> f64 {
+        self.time.latency_ms
+    }
+
+    pub fn set_late_policy(&mut self, policy: LatePolicy) {
+        self.settings.late = policy;
+    }
+
+    pub fn set_drift_mode(&mut self, mode: DriftMode) {
+        self.settings.drift = mode;
+    }
+
+    pub fn set_gain(&mut self, gain: f32) {
+        self.settings.gain = gain;
+    }
+
+    /// The window (ms) in which a repeated timed packet is a redundant copy.
+    pub fn dedupe_ms(&self) -> f64 {
+        self.settings.dedupe_ms
+    }
+
+    pub fn set_dedupe_ms(&mut self, ms: f64) {
+        self.settings.dedupe_ms = ms;
+    }
+
+    pub fn set_horizon_s(&mut self, s: f64) {
+        self.settings.horizon_s = s;
+    }
+
+    /// Signal outlets (fixed at creation).
+    pub fn channels(&self) -> usize {
+        self.settings.channels
+    }
+
+    /// Folders `/load` may read from (`-sounds`, `sounds`).
+    pub fn sound_dirs(&self) -> &[String] {
+        &self.settings.sound_dirs
+    }
+
+    pub fn allow_sound_dir(&mut self, dir: String) {
+        self.settings.sound_dirs.push(dir);
+    }
+
+    /// Most memory (MiB) the object's loaded sounds may take.
+    pub fn sound_memory_mib(&self) -> usize {
+        self.settings.sound_memory_mib
+    }
+
+    pub fn set_sound_memory_mib(&mut self, mib: usize) {
+        self.settings.sound_memory_mib = mib;
+    }
+
+    /// Adds or replaces a `map` entry.
+    pub fn add_map_entry(&mut self, entry: MapEntry) -> Result<(), MapError> {
+        self.map.add(entry)
+    }
+
+    /// Removes `unmap`'s entries; returns how many.
+    pub fn remove_map_entries(&mut self, address: Option<&str>, first_arg: Option<&MatchArg>) -> usize {
+        self.map.remove(address, first_arg)
+    }
+
+    /// The address map, one line an entry, for `map` and `print`.
+    pub fn describe_map(&self) -> Vec<String> {
+        self.map.describe()
+    }
+
     /// A readable description of queue and voices, for the `print` message.
     pub fn describe(&self, name: impl Fn(K) -> String) -> Vec<String> {
         let s = &self.settings;
         let mut lines = vec![format!(
             "clock {:?}, late {:?}, gain {}, latency {} ms, sr {}, queue {}/{} audio + {} forwarded ({}/{} bytes), voices {}/{}",
-            s.clock, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
+            self.time.mode, s.late, s.gain, self.time.latency_ms, self.sr, self.audio.len(), self.audio.capacity(),
             self.forward.len(), self.forward.bytes(), self.forward.max_bytes(), self.voices.active().count(), self.voices.capacity()
         )
         .to_lowercase(), self.describe_drift()];
@@ -691,10 +778,10 @@ impl<K: Copy + PartialEq> Engine<K> {
                 AudioAction::Stop { array: Some(a) } => format!("stop {}", name(a)),
                 AudioAction::Stop { array: None } => "stop all".to_string(),
             };
-            lines.push(format!("  pending at {:.3} ms: {what}", e.due_ms));
+            lines.push(format!("  pending at {:.3} ms: {what}", e.due_ms.0));
         }
         for e in self.forward.iter() {
-            lines.push(format!("  pending at {:.3} ms: forward {} ({} args)", e.due_ms, e.address, e.args.len()));
+            lines.push(format!("  pending at {:.3} ms: forward {} ({} args)", e.due_ms.0, e.address, e.args.len()));
         }
         lines.extend(self.map.describe().into_iter().map(|l| format!("  {l}")));
         for v in self.voices.active() {

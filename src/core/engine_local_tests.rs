@@ -8,6 +8,7 @@ use crate::core::play::samples::VecStore;
 use crate::core::report::Report;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use crate::core::time::clock::Clock;
+use crate::core::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscMessage, OscPacket, OscType, encoder};
 
 const SR: f64 = 48000.0;
@@ -47,10 +48,10 @@ fn handle(e: &mut Engine<&'static str>, input: &Input, now_ms: f64) -> Vec<Outpu
         Input::Bare(m) => {
             let bytes = encoder::encode(&OscPacket::Message(m.clone())).unwrap();
             let atoms: Vec<Atom> = bytes.into_iter().map(|b| Atom::Float(b as f32)).collect();
-            e.handle_packet(&atoms, now_ms, 0.0, &Clock::default(), &mut intern)
+            e.handle_packet(&atoms, LogicalMs(now_ms), WallSeconds(0.0), &Clock::default(), &mut intern)
         }
-        Input::Play(text) => e.play_now(&words(text), now_ms, &mut intern),
-        Input::At(text) => e.play_at(&words(text), now_ms, &mut intern),
+        Input::Play(text) => e.play_now(&words(text), LogicalMs(now_ms), &mut intern),
+        Input::At(text) => e.play_at(&words(text), LogicalMs(now_ms), &mut intern),
     }
 }
 
@@ -66,7 +67,7 @@ fn run(e: &mut Engine<&'static str>, total: usize, inputs: &[(f64, Input)]) -> (
             outputs.extend(handle(e, &inputs[next].1, inputs[next].0));
             next += 1;
         }
-        e.render(end_ms, &Clock::default(), &store(), &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &Clock::default(), &store(), &mut [&mut out[block * n..(block + 1) * n]]);
         outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
     }
     (out, outputs)
@@ -115,8 +116,8 @@ fn at_goes_through_the_map_and_forwards_other_addresses_at_their_time() {
     assert_eq!(onset(&out), Some(2400));
     let mut e = logical();
     assert!(handle(&mut e, &Input::At("500 /tempo 120"), 10.0).iter().all(|o| !matches!(o, Output::Forward { .. })));
-    assert_eq!(e.next_forward_ms(), Some(510.0));
-    let due = e.take_due_forwards(510.0);
+    assert_eq!(e.next_forward_ms(), Some(LogicalMs(510.0)));
+    let due = e.take_due_forwards(LogicalMs(510.0));
     assert_eq!(due.len(), 1);
     assert_eq!((due[0].address.as_str(), due[0].args.as_slice()), ("/tempo", &[ForwardAtom::Float(120.0)][..]));
     // Due now: out at once.
@@ -159,7 +160,7 @@ fn bad_arguments_are_refused_with_a_kind_and_change_nothing() {
         let (out, outputs) = run(&mut e, 4096, &[(1.0, Input::Play("src")), (1.0, input_again(input))]);
         let refusal = &outputs[1];
         assert!(
-            matches!(refusal, Output::Error { kind: k, detail } if k == &kind && detail.contains(words)),
+            matches!(refusal, Output::Error { kind: k, detail } if k.word() == kind && detail.contains(words)),
             "{refusal:?} should be error {kind} mentioning '{words}'"
         );
         assert_eq!(outputs.len(), 2 + 1, "only the good play's scheduled/done besides: {outputs:?}");
@@ -195,7 +196,7 @@ proptest::proptest! {
         at in proptest::bool::ANY,
     ) {
         let mut e = logical();
-        let outputs = if at { e.play_at(&args, 5.0, &mut intern) } else { e.play_now(&args, 5.0, &mut intern) };
+        let outputs = if at { e.play_at(&args, LogicalMs(5.0), &mut intern) } else { e.play_now(&args, LogicalMs(5.0), &mut intern) };
         let refused = outputs.iter().any(|o| matches!(o, Output::Error { .. } | Output::Refused { .. }));
         if refused {
             proptest::prop_assert_eq!(outputs.len(), 1);

@@ -7,6 +7,7 @@ use crate::core::report::Report;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use crate::core::time::clock::Clock;
 use crate::core::time::time_map::At;
+use crate::core::time::units::{LogicalMs, WallSeconds};
 use proptest::prelude::*;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
@@ -45,7 +46,7 @@ fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
 }
 
 fn send(e: &mut Engine<&'static str>, p: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
-    e.handle_packet(&atoms(p), arrival_ms, 0.0, &Clock::default(), &mut intern)
+    e.handle_packet(&atoms(p), LogicalMs(arrival_ms), WallSeconds(0.0), &Clock::default(), &mut intern)
 }
 
 /// Renders blocks of `n` from logical 0 until `total` samples, delivering
@@ -68,7 +69,7 @@ fn run(
             outputs.extend(send(e, &packets[next].1, packets[next].0));
             next += 1;
         }
-        e.render(end_ms, &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
         outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
     }
     (out, outputs)
@@ -131,7 +132,7 @@ fn stop_is_sample_exact() {
 #[test]
 fn gain_and_offset() {
     let mut e = logical(LatePolicy::Join);
-    e.settings.gain = 0.5;
+    e.set_gain(0.5);
     let p = at_seconds(0.0, vec![play("src", vec![OscType::Float(4.0), OscType::Float(1.0)])]);
     let (out, _) = run(&mut e, &store(), 64, 128, vec![(0.0, p)]);
     // offset 1 ms = 48 samples: first value is ramp[48] = 49, times 4 × 0.5.
@@ -158,9 +159,9 @@ fn forwarded_messages_wait_for_their_time() {
     assert!(
         send(&mut e, &at_seconds(0.5, vec![tempo.clone()]), 0.0).iter().all(|o| !matches!(o, Output::Forward { .. }))
     );
-    assert_eq!(e.next_forward_ms(), Some(500.0));
-    assert!(e.take_due_forwards(499.0).is_empty());
-    assert_eq!(e.take_due_forwards(500.0).len(), 1);
+    assert_eq!(e.next_forward_ms(), Some(LogicalMs(500.0)));
+    assert!(e.take_due_forwards(LogicalMs(499.0)).is_empty());
+    assert_eq!(e.take_due_forwards(LogicalMs(500.0)).len(), 1);
     // Immediately: out at once.
     assert!(
         send(&mut e, &tempo, 0.0).iter().any(|o| matches!(o, Output::Forward { address, .. } if address == "/tempo"))
@@ -182,11 +183,11 @@ fn bad_packets_change_nothing() {
         )),
     ];
     for b in &bad {
-        let out = e.handle_packet(b, 0.0, 0.0, &Clock::default(), &mut intern);
+        let out = e.handle_packet(b, LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
         assert!(matches!(out.as_slice(), [Output::Error { .. }]), "{out:?}");
     }
     let mut block = [0.0; 64];
-    e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+    e.render(LogicalMs(64.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
     assert!(block.iter().all(|&x| x == 0.0), "a bad packet played something");
 }
 
@@ -212,7 +213,7 @@ fn late_after_dsp_was_off() {
     send(&mut e, &at_seconds(0.001, vec![play("src", vec![])]), 0.0);
     // First block rendered is [960, 1024): the event was due at sample 48.
     let mut block = [0.0; 64];
-    e.render(1024.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+    e.render(LogicalMs(1024.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
     assert_eq!(block[0], (960 - 48 + 1) as f32);
     assert!(matches!(e.take_reports().0.as_slice(), [Report::Late { .. }]));
 }
@@ -226,12 +227,12 @@ proptest! {
         let settings = Settings { clock: ClockMode::Logical, ..Settings::default() };
         let mut e = Engine::new(settings, sr, 0.0);
         let s = store();
-        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), 0.0, 0.0, &Clock::default(), &mut intern);
+        e.handle_packet(&atoms(&at_seconds(t_ms / 1000.0, vec![play("src", vec![])])), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
         let total = ((0.25 * sr) as usize / n) * n;
         let mut out = vec![0.0; total];
         for b in 0..total / n {
             let end_ms = ((b + 1) * n) as f64 * 1000.0 / sr;
-            e.render(end_ms, &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
+            e.render(LogicalMs(end_ms), &Clock::default(), &s, &mut [&mut out[b * n..(b + 1) * n]]);
         }
         let t = crate::core::time::timetag::Timetag::from_seconds(t_ms / 1000.0).unwrap().as_seconds();
         prop_assert_eq!(onset(&out), Some((t * sr).round() as usize));
@@ -259,7 +260,8 @@ fn distinct_names_from_the_network_are_bounded() {
     let forward = |address: String, arg: &str| {
         OscPacket::Message(OscMessage { addr: address, args: vec![OscType::String(arg.into())] })
     };
-    let refused = |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: "names", .. }));
+    let refused =
+        |out: &[Output<&'static str>]| out.iter().any(|o| matches!(o, Output::Error { kind: ErrorKind::Names, .. }));
     assert!(!refused(&send(&mut e, &play("src", vec![]), 0.0)));
     // Each packet brings two new names: its address and a string argument.
     for i in 0..MAX_NETWORK_NAMES / 2 - 1 {
@@ -291,12 +293,12 @@ fn step_while_queued(mode: ClockMode, step_ms: f64) -> (Option<usize>, Vec<Repor
     for block in 0..total / n {
         let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
         let mono_s = end_ms / 1000.0 + if end_ms > 2500.0 { step_ms / 1000.0 } else { 0.0 };
-        clock.observe(end_ms, ClockReading { mono_s, wall_s: WALL0 + mono_s });
+        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WallSeconds(WALL0 + mono_s) });
         if block == 10 {
             let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 3.0, vec![play("src", vec![])]);
-            e.handle_packet(&atoms(&p), end_ms, WALL0 + mono_s, &clock, &mut intern);
+            e.handle_packet(&atoms(&p), LogicalMs(end_ms), WallSeconds(WALL0 + mono_s), &clock, &mut intern);
         }
-        e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
         reports.extend(e.take_reports().0.into_iter().filter(|r| matches!(r, Report::ClockStep { .. })));
     }
     // (The paced path's interpolator rings a little before a click that does
@@ -323,12 +325,12 @@ fn queued_events_follow_a_wall_clock_step_at_once() {
         let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
         let mono_s = end_ms / 1000.0;
         let wall_s = WALL0 + mono_s + if end_ms > 2050.0 { 0.1 } else { 0.0 };
-        clock.observe(end_ms, ClockReading { mono_s, wall_s });
+        clock.observe(LogicalMs(end_ms), ClockReading { mono_s, wall_s: WallSeconds(wall_s) });
         if block == 10 {
             let p = at_seconds(NTP_UNIX_OFFSET_S + WALL0 + 2.3, vec![play("src", vec![])]);
-            e.handle_packet(&atoms(&p), end_ms, wall_s, &clock, &mut intern);
+            e.handle_packet(&atoms(&p), LogicalMs(end_ms), WallSeconds(wall_s), &clock, &mut intern);
         }
-        e.render(end_ms, &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
+        e.render(LogicalMs(end_ms), &clock, &s, &mut [&mut out[block * n..(block + 1) * n]]);
     }
     let onset = out.iter().position(|&x| x.abs() >= 0.5).expect("played") as i64;
     let expected = (2.2 * SR).round() as i64;
@@ -365,13 +367,17 @@ fn two_engines_on_one_clock_agree() {
     for k in 0..2000 {
         let end_ms = (k + 1) as f64 * 64.0 * 1000.0 / SR;
         let late = (k % 4) as f64 * 0.0013;
-        clock.observe(end_ms, ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: 1.7e9 + end_ms / 1000.0 + late });
+        clock.observe(
+            LogicalMs(end_ms),
+            ClockReading { mono_s: end_ms / 1000.0 + late, wall_s: WallSeconds(1.7e9 + end_ms / 1000.0 + late) },
+        );
     }
-    let at = engines[0].time.due_ms(At::Wall(1.7e9 + 3.0), &clock);
-    assert_eq!(at, engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock));
-    assert!((at.unwrap() - 2975.0).abs() < 0.01, "{at:?}");
+    let due = |e: &Engine<&'static str>| e.time.due_ms(At::Wall(WallSeconds(1.7e9 + 3.0)), &clock);
+    let at = due(&engines[0]);
+    assert_eq!(at, due(&engines[1]));
+    assert!((at.unwrap().0 - 2975.0).abs() < 0.01, "{at:?}");
     engines[1].set_latency(10.0);
-    assert!((engines[1].time.due_ms(At::Wall(1.7e9 + 3.0), &clock).unwrap() - 2990.0).abs() < 0.01);
+    assert!((due(&engines[1]).unwrap().0 - 2990.0).abs() < 0.01);
 }
 
 fn immediately(content: Vec<OscPacket>) -> OscPacket {
@@ -400,7 +406,7 @@ fn timed_copies_within_the_default_window_are_dropped_and_later_ones_play() {
     // other; the workshop's Example 3 bug (one timetag for every bundle, 0.5 s apart)
     // is not redundancy and must still play.
     let mut e = Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 0.0);
-    assert_eq!(e.settings.dedupe_ms, 100.0);
+    assert_eq!(e.dedupe_ms(), 100.0);
     let p = at_seconds(2.0, vec![play("src", vec![])]);
     let dropped = |out: &[Output<&'static str>]| {
         out.iter().any(|o| matches!(o, Output::Report(Report::Dropped { reason: DropReason::Duplicate, .. })))
@@ -429,7 +435,16 @@ fn join_or_play_joins_a_long_sound_and_replays_a_short_one() {
 #[test]
 fn immediate_bundle_from_pd_is_timetag_one() {
     let e = logical(LatePolicy::Join);
-    let bytes = e.make_bundle(0.0, 0.0, &Clock::default(), None, "/py", &[ForwardAtom::Symbol("tick".into())]).unwrap();
+    let bytes = e
+        .make_bundle(
+            LogicalMs(0.0),
+            WallSeconds(0.0),
+            &Clock::default(),
+            None,
+            "/py",
+            &[ForwardAtom::Symbol("tick".into())],
+        )
+        .unwrap();
     assert_eq!(&bytes[8..16], &[0, 0, 0, 0, 0, 0, 0, 1]);
 }
 
@@ -438,16 +453,16 @@ fn wall_now_falls_back_to_the_raw_clock_before_any_estimate() {
     use crate::core::time::clock::ClockReading;
     let e: Engine<&'static str> = Engine::new(Settings::default(), SR, 0.0);
     let mut clock = Clock::default();
-    assert_eq!(e.wall_now_s(0.0, &clock, 1234.5), 1234.5);
+    assert_eq!(e.wall_now_s(LogicalMs(0.0), &clock, WallSeconds(1234.5)), WallSeconds(1234.5));
     for k in 0..200 {
         let logical_ms = k as f64 * 64.0 / 48.0;
         clock.observe(
-            logical_ms,
-            ClockReading { mono_s: logical_ms / 1000.0, wall_s: 1_000_000.0 + logical_ms / 1000.0 },
+            LogicalMs(logical_ms),
+            ClockReading { mono_s: logical_ms / 1000.0, wall_s: WallSeconds(1_000_000.0 + logical_ms / 1000.0) },
         );
     }
     let at = 200.0 * 64.0 / 48.0;
-    assert!((e.wall_now_s(at, &clock, 0.0) - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
+    assert!((e.wall_now_s(LogicalMs(at), &clock, WallSeconds(0.0)).0 - (1_000_000.0 + at / 1000.0)).abs() < 1e-3);
 }
 
 /// A bundle whose `/load` names a path the policy refuses is dropped whole:
@@ -468,7 +483,7 @@ fn refused_load_drops_the_whole_bundle() {
         let out = send(e, &at_seconds(0.0, vec![play("src", vec![]), load(path)]), 0.0);
         assert!(matches!(out.as_slice(), [Output::LoadRefused { name, .. }] if name == "k"), "{path}: {out:?}");
         let mut block = [0.0; 64];
-        e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut block[..]]);
+        e.render(LogicalMs(64.0 / 48.0), &Clock::default(), &store(), &mut [&mut block[..]]);
         assert!(block.iter().all(|&x| x == 0.0), "{path}: the bundle's /play played");
     }
     let out = send(&mut allowed, &at_seconds(0.0, vec![play("src", vec![]), load("kit/kick.wav")]), 0.0);
@@ -491,5 +506,20 @@ fn refused_load_names_count_against_the_name_budget() {
         args: vec![OscType::String("fresh".into()), OscType::String("../x.wav".into())],
     });
     let out = send(&mut e, &load, 0.0);
-    assert!(matches!(out.as_slice(), [Output::Error { kind: "names", .. }]), "{out:?}");
+    assert!(matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Names, .. }]), "{out:?}");
+}
+
+#[test]
+fn each_setting_has_one_home_that_control_messages_change() {
+    use crate::core::control::{self, Control};
+    let mut e: Engine<&'static str> =
+        Engine::new(Settings { clock: ClockMode::Logical, ..Settings::default() }, SR, 3.0);
+    assert_eq!((e.clock_mode(), e.latency_ms()), (ClockMode::Logical, 3.0));
+    control::apply(&mut e, &Control::SetClock(ClockMode::System));
+    control::apply(&mut e, &Control::Latency(7.0));
+    assert_eq!((e.clock_mode(), e.latency_ms()), (ClockMode::System, 7.0));
+    let first = &e.describe(|k| k.to_string())[0];
+    assert!(first.starts_with("clock system,") && first.contains("latency 7 ms"), "{first}");
+    let unmap = Control::Unmap { address: Some("/x".into()), first_arg: None };
+    assert_eq!(control::apply(&mut e, &unmap), Some(control::ControlNote::NoSuchEntry));
 }

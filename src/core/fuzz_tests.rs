@@ -8,6 +8,7 @@ use super::engine::Engine;
 use super::play::samples::VecStore;
 use super::settings::{ClockMode, Settings};
 use super::time::clock::{Clock, ClockReading};
+use super::time::units::{LogicalMs, WallSeconds};
 use proptest::prelude::*;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
@@ -50,9 +51,9 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
         let mut e = engine(ClockMode::Logical, 8);
-        e.handle_packet(&atoms(&bytes), 0.0, 1.7e9, &Clock::default(), &mut intern);
+        e.handle_packet(&atoms(&bytes), LogicalMs(0.0), WallSeconds(1.7e9), &Clock::default(), &mut intern);
         let mut out = [0.0f32; 64];
-        e.render(64.0 / 48.0, &Clock::default(), &store(), &mut [&mut out[..]]);
+        e.render(LogicalMs(64.0 / 48.0), &Clock::default(), &store(), &mut [&mut out[..]]);
         prop_assert!(out.iter().all(|x| x.is_finite()));
     }
 
@@ -67,9 +68,9 @@ proptest! {
         }
         bytes.truncate(cut % (bytes.len() + 1));
         let mut e = engine(ClockMode::System, 8);
-        e.handle_packet(&atoms(&bytes), 10.0, 1.7e9, &Clock::default(), &mut intern);
+        e.handle_packet(&atoms(&bytes), LogicalMs(10.0), WallSeconds(1.7e9), &Clock::default(), &mut intern);
         let mut out = [0.0f32; 64];
-        e.render(64.0 / 48.0 * 8.0, &Clock::default(), &store(), &mut [&mut out[..]]);
+        e.render(LogicalMs(64.0 / 48.0 * 8.0), &Clock::default(), &store(), &mut [&mut out[..]]);
         prop_assert!(out.iter().all(|x| x.is_finite()));
     }
 
@@ -85,13 +86,13 @@ proptest! {
         for (packet, what, wall_jump, block_pick) in steps {
             let n = [1usize, 64, 2048][block_pick];
             match what {
-                0 => { e.handle_packet(&atoms(&packet), logical, 1.7e9 + logical / 1000.0, &clock, &mut intern); }
-                1 => { clock.observe(logical, ClockReading { mono_s: (logical + wall_jump) / 1000.0, wall_s: 1.7e9 + logical / 1000.0 }); }
-                2 => { let _ = e.take_due_forwards(logical); }
+                0 => { e.handle_packet(&atoms(&packet), LogicalMs(logical), WallSeconds(1.7e9 + logical / 1000.0), &clock, &mut intern); }
+                1 => { clock.observe(LogicalMs(logical), ClockReading { mono_s: (logical + wall_jump) / 1000.0, wall_s: WallSeconds(1.7e9 + logical / 1000.0) }); }
+                2 => { let _ = e.take_due_forwards(LogicalMs(logical)); }
                 _ => {
                     logical += n as f64 * 1000.0 / 48000.0;
                     let mut out = vec![0.0f32; n];
-                    e.render(logical, &clock, &s, &mut [&mut out[..]]);
+                    e.render(LogicalMs(logical), &clock, &s, &mut [&mut out[..]]);
                     // 4 voices × |gain| ≤ 1000 × |sample| ≤ 1
                     prop_assert!(out.iter().all(|x| x.is_finite() && x.abs() <= 4000.0));
                 }

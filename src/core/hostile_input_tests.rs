@@ -5,11 +5,13 @@
 use super::atom::Atom;
 use super::console::MAX_ERROR_LINES_PER_SECOND;
 use super::engine::{Engine, MAX_LOADS_PER_PACKET, Output};
-use super::osc::tests::nested_arrays;
-use super::osc_pattern::PACKET_PATTERN_STEPS;
+use super::input::osc::tests::nested_arrays;
+use super::input::osc_pattern::PACKET_PATTERN_STEPS;
+use super::input::refusal::ErrorKind;
 use super::report::{DropReason, Report};
 use super::settings::{ClockMode, DEFAULT_FORWARD_BYTES, Settings};
 use super::time::clock::Clock;
+use super::time::units::{LogicalMs, WallSeconds};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
 fn engine(settings: Settings) -> Engine<&'static str> {
@@ -29,7 +31,13 @@ fn atoms(bytes: &[u8]) -> Vec<Atom<'static>> {
 }
 
 fn send(e: &mut Engine<&'static str>, packet: &OscPacket, arrival_ms: f64) -> Vec<Output<&'static str>> {
-    e.handle_packet(&atoms(&encoder::encode(packet).unwrap()), arrival_ms, 0.0, &Clock::default(), &mut intern)
+    e.handle_packet(
+        &atoms(&encoder::encode(packet).unwrap()),
+        LogicalMs(arrival_ms),
+        WallSeconds(0.0),
+        &Clock::default(),
+        &mut intern,
+    )
 }
 
 fn message(addr: &str, args: Vec<OscType>) -> OscPacket {
@@ -40,7 +48,7 @@ fn bundle_at(seconds: u32, fractional: u32, content: Vec<OscPacket>) -> OscPacke
     OscPacket::Bundle(OscBundle { timetag: OscTime { seconds, fractional }, content })
 }
 
-fn errors(out: &[Output<&'static str>]) -> Vec<&'static str> {
+fn errors(out: &[Output<&'static str>]) -> Vec<ErrorKind> {
     out.iter()
         .filter_map(|o| match o {
             Output::Error { kind, .. } => Some(*kind),
@@ -59,7 +67,8 @@ fn nested_arrays_in_one_datagram_are_refused_on_a_small_stack() {
         .stack_size(256 << 10)
         .spawn(move || {
             let mut e = engine(Settings::default());
-            let refused = e.handle_packet(&atoms(&bytes), 0.0, 0.0, &Clock::default(), &mut intern);
+            let refused =
+                e.handle_packet(&atoms(&bytes), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
             let good = send(&mut e, &message("/play", vec![OscType::String("src".into())]), 1.0);
             (refused, good)
         })
@@ -67,7 +76,7 @@ fn nested_arrays_in_one_datagram_are_refused_on_a_small_stack() {
         .join()
         .unwrap();
     assert!(
-        matches!(out.0.as_slice(), [Output::Error { kind: "decode", detail }] if detail.contains("arrays nested deeper")),
+        matches!(out.0.as_slice(), [Output::Error { kind: ErrorKind::Decode, detail }] if detail.contains("arrays nested deeper")),
         "{:?}",
         out.0
     );
@@ -93,7 +102,8 @@ fn forward_queue_is_bounded_in_bytes() {
     let floods = if cfg!(debug_assertions) { 64 } else { 1024 };
     for i in 0..floods {
         let bytes = if i == 0 { first.clone() } else { nil_flood(i, nils) };
-        for o in e.handle_packet(&atoms(&bytes), i as f64, 0.0, &Clock::default(), &mut intern) {
+        for o in e.handle_packet(&atoms(&bytes), LogicalMs(i as f64), WallSeconds(0.0), &Clock::default(), &mut intern)
+        {
             match o {
                 Output::Report(Report::Scheduled { .. }) => scheduled += 1,
                 Output::Report(Report::Dropped { reason: DropReason::QueueBytes, .. }) => over_bytes += 1,
@@ -108,11 +118,11 @@ fn forward_queue_is_bounded_in_bytes() {
     // Each nil: a 24-byte atom plus its 4-byte "nil" string in a 32-byte allocation.
     assert!((nils * 56..=DEFAULT_FORWARD_BYTES).contains(&bytes), "{bytes} bytes counted for {nils} nils");
     // The messages that fit still go out, whole, at their time.
-    let due = e.take_due_forwards(10_000.0);
+    let due = e.take_due_forwards(LogicalMs(10_000.0));
     assert_eq!((due.len(), due[0].args.len()), (1, nils));
     // A lower bound, set by message, drops what no longer fits (the latest first).
     let mut e = engine(Settings { forward_bytes: 1 << 20, ..Settings::default() });
-    let out = e.handle_packet(&atoms(&first), 0.0, 0.0, &Clock::default(), &mut intern);
+    let out = e.handle_packet(&atoms(&first), LogicalMs(0.0), WallSeconds(0.0), &Clock::default(), &mut intern);
     assert_eq!(out, vec![Output::Report(Report::Dropped { reason: DropReason::QueueBytes, address: "other" })]);
     let small = bundle_at(10, 0, vec![message("/tempo", vec![OscType::Int(120)])]);
     assert!(matches!(send(&mut e, &small, 0.0).as_slice(), [Output::Report(Report::Scheduled { .. })]));
@@ -126,14 +136,14 @@ fn two_thousand_refused_messages_make_one_console_line() {
     // One packet: 2000 bad /play messages → one error, and nothing happens.
     let bad_plays: Vec<OscPacket> = (0..2000).map(|_| message("/play", vec![])).collect();
     let out = send(&mut e, &bundle_at(0, 1, bad_plays), 0.0);
-    assert_eq!(errors(&out), vec!["args"]);
+    assert_eq!(errors(&out), vec![ErrorKind::Args]);
     assert_eq!(out.len(), 1);
     // 2000 /loads: refused whole (the loader would print a line for each it cannot start).
     let loads: Vec<OscPacket> = (0..2000)
         .map(|i| message("/load", vec![OscType::String(format!("s{i}")), OscType::String("a.wav".into())]))
         .collect();
     let out = send(&mut e, &bundle_at(0, 1, loads.clone()), 1.0);
-    assert_eq!(errors(&out), vec!["args"], "{out:?}");
+    assert_eq!(errors(&out), vec![ErrorKind::Args], "{out:?}");
     let out = send(&mut e, &bundle_at(0, 1, loads[..MAX_LOADS_PER_PACKET].to_vec()), 2.0);
     assert_eq!(out.iter().filter(|o| matches!(o, Output::Load { .. })).count(), MAX_LOADS_PER_PACKET);
 }
@@ -149,8 +159,8 @@ fn refused_packets_print_a_bounded_number_of_short_lines_per_second() {
     for i in 0..2000 {
         for o in send(&mut e, &bad, i as f64 * 0.1) {
             match o {
-                Output::Error { kind: "args", detail } => console.push(detail),
-                Output::Refused { kind: "args" } => outlet_only += 1,
+                Output::Error { kind: ErrorKind::Args, detail } => console.push(detail),
+                Output::Refused { kind: ErrorKind::Args } => outlet_only += 1,
                 other => panic!("{other:?}"),
             }
         }
@@ -172,7 +182,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     // Matching costs (address bytes × pattern states) per entry: a long entry is the dear one.
     let long_entry = format!("/{}", "x".repeat(64));
     for address in ["/pd", "/drum/kick", "/drum/snare", &long_entry] {
-        settings.maps.push(super::address_map::MapEntry {
+        settings.maps.push(super::input::address_map::MapEntry {
             address: address.into(),
             first_arg: None,
             array: "src".into(),
@@ -187,7 +197,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     bomb.push('[');
     bomb.push_str(&"x".repeat(30_000));
     let out = send(&mut e, &message(&bomb, vec![]), 0.0);
-    assert!(matches!(out.as_slice(), [Output::Error { kind: "pattern", .. }]), "{out:?}");
+    assert!(matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Pattern, .. }]), "{out:?}");
     // A bundle of as many 1 kB bombs as fit a datagram, after a good /play: the
     // shared budget runs out, the whole packet is refused, nothing is queued.
     let small_bomb = format!("/{}{}", "{,}".repeat(300), "x".repeat(99));
@@ -197,7 +207,7 @@ fn pattern_bombs_against_four_maps_are_refused_whole() {
     assert!(encoder::encode(&packet).unwrap().len() <= 65_507);
     let out = send(&mut e, &packet, 1.0);
     assert!(
-        matches!(out.as_slice(), [Output::Error { kind: "pattern", detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())),
+        matches!(out.as_slice(), [Output::Error { kind: ErrorKind::Pattern, detail }] if detail.contains(&PACKET_PATTERN_STEPS.to_string())),
         "{out:?}"
     );
     assert!(e.describe(|k| k.to_string()).iter().all(|l| !l.contains("pending")), "the packet changed something");

@@ -16,6 +16,7 @@
 pub mod atom;
 pub mod console;
 pub mod control;
+pub mod control_error;
 pub mod drift;
 pub mod engine;
 pub mod input;
@@ -31,13 +32,6 @@ pub mod time;
 #[cfg(test)]
 mod fuzz_tests;
 #[cfg(test)]
-mod test_rng;
-
-// The stages' modules, also under their pre-0.3 paths (kept while branches merge).
-pub use input::{address_map, command, dedupe, name_budget, osc, osc_pattern, packet};
-pub use load::{path_policy, sound_file};
-pub use play::{array_sets, queue, samples, sound_bank, voices};
-pub use time::{block_clock, civil_time, clock_filter, time_map, timetag};
-
-#[cfg(test)]
 mod hostile_input_tests;
+#[cfg(test)]
+mod test_rng;

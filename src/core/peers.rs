@@ -9,7 +9,10 @@
 //! (`-allow`). Answers are rate-limited; `-ping off` switches them off.
 
 use super::atom::Atom;
+use super::input::osc::DecodeError;
+use super::input::packet::BytesError;
 use rosc::{OscMessage, OscPacket, OscType};
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 pub const PING_ADDRESS: &str = "/fsync/ping";
@@ -29,6 +32,91 @@ pub const MAX_ALLOWED: usize = 64;
 pub const PING_USAGE: &str = "usage: /fsync/ping <id:i> <reply_port:i> [reply_host:s]";
 pub const OFFSET_USAGE: &str = "usage: /fsync/offset <ms:f> [<id:i> <reply_port:i> [reply_host:s]]";
 
+/// A reserved message or a peers setting refused (said on the console; nothing changes).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PeerError {
+    /// Not a numeric address or block: the text given.
+    NotAnAddress(String),
+    /// The prefix after '/' is not 0..`max`.
+    Prefix {
+        text: String,
+        max: u8,
+    },
+    /// A request with the wrong number of reply arguments.
+    ArgCount {
+        count: usize,
+        usage: &'static str,
+    },
+    Id {
+        usage: &'static str,
+    },
+    Port {
+        usage: &'static str,
+    },
+    HostNotNumeric {
+        usage: &'static str,
+    },
+    HostNotString {
+        usage: &'static str,
+    },
+    /// `/fsync/offset` with nothing.
+    NoArguments,
+    OffsetNotNumber,
+    /// An offset beyond ±`MAX_OFFSET_MS`.
+    Offset(f64),
+    /// An address under `/fsync/` that is neither ping nor offset.
+    Reserved(String),
+    /// The list is not one datagram of bytes.
+    Bytes(BytesError),
+    /// The bytes are not an OSC packet.
+    Decode(DecodeError),
+    /// A reserved message inside a bundle or beside others.
+    NotBare,
+    /// The selector, which takes one argument.
+    NeedsOneArgument(String),
+    /// `what` takes on or off: the word given.
+    OnOff {
+        what: &'static str,
+        word: String,
+    },
+    /// `offset` without one number.
+    OffsetNeedsNumber,
+    AllowFull,
+}
+
+impl fmt::Display for PeerError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            PeerError::NotAnAddress(text) => {
+                write!(f, "'{text}' is not a numeric IPv4/IPv6 address or CIDR block (e.g. 192.168.1.0/24)")
+            }
+            PeerError::Prefix { text, max } => write!(f, "'{text}': prefix must be 0..{max}"),
+            PeerError::ArgCount { count, usage } => write!(f, "{count} arguments; {usage}"),
+            PeerError::Id { usage } => write!(f, "id must be an int32; {usage}"),
+            PeerError::Port { usage } => write!(f, "reply port must be 1..65535; {usage}"),
+            PeerError::HostNotNumeric { usage } => write!(f, "reply host must be a numeric IP address; {usage}"),
+            PeerError::HostNotString { usage } => write!(f, "reply host must be a string; {usage}"),
+            PeerError::NoArguments => write!(f, "no arguments; {OFFSET_USAGE}"),
+            PeerError::OffsetNotNumber => write!(f, "offset must be a finite number of ms; {OFFSET_USAGE}"),
+            PeerError::Offset(ms) => {
+                write!(f, "offset must be a number of ms in -{MAX_OFFSET_MS}..{MAX_OFFSET_MS}, not {ms}")
+            }
+            PeerError::Reserved(other) => {
+                write!(f, "'{other}' is reserved for fsync~ itself (known: {PING_ADDRESS}, {OFFSET_ADDRESS})")
+            }
+            PeerError::Bytes(e) => e.fmt(f),
+            PeerError::Decode(e) => e.fmt(f),
+            PeerError::NotBare => f.write_str("a reserved message must be a bare message"),
+            PeerError::NeedsOneArgument(selector) => write!(f, "'{selector}' needs one argument"),
+            PeerError::OnOff { what, word } => write!(f, "{what} must be 'on' or 'off', not '{word}'"),
+            PeerError::OffsetNeedsNumber => {
+                write!(f, "'offset' needs one number of ms (-{MAX_OFFSET_MS}..{MAX_OFFSET_MS})")
+            }
+            PeerError::AllowFull => write!(f, "allow: at most {MAX_ALLOWED} entries"),
+        }
+    }
+}
+
 /// An address block: `192.168.1.0/24`, `fe80::/10`, or one host (full prefix).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cidr {
@@ -42,14 +130,12 @@ impl Cidr {
     }
 
     /// `host` or `host/prefix` (numeric addresses only: no name lookups on Pd's thread).
-    pub fn parse(text: &str) -> Result<Cidr, String> {
+    pub fn parse(text: &str) -> Result<Cidr, PeerError> {
         let (addr, prefix) = match text.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (text, None),
         };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("'{text}' is not a numeric IPv4/IPv6 address or CIDR block (e.g. 192.168.1.0/24)"))?;
+        let addr: IpAddr = addr.parse().map_err(|_| PeerError::NotAnAddress(text.to_string()))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => max,
@@ -57,7 +143,7 @@ impl Cidr {
                 .parse::<u8>()
                 .ok()
                 .filter(|&p| p <= max)
-                .ok_or_else(|| format!("'{text}': prefix must be 0..{max}"))?,
+                .ok_or_else(|| PeerError::Prefix { text: text.to_string(), max })?,
         };
         Ok(Cidr { addr, prefix })
     }
@@ -142,49 +228,41 @@ fn number(arg: &OscType) -> Option<f64> {
 }
 
 /// `<id> <port> [host]` → where to answer (host default 127.0.0.1: a checker on this machine).
-fn reply_address(args: &[OscType], usage: &str) -> Result<(i32, SocketAddr), String> {
+fn reply_address(args: &[OscType], usage: &'static str) -> Result<(i32, SocketAddr), PeerError> {
     let (id, port, host) = match args {
         [id, port] => (id, port, None),
         [id, port, host] => (id, port, Some(host)),
-        _ => return Err(format!("{} arguments; {usage}", args.len())),
+        _ => return Err(PeerError::ArgCount { count: args.len(), usage }),
     };
-    let id = int(id).and_then(|i| i32::try_from(i).ok()).ok_or_else(|| format!("id must be an int32; {usage}"))?;
-    let port = int(port)
-        .filter(|p| (1..=65535).contains(p))
-        .ok_or_else(|| format!("reply port must be 1..65535; {usage}"))? as u16;
+    let id = int(id).and_then(|i| i32::try_from(i).ok()).ok_or(PeerError::Id { usage })?;
+    let port = int(port).filter(|p| (1..=65535).contains(p)).ok_or(PeerError::Port { usage })? as u16;
     let host = match host {
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        Some(OscType::String(h)) => {
-            h.parse::<IpAddr>().map_err(|_| format!("reply host must be a numeric IP address; {usage}"))?
-        }
-        Some(_) => return Err(format!("reply host must be a string; {usage}")),
+        Some(OscType::String(h)) => h.parse::<IpAddr>().map_err(|_| PeerError::HostNotNumeric { usage })?,
+        Some(_) => return Err(PeerError::HostNotString { usage }),
     };
     Ok((id, SocketAddr::new(host, port)))
 }
 
 /// Reads a reserved message (the shell decoded it with `osc::decode`).
-pub fn parse_request(message: &OscMessage) -> Result<PeerRequest, String> {
+pub fn parse_request(message: &OscMessage) -> Result<PeerRequest, PeerError> {
     match message.addr.as_str() {
         PING_ADDRESS => reply_address(&message.args, PING_USAGE).map(|(id, reply)| PeerRequest::Ping { id, reply }),
         OFFSET_ADDRESS => {
             let (ms, rest) = match message.args.split_first() {
                 Some((ms, rest)) => (ms, rest),
-                None => return Err(format!("no arguments; {OFFSET_USAGE}")),
+                None => return Err(PeerError::NoArguments),
             };
-            let ms = number(ms)
-                .ok_or_else(|| format!("offset must be a finite number of ms; {OFFSET_USAGE}"))
-                .and_then(check_offset)?;
+            let ms = number(ms).ok_or(PeerError::OffsetNotNumber).and_then(check_offset)?;
             let reply = if rest.is_empty() { None } else { Some(reply_address(rest, OFFSET_USAGE)?) };
             Ok(PeerRequest::Offset { ms, reply })
         }
-        other => Err(format!("'{other}' is reserved for fsync~ itself (known: {PING_ADDRESS}, {OFFSET_ADDRESS})")),
+        other => Err(PeerError::Reserved(other.to_string())),
     }
 }
 
-pub fn check_offset(ms: f64) -> Result<f64, String> {
-    (ms.is_finite() && ms.abs() <= MAX_OFFSET_MS)
-        .then_some(ms)
-        .ok_or_else(|| format!("offset must be a number of ms in -{MAX_OFFSET_MS}..{MAX_OFFSET_MS}, not {ms}"))
+pub fn check_offset(ms: f64) -> Result<f64, PeerError> {
+    (ms.is_finite() && ms.abs() <= MAX_OFFSET_MS).then_some(ms).ok_or(PeerError::Offset(ms))
 }
 
 /// What the site says about its clock in a `/fsync/pong`.
@@ -330,11 +408,11 @@ pub enum PeerControl {
     RemoteOffset(bool),
 }
 
-fn on_off(what: &str, word: &str) -> Result<bool, String> {
+fn on_off(what: &'static str, word: &str) -> Result<bool, PeerError> {
     match word {
         "on" | "1" => Ok(true),
         "off" | "0" => Ok(false),
-        other => Err(format!("{what} must be 'on' or 'off', not '{other}'")),
+        other => Err(PeerError::OnOff { what, word: other.to_string() }),
     }
 }
 
@@ -347,12 +425,12 @@ fn atom_word(a: Option<&Atom>) -> Option<String> {
 }
 
 /// None when `selector` is not one of ours (the core's controls handle it).
-pub fn parse_control(selector: &str, args: &[Atom]) -> Option<Result<PeerControl, String>> {
+pub fn parse_control(selector: &str, args: &[Atom]) -> Option<Result<PeerControl, PeerError>> {
     let one = || {
         (args.len() == 1)
             .then(|| atom_word(args.first()))
             .flatten()
-            .ok_or_else(|| format!("'{selector}' needs one argument"))
+            .ok_or_else(|| PeerError::NeedsOneArgument(selector.to_string()))
     };
     Some(match selector {
         "ping" => one().and_then(|w| on_off("ping", &w)).map(PeerControl::Ping),
@@ -360,21 +438,21 @@ pub fn parse_control(selector: &str, args: &[Atom]) -> Option<Result<PeerControl
         "allow" => one().and_then(|w| Cidr::parse(&w)).map(PeerControl::Allow),
         "offset" => match args {
             [Atom::Float(f)] => check_offset(*f as f64).map(PeerControl::Offset),
-            _ => Err(format!("'offset' needs one number of ms (-{MAX_OFFSET_MS}..{MAX_OFFSET_MS})")),
+            _ => Err(PeerError::OffsetNeedsNumber),
         },
         _ => return None,
     })
 }
 
 impl PeerSettings {
-    pub fn apply(&mut self, c: &PeerControl) -> Result<(), String> {
+    pub fn apply(&mut self, c: &PeerControl) -> Result<(), PeerError> {
         match *c {
             PeerControl::Ping(on) => self.ping = on,
             PeerControl::RemoteOffset(on) => self.remote_offset = on,
             PeerControl::Offset(ms) => self.offset_ms = ms,
             PeerControl::Allow(cidr) => {
                 if self.allowed.len() >= MAX_ALLOWED {
-                    return Err(format!("allow: at most {MAX_ALLOWED} entries"));
+                    return Err(PeerError::AllowFull);
                 }
                 if !self.allowed.contains(&cidr) {
                     self.allowed.push(cidr);
@@ -385,9 +463,23 @@ impl PeerSettings {
     }
 }
 
+/// A peers creation flag refused: `-<flag>: <error>` on the console.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeerFlagError {
+    /// The flag without its '-'.
+    pub flag: String,
+    pub error: PeerError,
+}
+
+impl fmt::Display for PeerFlagError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "-{}: {}", self.flag, self.error)
+    }
+}
+
 /// Takes this part's creation flags (`-ping`, `-allow`, `-offset`,
 /// `-remote-offset`) out of `atoms`; the rest goes to `settings::parse_flags`.
-pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<String>) {
+pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<PeerFlagError>) {
     let mut settings = PeerSettings::default();
     let mut rest = Vec::with_capacity(atoms.len());
     let mut errors = Vec::new();
@@ -403,9 +495,9 @@ pub fn take_flags<'a>(atoms: &[Atom<'a>]) -> (PeerSettings, Vec<Atom<'a>>, Vec<S
         };
         let value: Vec<Atom> = atoms.get(i + 1).copied().into_iter().collect();
         i += 1 + value.len();
-        let parsed = parse_control(selector, &value).unwrap_or_else(|| Err(format!("-{selector}: unknown")));
-        if let Err(e) = parsed.and_then(|c| settings.apply(&c)) {
-            errors.push(format!("-{selector}: {e}"));
+        // (Always Some: `selector` is one of parse_control's.)
+        if let Some(Err(e)) = parse_control(selector, &value).map(|p| p.and_then(|c| settings.apply(&c))) {
+            errors.push(PeerFlagError { flag: selector.to_string(), error: e });
         }
     }
     (settings, rest, errors)
@@ -484,6 +576,19 @@ mod tests {
         ] {
             assert!(parse_request(&msg(addr, args.clone())).is_err(), "{addr} {args:?}");
         }
+        assert_eq!(parse_request(&msg(OFFSET_ADDRESS, vec![OscType::Double(1000.5)])), Err(PeerError::Offset(1000.5)));
+        assert_eq!(
+            parse_request(&msg(PING_ADDRESS, vec![OscType::Int(1), OscType::Int(0)])),
+            Err(PeerError::Port { usage: PING_USAGE })
+        );
+        assert_eq!(
+            parse_control("ping", &[Atom::Symbol("maybe")]),
+            Some(Err(PeerError::OnOff { what: "ping", word: "maybe".into() }))
+        );
+        assert_eq!(
+            PeerError::OnOff { what: "ping", word: "maybe".into() }.to_string(),
+            "ping must be 'on' or 'off', not 'maybe'"
+        );
     }
 
     #[test]
@@ -549,7 +654,14 @@ mod tests {
             Atom::Symbol("-allow"),
             Atom::Symbol("host.example"),
         ]);
-        assert_eq!(errors.len(), 2, "{errors:?}");
+        assert_eq!(
+            errors,
+            vec![
+                PeerFlagError { flag: "offset".into(), error: PeerError::Offset(5000.0) },
+                PeerFlagError { flag: "allow".into(), error: PeerError::NotAnAddress("host.example".into()) },
+            ]
+        );
+        assert_eq!(errors[0].to_string(), "-offset: offset must be a number of ms in -1000..1000, not 5000");
         assert_eq!(s, PeerSettings::default());
     }
 
@@ -583,20 +695,21 @@ mod offset_tests {
     use crate::core::settings::ClockMode;
     use crate::core::time::clock::{Clock, ClockReading};
     use crate::core::time::time_map::{At, TimeMap};
+    use crate::core::time::units::{LogicalMs, WallSeconds};
 
     /// A site whose wall clock is 5 ms ahead, corrected with −5 ms, plays a
     /// timetag when its own clock reads timetag + 5 ms: the reference's moment.
     #[test]
     fn offset_shifts_the_wall_mapping() {
         let mut clock = Clock::default();
-        clock.observe(0.0, ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
+        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
         let mut map = TimeMap::new(ClockMode::System, 0.0);
-        let plain = map.due_ms(At::Wall(1.7e9 + 1.0), &clock).unwrap();
+        let plain = map.due_ms(At::Wall(WallSeconds(1.7e9 + 1.0)), &clock).unwrap();
         map.offset_ms = -5.0;
-        let corrected = map.due_ms(At::Wall(1.7e9 + 1.0), &clock).unwrap();
-        assert!((corrected - plain - 5.0).abs() < 1e-3, "{plain} → {corrected}");
+        let corrected = map.due_ms(At::Wall(WallSeconds(1.7e9 + 1.0)), &clock).unwrap();
+        assert!((corrected.ms_since(plain) - 5.0).abs() < 1e-3, "{plain:?} → {corrected:?}");
         // And Pd as a sender stamps in the corrected clock: a round trip is the identity.
-        let tag = map.timetag_of_logical(corrected, &clock, 0.0, 1.7e9).unwrap();
+        let tag = map.timetag_of_logical(corrected, &clock, LogicalMs(0.0), WallSeconds(1.7e9)).unwrap();
         assert!((tag.to_unix_near(1.7e9) - (1.7e9 + 1.0)).abs() < 1e-6);
     }
 }
@@ -627,7 +740,7 @@ mod fuzz {
                     prop_assert!(ms.is_finite() && ms.abs() <= MAX_OFFSET_MS);
                     prop_assert!(reply.is_none_or(|(_, r)| r.port() > 0));
                 }
-                Err(e) => prop_assert!(!e.is_empty()),
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
             }
         }
 

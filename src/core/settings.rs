@@ -1,9 +1,10 @@
 //! Creation flags and the control messages that change the same settings.
 
 use super::atom::Atom;
-use super::drift::{self, DriftMode};
-use super::input::address_map::{self, MAX_ENTRIES, MapEntry};
+use super::drift::{self, DriftError, DriftMode};
+use super::input::address_map::{self, MAX_ENTRIES, MapEntry, MapError};
 use super::limits::MAX_CHANNELS;
+use std::fmt;
 
 pub use super::time::ClockMode;
 
@@ -79,55 +80,134 @@ pub const MAX_FORWARD_BYTES: usize = 1 << 30;
 pub const DEFAULT_SOUND_MEMORY_MIB: usize = 512;
 pub const MAX_SOUND_MEMORY_MIB: usize = 65_536;
 
-pub fn parse_clock(word: &str) -> Result<ClockMode, String> {
-    match word {
-        "logical" => Ok(ClockMode::Logical),
-        "system" => Ok(ClockMode::System),
-        other => Err(format!("clock must be 'logical' or 'system', not '{other}'")),
+/// A setting's value refused (a control message or a creation flag).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SettingError {
+    /// Not `logical` or `system`: the word given.
+    Clock(String),
+    /// Not a late policy: the word given.
+    Late(String),
+    Gain(f64),
+    /// `what` must be a whole number 1..`max`.
+    Count {
+        what: &'static str,
+        n: f64,
+        max: usize,
+    },
+    /// `what` must be ms in 0..1 h.
+    Ms {
+        what: &'static str,
+        ms: f64,
+    },
+    /// Seconds in 0..1 day.
+    Horizon(f64),
+}
+
+impl fmt::Display for SettingError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            SettingError::Clock(other) => write!(f, "clock must be 'logical' or 'system', not '{other}'"),
+            SettingError::Late(other) => {
+                write!(f, "late must be 'join-or-play', 'join', 'play' or 'drop', not '{other}'")
+            }
+            SettingError::Gain(g) => write!(f, "gain must be a number in -1000..1000, not {g}"),
+            SettingError::Count { what, n, max } => write!(f, "{what} must be a whole number 1..{max}, not {n}"),
+            SettingError::Ms { what, ms } => write!(f, "{what} must be a number of ms >= 0, not {ms}"),
+            SettingError::Horizon(s) => write!(f, "horizon must be seconds in 0..86400, not {s}"),
+        }
     }
 }
 
-pub fn parse_late(word: &str) -> Result<LatePolicy, String> {
+pub fn parse_clock(word: &str) -> Result<ClockMode, SettingError> {
+    match word {
+        "logical" => Ok(ClockMode::Logical),
+        "system" => Ok(ClockMode::System),
+        other => Err(SettingError::Clock(other.to_string())),
+    }
+}
+
+pub fn parse_late(word: &str) -> Result<LatePolicy, SettingError> {
     match word {
         "join" => Ok(LatePolicy::Join),
         "play" => Ok(LatePolicy::Play),
         "drop" => Ok(LatePolicy::Drop),
         "join-or-play" => Ok(LatePolicy::JoinOrPlay),
-        other => Err(format!("late must be 'join-or-play', 'join', 'play' or 'drop', not '{other}'")),
+        other => Err(SettingError::Late(other.to_string())),
     }
 }
 
-pub fn check_gain(g: f64) -> Result<f32, String> {
-    (g.is_finite() && g.abs() <= 1000.0)
-        .then_some(g as f32)
-        .ok_or_else(|| format!("gain must be a number in -1000..1000, not {g}"))
+pub fn check_gain(g: f64) -> Result<f32, SettingError> {
+    (g.is_finite() && g.abs() <= 1000.0).then_some(g as f32).ok_or(SettingError::Gain(g))
 }
 
-pub fn check_count(what: &str, n: f64, max: usize) -> Result<usize, String> {
-    (n.fract() == 0.0 && n >= 1.0 && n <= max as f64)
-        .then_some(n as usize)
-        .ok_or_else(|| format!("{what} must be a whole number 1..{max}, not {n}"))
+pub fn check_count(what: &'static str, n: f64, max: usize) -> Result<usize, SettingError> {
+    (n.fract() == 0.0 && n >= 1.0 && n <= max as f64).then_some(n as usize).ok_or(SettingError::Count { what, n, max })
 }
 
-pub fn check_forward_bytes(n: f64) -> Result<usize, String> {
+pub fn check_forward_bytes(n: f64) -> Result<usize, SettingError> {
     check_count("forwardbytes", n, MAX_FORWARD_BYTES)
 }
 
-pub fn check_ms(what: &str, ms: f64) -> Result<f64, String> {
-    (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms))
-        .then_some(ms)
-        .ok_or_else(|| format!("{what} must be a number of ms >= 0, not {ms}"))
+pub fn check_ms(what: &'static str, ms: f64) -> Result<f64, SettingError> {
+    (ms.is_finite() && (0.0..=3_600_000.0).contains(&ms)).then_some(ms).ok_or(SettingError::Ms { what, ms })
 }
 
-pub fn check_horizon(s: f64) -> Result<f64, String> {
-    (s.is_finite() && s > 0.0 && s <= 86_400.0)
-        .then_some(s)
-        .ok_or_else(|| format!("horizon must be seconds in 0..86400, not {s}"))
+pub fn check_horizon(s: f64) -> Result<f64, SettingError> {
+    (s.is_finite() && s > 0.0 && s <= 86_400.0).then_some(s).ok_or(SettingError::Horizon(s))
 }
 
-/// Parses creation flags. Each bad flag gives one message and leaves that
+/// A creation flag refused; that setting keeps its default.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FlagError {
+    /// A number (or other atom) where a flag was expected: as Pd shows it.
+    NotAFlag(String),
+    /// A word that does not start with '-'.
+    UnexpectedWord(String),
+    Unknown(String),
+    NeedsWord(String),
+    NeedsNumber(String),
+    DriftNeedsValue,
+    Setting(SettingError),
+    Drift(DriftError),
+    Map(MapError),
+    TooManyMaps,
+}
+
+impl fmt::Display for FlagError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            FlagError::NotAFlag(shown) => write!(
+                f,
+                "unexpected argument {shown}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels -sound-memory -drift"
+            ),
+            FlagError::UnexpectedWord(other) => write!(f, "unexpected argument '{other}'; flags start with '-'"),
+            FlagError::Unknown(flag) => write!(f, "unknown flag '{flag}'"),
+            FlagError::NeedsWord(flag) => write!(f, "{flag} needs a word"),
+            FlagError::NeedsNumber(flag) => write!(f, "{flag} needs a number"),
+            FlagError::DriftNeedsValue => f.write_str("-drift needs follow, off or a number of ppm"),
+            FlagError::Setting(e) => e.fmt(f),
+            FlagError::Drift(e) => e.fmt(f),
+            FlagError::Map(e) => write!(f, "-map: {e}"),
+            FlagError::TooManyMaps => write!(f, "-map: at most {MAX_ENTRIES} entries"),
+        }
+    }
+}
+
+impl From<SettingError> for FlagError {
+    fn from(e: SettingError) -> Self {
+        FlagError::Setting(e)
+    }
+}
+
+impl From<DriftError> for FlagError {
+    fn from(e: DriftError) -> Self {
+        FlagError::Drift(e)
+    }
+}
+
+/// Parses creation flags. Each bad flag gives one error and leaves that
 /// setting at its default.
-pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
+pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<FlagError>) {
     let mut s = Settings::default();
     let mut errors = Vec::new();
     let mut i = 0;
@@ -135,7 +215,7 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
         let flag = match atoms[i] {
             Atom::Symbol(f) => f,
             other => {
-                errors.push(format!("unexpected argument {}; flags are -clock -late -gain -voices -queue -forwardbytes -latency -dedupe -horizon -map -sounds -channels -sound-memory -drift", other.describe()));
+                errors.push(FlagError::NotAFlag(other.describe()));
                 i += 1;
                 continue;
             }
@@ -146,52 +226,54 @@ pub fn parse_flags<'a>(atoms: &[Atom<'a>]) -> (Settings, Vec<String>) {
             let n = rest.iter().take(3).take_while(|a| !matches!(a, Atom::Symbol(s) if s.starts_with('-'))).count();
             i += 1 + n;
             match address_map::parse_entry(&rest[..n]) {
-                Ok(_) if s.maps.len() >= MAX_ENTRIES => errors.push(format!("-map: at most {MAX_ENTRIES} entries")),
+                Ok(_) if s.maps.len() >= MAX_ENTRIES => errors.push(FlagError::TooManyMaps),
                 Ok(e) => s.maps.push(e),
-                Err(e) => errors.push(format!("-map: {e}")),
+                Err(e) => errors.push(FlagError::Map(e)),
             }
             continue;
         }
         let value = atoms.get(i + 1).copied();
         i += 2;
-        let word = |v: Option<Atom<'a>>| -> Result<&'a str, String> {
+        let word = |v: Option<Atom<'a>>| -> Result<&'a str, FlagError> {
             match v {
                 Some(Atom::Symbol(w)) => Ok(w),
-                _ => Err(format!("{flag} needs a word")),
+                _ => Err(FlagError::NeedsWord(flag.to_string())),
             }
         };
         let number = |v: Option<Atom<'a>>| match v {
             Some(Atom::Float(f)) => Ok(f as f64),
-            _ => Err(format!("{flag} needs a number")),
+            _ => Err(FlagError::NeedsNumber(flag.to_string())),
         };
-        let result = match flag {
-            "-clock" => word(value).and_then(parse_clock).map(|c| s.clock = c),
-            "-late" => word(value).and_then(parse_late).map(|l| s.late = l),
-            "-gain" => number(value).and_then(check_gain).map(|g| s.gain = g),
-            "-voices" => number(value).and_then(|n| check_count("voices", n, MAX_VOICES)).map(|n| s.voices = n),
-            "-queue" => number(value).and_then(|n| check_count("queue", n, MAX_QUEUE)).map(|n| s.queue = n),
-            "-forwardbytes" => number(value).and_then(check_forward_bytes).map(|n| s.forward_bytes = n),
-            "-latency" => number(value).and_then(|ms| check_ms("latency", ms)).map(|ms| s.latency_ms = Some(ms)),
-            "-dedupe" => number(value).and_then(|ms| check_ms("dedupe", ms)).map(|ms| s.dedupe_ms = ms),
-            "-horizon" => number(value).and_then(check_horizon).map(|h| s.horizon_s = h),
+        let result: Result<(), FlagError> = match flag {
+            "-clock" => word(value).and_then(|w| Ok(parse_clock(w)?)).map(|c| s.clock = c),
+            "-late" => word(value).and_then(|w| Ok(parse_late(w)?)).map(|l| s.late = l),
+            "-gain" => number(value).and_then(|g| Ok(check_gain(g)?)).map(|g| s.gain = g),
+            "-voices" => number(value).and_then(|n| Ok(check_count("voices", n, MAX_VOICES)?)).map(|n| s.voices = n),
+            "-queue" => number(value).and_then(|n| Ok(check_count("queue", n, MAX_QUEUE)?)).map(|n| s.queue = n),
+            "-forwardbytes" => number(value).and_then(|n| Ok(check_forward_bytes(n)?)).map(|n| s.forward_bytes = n),
+            "-latency" => number(value).and_then(|ms| Ok(check_ms("latency", ms)?)).map(|ms| s.latency_ms = Some(ms)),
+            "-dedupe" => number(value).and_then(|ms| Ok(check_ms("dedupe", ms)?)).map(|ms| s.dedupe_ms = ms),
+            "-horizon" => number(value).and_then(|h| Ok(check_horizon(h)?)).map(|h| s.horizon_s = h),
             "-sounds" => word(value).map(|d| s.sound_dirs.push(d.to_string())),
-            "-channels" => number(value).and_then(|n| check_count("channels", n, MAX_CHANNELS)).map(|n| s.channels = n),
+            "-channels" => {
+                number(value).and_then(|n| Ok(check_count("channels", n, MAX_CHANNELS)?)).map(|n| s.channels = n)
+            }
             "-sound-memory" => number(value)
-                .and_then(|n| check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB))
+                .and_then(|n| Ok(check_count("sound-memory (MiB)", n, MAX_SOUND_MEMORY_MIB)?))
                 .map(|n| s.sound_memory_mib = n),
             "-drift" => match value {
-                Some(Atom::Symbol(w)) => drift::parse_drift(w),
-                Some(Atom::Float(ppm)) => drift::check_ppm(ppm as f64),
-                _ => Err("-drift needs follow, off or a number of ppm".to_string()),
+                Some(Atom::Symbol(w)) => drift::parse_drift(w).map_err(FlagError::from),
+                Some(Atom::Float(ppm)) => drift::check_ppm(ppm as f64).map_err(FlagError::from),
+                _ => Err(FlagError::DriftNeedsValue),
             }
             .map(|d| s.drift = d),
             unknown if unknown.starts_with('-') => {
                 i -= 1; // the next atom may be the next flag
-                Err(format!("unknown flag '{unknown}'"))
+                Err(FlagError::Unknown(unknown.to_string()))
             }
             other => {
                 i -= 1;
-                Err(format!("unexpected argument '{other}'; flags start with '-'"))
+                Err(FlagError::UnexpectedWord(other.to_string()))
             }
         };
         if let Err(e) = result {
@@ -265,6 +347,12 @@ mod tests {
             Atom::Symbol("sometimes"),
         ]);
         assert_eq!(e.len(), 7, "{e:?}");
+        assert_eq!(e[0], FlagError::Setting(SettingError::Count { what: "voices", n: 0.0, max: MAX_VOICES }));
+        assert_eq!(e[1], FlagError::Unknown("-bogus".into()));
+        assert_eq!(e[2], FlagError::Setting(SettingError::Clock("sundial".into())));
+        assert!(matches!(e[3], FlagError::NotAFlag(_)), "{e:?}");
+        assert_eq!(e[5], FlagError::Drift(DriftError::Ppm(5000.0)));
+        assert_eq!(e[2].to_string(), "clock must be 'logical' or 'system', not 'sundial'");
         assert_eq!(s, Settings::default());
     }
 }

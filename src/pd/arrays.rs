@@ -2,9 +2,9 @@
 //! cached, so a deleted or resized array is never read through a stale pointer.
 
 use super::ffi::{BindList, BindVector, ClassHead, array_class};
-use crate::core::array_sets::ArraySets;
-use crate::core::samples::{Channels, SampleStore, SampleView, Source, find_in};
-use crate::core::sound_bank::SoundBank;
+use crate::core::play::array_sets::ArraySets;
+use crate::core::play::samples::{Channels, SampleStore, SampleView, Source, find_in};
+use crate::core::play::sound_bank::SoundBank;
 use pd_sys::{_garray as t_garray, t_pd, t_symbol, t_word};
 
 /// An array name interned as a Pd symbol: the key the engine stores.

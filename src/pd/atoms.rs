@@ -1,7 +1,7 @@
 //! t_atom ⇄ core atoms and symbols.
 
 use crate::core::atom::Atom;
-use crate::core::command::ForwardAtom;
+use crate::core::input::command::ForwardAtom;
 use pd_sys::{t_atom, t_atomtype, t_symbol, word};
 use std::ffi::{CStr, CString};
 

@@ -3,6 +3,7 @@
 
 use super::ffi;
 use crate::core::time::clock::{Clock, ClockReading};
+use crate::core::time::units::WallSeconds;
 use std::cell::RefCell;
 
 /// A value only Pd's scheduler touches.
@@ -27,5 +28,5 @@ pub fn with_clock<R>(f: impl FnOnce(&mut Clock) -> R) -> R {
 
 /// Both system clocks, now.
 pub fn reading() -> ClockReading {
-    ClockReading { mono_s: ffi::mono_s(), wall_s: ffi::wall_s() }
+    ClockReading { mono_s: ffi::mono_s(), wall_s: WallSeconds(ffi::wall_s()) }
 }

@@ -1,5 +1,6 @@
 //! What pd-sys lacks but Pd 0.53 exports (checked with `nm -D /usr/bin/pd`).
 
+use crate::core::time::units::LogicalMs;
 use pd_sys::{t_pd, t_symbol};
 
 /// The start of Pd's `struct _class` (m_imp.h; unchanged since Pd 0.3x): only
@@ -44,10 +45,10 @@ pub const TIME_UNITS_PER_MS: f64 = 32.0 * 441.0;
 /// The top-level scheduler tick in samples (DEFDACBLKSIZE).
 pub const TICK_SAMPLES: f64 = 64.0;
 
-/// Current Pd logical time in ms.
-pub fn logical_ms() -> f64 {
+/// Current Pd logical time.
+pub fn logical_time() -> LogicalMs {
     // SAFETY: reads Pd's scheduler time; Pd calls us only from its own thread.
-    unsafe { pd_sys::clock_getlogicaltime() / TIME_UNITS_PER_MS }
+    LogicalMs(unsafe { pd_sys::clock_getlogicaltime() } / TIME_UNITS_PER_MS)
 }
 
 /// The system clock as unix seconds (clock_gettime(CLOCK_REALTIME), a vDSO read

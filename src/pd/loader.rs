@@ -7,10 +7,11 @@
 use super::arrays::Key;
 use super::atoms::{float, gensym, symbol};
 use super::emit::Out;
-use super::worker::{self, LoadJob, LoadResult, Source};
-use crate::core::path_policy;
-use crate::core::sound_bank::SoundBank;
-use crate::core::sound_file::MAX_SOUND_BYTES;
+use super::worker::{self, LoadFailure, LoadJob, LoadResult, Source};
+use crate::core::input::refusal::ErrorKind;
+use crate::core::load::path_policy;
+use crate::core::load::sound_file::MAX_SOUND_BYTES;
+use crate::core::play::sound_bank::SoundBank;
 use pd_sys::_clock as t_clock;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -50,7 +51,7 @@ pub fn shown(name: &str) -> String {
 fn error_load(name: &str, detail: &str) -> [Out; 2] {
     [
         Out::Error(format!("load {}: {detail}", shown(name))),
-        Out::status("error", vec![symbol(gensym("load")), symbol(gensym(name))]),
+        Out::status("error", vec![symbol(gensym(ErrorKind::Load.word())), symbol(gensym(name))]),
     ]
 }
 
@@ -66,7 +67,7 @@ impl Loader {
         let source = if r.from_network {
             // (The engine checked the path's form already; the file is checked as it is opened.)
             if let Err(e) = path_policy::check_network_path(r.path, !r.sound_dirs.is_empty()) {
-                return error_load(r.name, &e).into();
+                return error_load(r.name, &e.to_string()).into();
             }
             let folders = r.sound_dirs.iter().map(|d| path_policy::resolve_for_patch(d, &self.patch_dir)).collect();
             Source::Network { folders, relative: r.path.to_string() }
@@ -119,7 +120,7 @@ impl Loader {
                     }
                     Err(refused) => {
                         worker::free(refused.sound);
-                        Err(refused.reason)
+                        Err(LoadFailure::Bank(refused.reason))
                     }
                 }
             });
@@ -127,7 +128,7 @@ impl Loader {
                 Ok((frames, channels)) => {
                     outs.push(Out::status("loaded", vec![symbol(key.0), float(frames as f32), float(channels as f32)]))
                 }
-                Err(e) => outs.extend(error_load(&name, &e)),
+                Err(e) => outs.extend(error_load(&name, &e.to_string())),
             }
         }
         if self.pending > 0 {

@@ -9,7 +9,7 @@
 use super::emit::Out;
 use super::ffi;
 use crate::core::atom::Atom;
-use crate::core::peers::{self, Cidr, PeerSettings, RateLimit, Refusal};
+use crate::core::peers::{self, Cidr, PeerFlagError, PeerSettings, RateLimit, Refusal};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 
 /// How long the list of attached networks is trusted before it is read again.
@@ -46,7 +46,7 @@ pub struct Net {
 
 impl Net {
     /// Takes the peers' flags out of the creation arguments (the rest are the core's).
-    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<String>) {
+    pub fn from_flags<'a>(args: &[Atom<'a>]) -> (Net, Vec<Atom<'a>>, Vec<PeerFlagError>) {
         let (settings, rest, errors) = peers::take_flags(args);
         let net = Net {
             settings,
@@ -128,13 +128,13 @@ impl Net {
                 (Quiet::RateLimited, format!("more than {} answers a second", peers::ANSWERS_PER_S))
             }
         })?;
-        self.send(to, bytes).map_err(|e| (Quiet::RateLimited, e))
+        self.send(to, bytes).map_err(|e| (Quiet::RateLimited, e.to_string()))
     }
 
-    fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), String> {
-        let socket = self.socket(to.ip()).map_err(|e| format!("no socket: {e}"))?;
+    fn send(&mut self, to: SocketAddr, bytes: &[u8]) -> Result<(), SendError> {
+        let socket = self.socket(to.ip()).map_err(SendError::NoSocket)?;
         // Non-blocking: a full buffer drops this answer, never stalls Pd.
-        socket.send_to(bytes, to).map(|_| ()).map_err(|e| format!("send to {to}: {e}"))
+        socket.send_to(bytes, to).map(|_| ()).map_err(|error| SendError::Send { to, error })
     }
 
     /// A console line about a refusal, at most every few seconds for each kind
@@ -150,6 +150,26 @@ impl Net {
 }
 
 /// Kinds of refusal, each quieted on its own.
+/// An answer that could not be sent.
+#[derive(Debug)]
+enum SendError {
+    /// No socket of the answer's family could be opened.
+    NoSocket(std::io::Error),
+    Send {
+        to: SocketAddr,
+        error: std::io::Error,
+    },
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            SendError::NoSocket(e) => write!(f, "no socket: {e}"),
+            SendError::Send { to, error } => write!(f, "send to {to}: {error}"),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 pub(super) enum Quiet {
     BadMessage = 0,

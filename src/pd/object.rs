@@ -13,13 +13,14 @@ use super::peer_handlers as net;
 use super::reports;
 use super::state::{Fault, State};
 use super::worker;
-use crate::core::array_sets::ArraySets;
 use crate::core::atom::Atom;
-use crate::core::block_clock::BlockClock;
 use crate::core::control::{self, Control};
 use crate::core::engine::Engine;
+use crate::core::play::array_sets::ArraySets;
+use crate::core::play::sound_bank::SoundBank;
 use crate::core::settings::Settings;
-use crate::core::sound_bank::SoundBank;
+use crate::core::time::block_clock::BlockClock;
+use crate::core::time::units::WallSeconds;
 use pd_sys::{_clock as t_clock, _outlet as t_outlet, t_atom, t_symbol};
 use std::os::raw::c_int;
 
@@ -84,7 +85,7 @@ pub fn list(state: &mut State, argc: c_int, argv: *const t_atom) -> Vec<Out> {
     }
     let outputs = with_clock(|clock| {
         clock.note(now);
-        state.engine.handle_packet(&atoms, ffi::logical_ms(), now.wall_s, clock, &mut intern)
+        state.engine.handle_packet(&atoms, ffi::logical_time(), now.wall_s, clock, &mut intern)
     });
     let outs = reports::from_packet(state, outputs);
     reports::arm_forward_clock(state);
@@ -101,11 +102,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
     }
     let control = match control::parse_control(name, &args) {
         Ok(c) => c,
-        Err(e) => return vec![Out::Error(e)],
+        Err(e) => return vec![Out::Error(e.to_string())],
     };
     let mut outs = Vec::new();
     if let Some(note) = control::apply(&mut state.engine, &control) {
-        outs.push(Out::Error(note));
+        outs.push(Out::Error(note.to_string()));
     }
     reports::refresh_forwards(state);
     match control {
@@ -125,11 +126,11 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
                 "fsync~:   sounds: {} loaded, {:.1} of {} MiB",
                 state.bank.len(),
                 mib(state.bank.bytes()),
-                state.engine.settings.sound_memory_mib
+                state.engine.sound_memory_mib()
             )));
         }
         Control::ListMap => {
-            let lines = state.engine.map.describe();
+            let lines = state.engine.describe_map();
             if lines.is_empty() {
                 outs.push(Out::Post("fsync~: the address map is empty".into()));
             }
@@ -138,25 +139,26 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
         Control::Bundle { offset_ms, ref address, ref args } => match with_clock(|clock| {
             let now = reading();
             clock.note(now);
-            state.engine.make_bundle(ffi::logical_ms(), now.wall_s, clock, offset_ms, address, args)
+            state.engine.make_bundle(ffi::logical_time(), now.wall_s, clock, offset_ms, address, args)
         }) {
             Ok(bytes) => outs.push(reports::packet(&bytes)),
-            Err(e) => outs.push(Out::Error(e)),
+            Err(e) => outs.push(Out::Error(e.to_string())),
         },
         Control::Utc => {
-            let wall = with_clock(|clock| state.engine.wall_now_s(ffi::logical_ms(), clock, ffi::wall_s()));
-            match crate::core::time::civil_time::civil_utc(wall) {
+            let wall =
+                with_clock(|clock| state.engine.wall_now_s(ffi::logical_time(), clock, WallSeconds(ffi::wall_s())));
+            match crate::core::time::civil_time::civil_utc(wall.0) {
                 Some(t) => outs.push(reports::utc(&t)),
-                None => outs.push(Out::Error(format!("utc: the clock reads {wall} s, not a date"))),
+                None => outs.push(Out::Error(format!("utc: the clock reads {} s, not a date", wall.0))),
             }
         }
         Control::Play(ref args) => {
-            let outputs = state.engine.play_now(args, ffi::logical_ms(), &mut intern);
+            let outputs = state.engine.play_now(args, ffi::logical_time(), &mut intern);
             outs.extend(reports::from_outputs(state, outputs, "play refused"));
             reports::arm_forward_clock(state);
         }
         Control::At(ref args) => {
-            let outputs = state.engine.play_at(args, ffi::logical_ms(), &mut intern);
+            let outputs = state.engine.play_at(args, ffi::logical_time(), &mut intern);
             outs.extend(reports::from_outputs(state, outputs, "at refused"));
             reports::arm_forward_clock(state);
         }
@@ -178,8 +180,8 @@ pub fn control(state: &mut State, selector: *mut t_symbol, argc: c_int, argv: *c
 /// Flags given at creation: errors are said on the console by the caller.
 pub fn parse_flags(args: &[Atom]) -> (Settings, Net, Vec<String>) {
     // The peers' flags (src/pd/net.rs) first; the rest are the core's.
-    let (net, rest, mut errors) = Net::from_flags(args);
-    let (settings, more) = crate::core::settings::parse_flags(&rest);
-    errors.extend(more);
+    let (net, rest, net_errors) = Net::from_flags(args);
+    let (settings, errors) = crate::core::settings::parse_flags(&rest);
+    let errors = net_errors.iter().map(ToString::to_string).chain(errors.iter().map(ToString::to_string)).collect();
     (settings, net, errors)
 }

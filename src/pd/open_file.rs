@@ -16,32 +16,86 @@ pub struct Opened {
     pub file: std::fs::File,
 }
 
+/// Why a sound file was not opened (`what`/`relative`: the path as messages show it).
+#[derive(Debug)]
+pub enum OpenError {
+    #[cfg(unix)]
+    NulByte,
+    /// A symlink below the allowed folder (`/load` does not follow them).
+    Symlink {
+        what: String,
+    },
+    Os {
+        what: String,
+        error: std::io::Error,
+    },
+    NotRegular {
+        what: String,
+    },
+    NotPlain {
+        relative: String,
+    },
+    #[cfg(unix)]
+    Empty {
+        relative: String,
+    },
+    NoFolder {
+        relative: String,
+    },
+    /// (Without `openat`: the canonical path left the folder.)
+    #[cfg(not(unix))]
+    Outside {
+        relative: String,
+    },
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            #[cfg(unix)]
+            OpenError::NulByte => f.write_str("a path with a NUL byte"),
+            OpenError::Symlink { what } => {
+                write!(f, "{what}: is a symlink (/load does not follow symlinks below the allowed folder)")
+            }
+            OpenError::Os { what, error } => write!(f, "{what}: {error}"),
+            OpenError::NotRegular { what } => write!(f, "{what}: not a regular file"),
+            OpenError::NotPlain { relative } => write!(f, "'{relative}': /load takes a plain relative path"),
+            #[cfg(unix)]
+            OpenError::Empty { relative } => write!(f, "'{relative}': empty path"),
+            OpenError::NoFolder { relative } => write!(f, "'{relative}': no folder is allowed for /load"),
+            #[cfg(not(unix))]
+            OpenError::Outside { relative } => write!(f, "{relative}: outside the allowed folder"),
+        }
+    }
+}
+
 pub use imp::{open_confined, open_trusted};
 
 #[cfg(unix)]
 mod imp {
-    use super::Opened;
+    use super::{OpenError, Opened};
     use std::ffi::CString;
     use std::fs::File;
     use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
     use std::path::{Component, Path};
 
-    fn c_name(part: &std::ffi::OsStr) -> Result<CString, String> {
+    fn c_name(part: &std::ffi::OsStr) -> Result<CString, OpenError> {
         use std::os::unix::ffi::OsStrExt;
-        CString::new(part.as_bytes()).map_err(|_| "a path with a NUL byte".to_string())
+        CString::new(part.as_bytes()).map_err(|_| OpenError::NulByte)
     }
 
-    fn last_error(what: &str) -> String {
-        let e = std::io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            format!("{what}: is a symlink (/load does not follow symlinks below the allowed folder)")
+    fn last_error(what: &str) -> OpenError {
+        let error = std::io::Error::last_os_error();
+        let what = what.to_string();
+        if error.raw_os_error() == Some(libc::ELOOP) {
+            OpenError::Symlink { what }
         } else {
-            format!("{what}: {e}")
+            OpenError::Os { what, error }
         }
     }
 
     /// `openat(dir, name, flags)` as an owned descriptor.
-    fn open_at(dir: Option<&OwnedFd>, name: &CString, flags: libc::c_int, what: &str) -> Result<OwnedFd, String> {
+    fn open_at(dir: Option<&OwnedFd>, name: &CString, flags: libc::c_int, what: &str) -> Result<OwnedFd, OpenError> {
         let dirfd = dir.map_or(libc::AT_FDCWD, |d| d.as_raw_fd());
         // SAFETY: a valid NUL-terminated name; `dirfd` is an open descriptor we own
         // (or AT_FDCWD); the returned descriptor, if any, is new and ours alone.
@@ -54,7 +108,7 @@ mod imp {
     }
 
     /// The descriptor as a `File`, if it is a regular file.
-    fn regular_file(fd: OwnedFd, what: &str) -> Result<File, String> {
+    fn regular_file(fd: OwnedFd, what: &str) -> Result<File, OpenError> {
         // SAFETY: a zeroed `stat` is a valid value to be overwritten by fstat.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is open; `st` is a valid, writable stat buffer.
@@ -62,24 +116,24 @@ mod imp {
             return Err(last_error(what));
         }
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return Err(format!("{what}: not a regular file"));
+            return Err(OpenError::NotRegular { what: what.to_string() });
         }
         Ok(File::from(fd))
     }
 
     /// `relative` (already checked to be plain by `path_policy::check_network_path`)
     /// inside one of `folders`: the first folder that holds it wins.
-    pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<Opened, String> {
+    pub fn open_confined(folders: &[std::path::PathBuf], relative: &str) -> Result<Opened, OpenError> {
         let path = Path::new(relative);
         let parts: Vec<&std::ffi::OsStr> = path
             .components()
             .map(|c| match c {
                 Component::Normal(p) => Ok(p),
-                _ => Err(format!("'{relative}': /load takes a plain relative path")),
+                _ => Err(OpenError::NotPlain { relative: relative.to_string() }),
             })
             .collect::<Result<_, _>>()?;
         let Some((last, dirs)) = parts.split_last() else {
-            return Err(format!("'{relative}': empty path"));
+            return Err(OpenError::Empty { relative: relative.to_string() });
         };
         let mut first_error = None;
         for folder in folders {
@@ -114,11 +168,11 @@ mod imp {
                 }
             }
         }
-        Err(first_error.unwrap_or_else(|| format!("'{relative}': no folder is allowed for /load")))
+        Err(first_error.unwrap_or_else(|| OpenError::NoFolder { relative: relative.to_string() }))
     }
 
     /// The patch's own `load`: any path (symlinks followed), regular files only.
-    pub fn open_trusted(path: &Path) -> Result<Opened, String> {
+    pub fn open_trusted(path: &Path) -> Result<Opened, OpenError> {
         let what = path.display().to_string();
         let fd = open_at(None, &c_name(path.as_os_str())?, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY, &what)?;
         Ok(Opened { file: regular_file(fd, &what)? })
@@ -131,32 +185,31 @@ mod imp {
 /// open, so a swap in between is not excluded there (the README says so).
 #[cfg(not(unix))]
 mod imp {
-    use super::Opened;
+    use super::{OpenError, Opened};
     use std::fs::File;
     use std::path::{Component, Path, PathBuf};
 
-    pub fn open_confined(folders: &[PathBuf], relative: &str) -> Result<Opened, String> {
+    pub fn open_confined(folders: &[PathBuf], relative: &str) -> Result<Opened, OpenError> {
         let path = Path::new(relative);
         if !path.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(format!("'{relative}': /load takes a plain relative path"));
+            return Err(OpenError::NotPlain { relative: relative.to_string() });
         }
+        let os = |what: String| move |error| OpenError::Os { what, error };
         let mut first_error = None;
         for folder in folders {
             let attempt = (|| {
-                let root = folder.canonicalize().map_err(|e| format!("{}: {e}", folder.display()))?;
+                let root = folder.canonicalize().map_err(os(folder.display().to_string()))?;
                 let mut at = root.clone();
                 for part in path.components() {
                     at.push(part);
-                    let meta = std::fs::symlink_metadata(&at).map_err(|e| format!("{relative}: {e}"))?;
+                    let meta = std::fs::symlink_metadata(&at).map_err(os(relative.to_string()))?;
                     if meta.file_type().is_symlink() {
-                        return Err(format!(
-                            "{relative}: is a symlink (/load does not follow symlinks below the allowed folder)"
-                        ));
+                        return Err(OpenError::Symlink { what: relative.to_string() });
                     }
                 }
-                let real = at.canonicalize().map_err(|e| format!("{relative}: {e}"))?;
+                let real = at.canonicalize().map_err(os(relative.to_string()))?;
                 if !real.starts_with(&root) {
-                    return Err(format!("{relative}: outside the allowed folder"));
+                    return Err(OpenError::Outside { relative: relative.to_string() });
                 }
                 open_trusted(&real)
             })();
@@ -167,15 +220,15 @@ mod imp {
                 }
             }
         }
-        Err(first_error.unwrap_or_else(|| format!("'{relative}': no folder is allowed for /load")))
+        Err(first_error.unwrap_or_else(|| OpenError::NoFolder { relative: relative.to_string() }))
     }
 
-    pub fn open_trusted(path: &Path) -> Result<Opened, String> {
+    pub fn open_trusted(path: &Path) -> Result<Opened, OpenError> {
         let what = path.display().to_string();
-        let file = File::open(path).map_err(|e| format!("{what}: {e}"))?;
-        let meta = file.metadata().map_err(|e| format!("{what}: {e}"))?;
+        let file = File::open(path).map_err(|error| OpenError::Os { what: what.clone(), error })?;
+        let meta = file.metadata().map_err(|error| OpenError::Os { what: what.clone(), error })?;
         if !meta.is_file() {
-            return Err(format!("{what}: not a regular file"));
+            return Err(OpenError::NotRegular { what });
         }
         Ok(Opened { file })
     }
@@ -209,11 +262,12 @@ mod tests {
         assert_eq!(std::io::read_to_string(&mut ok.file).unwrap(), "kick");
         for bad in ["link.wav", "up/secret.wav", "pipe.wav", "kit", "nothere.wav"] {
             let e = open_confined(&folders, bad).err().unwrap_or_else(|| panic!("{bad} opened"));
-            assert!(!e.is_empty());
+            assert!(!e.to_string().is_empty());
         }
-        assert!(open_confined(&folders, "link.wav").err().unwrap().contains("symlink"));
-        assert!(open_confined(&folders, "pipe.wav").err().unwrap().contains("not a regular file"));
-        assert!(open_trusted(&allowed.join("pipe.wav")).err().unwrap().contains("not a regular file"));
+        assert!(matches!(open_confined(&folders, "link.wav"), Err(OpenError::Symlink { .. })));
+        assert!(matches!(open_confined(&folders, "pipe.wav"), Err(OpenError::NotRegular { .. })));
+        let fifo = open_trusted(&allowed.join("pipe.wav")).err().unwrap();
+        assert!(fifo.to_string().ends_with("pipe.wav: not a regular file"), "{fifo}");
         assert!(open_trusted(&allowed.join("link.wav")).is_ok(), "the patch's own load follows symlinks");
         std::fs::remove_dir_all(&base).unwrap();
     }

@@ -9,9 +9,10 @@ use super::ffi;
 use super::net::Quiet;
 use super::state::State;
 use crate::core::atom::Atom;
-use crate::core::osc;
-use crate::core::packet;
-use crate::core::peers::{self, PeerControl, PeerRequest, Pong};
+use crate::core::input::osc;
+use crate::core::input::packet;
+use crate::core::input::refusal::ErrorKind;
+use crate::core::peers::{self, PeerControl, PeerError, PeerRequest, Pong};
 use crate::core::time::clock::ClockReading;
 use std::net::SocketAddr;
 
@@ -35,17 +36,17 @@ pub fn packet(state: &mut State, atoms: &[Atom], now: ClockReading) -> Option<Ve
             // As any rejected packet (engine: `error args`): a console line and `error reserved`.
             return Some(vec![
                 Out::Error("packet dropped: /fsync/… addresses only come as bare messages, not in bundles".into()),
-                Out::status("error", vec![symbol(gensym("reserved"))]),
+                Out::status("error", vec![symbol(gensym(ErrorKind::Reserved.word()))]),
             ]);
         }
         return None;
     }
     let request = packet::bytes_from_atoms(atoms)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| osc::decode(&bytes).map_err(|e| e.to_string()))
+        .map_err(PeerError::Bytes)
+        .and_then(|bytes| osc::decode(&bytes).map_err(PeerError::Decode))
         .and_then(|messages| match messages.as_slice() {
             [one] => peers::parse_request(&one.message),
-            _ => Err("a reserved message must be a bare message".into()),
+            _ => Err(PeerError::NotBare),
         });
     let mut outs = Vec::new();
     match request {
@@ -82,9 +83,9 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: 
     let offset_s = state.net.settings.offset_ms / 1000.0;
     let (receipt_s, stamped) = match state.net.arrival_wall_s() {
         Some(t) => (t, true),
-        None => (now.wall_s, false),
+        None => (now.wall_s.0, false),
     };
-    let logical = ffi::logical_ms();
+    let logical = ffi::logical_time();
     let (jitter_ms, rate_ppm, has_estimate) = with_clock(|clock| {
         clock.note(now);
         let f = clock.filter();
@@ -94,7 +95,7 @@ fn ping(state: &mut State, id: i32, reply: SocketAddr, now: ClockReading, outs: 
         id,
         receipt_s: receipt_s + offset_s,
         reply_s: 0.0,
-        latency_ms: state.engine.time.latency_ms,
+        latency_ms: state.engine.latency_ms(),
         jitter_ms,
         rate_ppm,
         offset_ms: state.net.settings.offset_ms,
@@ -155,7 +156,7 @@ pub fn control(state: &mut State, selector: &str, args: &[Atom]) -> Option<Vec<O
         Ok(())
     });
     if let Err(e) = result {
-        outs.push(Out::Error(e));
+        outs.push(Out::Error(e.to_string()));
     }
     Some(outs)
 }

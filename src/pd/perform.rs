@@ -6,14 +6,14 @@ use super::bindings::{dsp_addv, t_int, t_sample, t_signal};
 use super::clock::{reading, with_clock};
 use super::ffi;
 use super::state::{Fault, State};
-use crate::core::samples::MAX_CHANNELS;
+use crate::core::play::samples::MAX_CHANNELS;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 /// Words before the outlet vectors in the DSP chain: state, block length.
 const HEADER_WORDS: usize = 2;
 
 pub fn dsp(state: &mut State, sp: *mut *mut t_signal) {
-    let channels = state.engine.settings.channels;
+    let channels = state.engine.channels();
     // SAFETY: Pd passes one signal per signal inlet/outlet: we have `channels`
     // signal outlets and no signal inlet, all of one length and rate.
     unsafe {
@@ -45,7 +45,7 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
     // SAFETY: the words dsp_addv was given: our state (above), the block length, one vector per signal
     // outlet (Pd gives each outlet its own vector: the slices do not overlap).
     let (state, n) = unsafe { (&mut *(*w.add(1) as *mut State), *w.add(2) as usize) };
-    let channels = state.engine.settings.channels;
+    let channels = state.engine.channels();
     // SAFETY: as above; `c` < channels.
     let outlet = |c: usize| unsafe { std::slice::from_raw_parts_mut(*w.add(1 + HEADER_WORDS + c) as *mut t_sample, n) };
     #[cfg(not(feature = "pd64"))]
@@ -73,19 +73,19 @@ unsafe extern "C" fn perform(w: *mut t_int) -> *mut t_int {
 fn render(state: &mut State, outs: &mut [&mut [f32]]) {
     let mut fault = state.fault;
     latched(&mut fault, outs, |outs| {
-        let tick_end_ms = ffi::logical_ms();
+        let tick_end = ffi::logical_time();
         let n = outs.first().map_or(0, |o| o.len());
-        let first_of_tick = state.blocks.is_new_tick(tick_end_ms);
-        let block_end_ms = state.blocks.block_end_ms(tick_end_ms, n, state.engine.sample_rate(), state.tick_samples);
+        let first_of_tick = state.blocks.is_new_tick(tick_end);
+        let block_end = state.blocks.block_end_ms(tick_end, n, state.engine.sample_rate(), state.tick_samples);
         let store = PdStore { bank: &state.bank, sets: &state.sets };
         with_clock(|clock| {
             if first_of_tick {
                 let reading = reading();
                 #[cfg(feature = "clock-trace")]
-                super::clock_trace::record(tick_end_ms, reading.wall_s);
-                clock.observe(tick_end_ms, reading);
+                super::clock_trace::record(tick_end.0, reading.wall_s.0);
+                clock.observe(tick_end, reading);
             }
-            state.engine.render(block_end_ms, clock, &store, outs);
+            state.engine.render(block_end, clock, &store, outs);
         });
     });
     state.fault = fault;

@@ -10,6 +10,7 @@ use super::ffi::TIME_UNITS_PER_MS;
 use super::loader::Request;
 use super::state::{Fault, State};
 use crate::core::engine::{Engine, Output};
+use crate::core::input::refusal::ErrorKind;
 use crate::core::report::Report;
 use crate::core::settings::ClockMode;
 
@@ -30,7 +31,7 @@ fn report(r: Report<Key>, engine: &mut Engine<Key>, outs: &mut Vec<Out>) {
         Report::Stolen { array } => Out::status("stolen", vec![symbol(array.0)]),
         Report::Missing { array } => {
             let line = format!("no array named '{}' (voice not played)", atoms::symbol_name(array.0));
-            if let Some(line) = engine.console_line(super::ffi::logical_ms(), &line) {
+            if let Some(line) = engine.console_line(super::ffi::logical_time().0, &line) {
                 outs.push(Out::Error(line));
             }
             Out::status("missing", vec![symbol(array.0)])
@@ -55,12 +56,12 @@ pub fn from_outputs(state: &mut State, outputs: Vec<Output<Key>>, refused: &str)
             Output::Load { name, path, from_network } => outs.extend(load(state, &name, &path, from_network)),
             Output::Error { kind, detail } => {
                 outs.push(Out::Error(format!("{refused}: {detail}")));
-                outs.push(Out::status("error", vec![symbol(gensym(kind))]));
+                outs.push(Out::status("error", vec![symbol(gensym(kind.word()))]));
             }
-            Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind))])),
-            Output::LoadRefused { name, detail } => {
-                outs.push(Out::Error(format!("packet dropped: load {}: {detail}", super::loader::shown(&name))));
-                outs.push(Out::status("error", vec![symbol(gensym("load")), symbol(gensym(&name))]));
+            Output::Refused { kind } => outs.push(Out::status("error", vec![symbol(gensym(kind.word()))])),
+            Output::LoadRefused { name, error } => {
+                outs.push(Out::Error(format!("packet dropped: load {}: {error}", super::loader::shown(&name))));
+                outs.push(Out::status("error", vec![symbol(gensym(ErrorKind::Load.word())), symbol(gensym(&name))]));
             }
         }
     }
@@ -69,21 +70,20 @@ pub fn from_outputs(state: &mut State, outputs: Vec<Output<Key>>, refused: &str)
 
 /// Starts a load (the patch's `load`, or a packet's `/load`).
 pub fn load(state: &mut State, name: &str, path: &str, from_network: bool) -> Vec<Out> {
-    let settings = &state.engine.settings;
     let request = Request {
         name,
         path,
         from_network,
-        sound_dirs: &settings.sound_dirs,
+        sound_dirs: state.engine.sound_dirs(),
         rate: state.engine.sample_rate(),
-        sound_memory_bytes: settings.sound_memory_mib.saturating_mul(MIB),
+        sound_memory_bytes: state.engine.sound_memory_mib().saturating_mul(MIB),
     };
     state.loader.request(request, &state.bank)
 }
 
 /// The load clock.
 pub fn poll_loads(state: &mut State) -> Vec<Out> {
-    let cap = state.engine.settings.sound_memory_mib.saturating_mul(MIB);
+    let cap = state.engine.sound_memory_mib().saturating_mul(MIB);
     state.loader.poll(&mut state.bank, cap)
 }
 
@@ -111,7 +111,7 @@ pub fn arm_forward_clock(state: &mut State) {
     // SAFETY: our clock; clock_set takes absolute logical time in Pd units.
     unsafe {
         match state.engine.next_forward_ms() {
-            Some(ms) => pd_sys::clock_set(state.forward_clock, ms * TIME_UNITS_PER_MS),
+            Some(due) => pd_sys::clock_set(state.forward_clock, due.0 * TIME_UNITS_PER_MS),
             None => pd_sys::clock_unset(state.forward_clock),
         }
     }
@@ -129,7 +129,7 @@ pub fn refresh_forwards(state: &mut State) {
 pub fn forward_due(state: &mut State) -> Vec<Out> {
     let outs = state
         .engine
-        .take_due_forwards(super::ffi::logical_ms())
+        .take_due_forwards(super::ffi::logical_time())
         .into_iter()
         .map(|e| Out::status(&e.address, atoms::from_forward(&e.args)))
         .collect();
@@ -145,8 +145,7 @@ pub fn packet(bytes: &[u8]) -> Out {
 /// `clock` query: `clock <mode> <moved-ms> <jitter-ms> <latency-ms> <rate-ppm> <since-step-s> <steps>`,
 /// all floats (no symbol is made per query: Pd never frees one).
 pub fn clock_status(state: &State) -> Out {
-    let time = &state.engine.time;
-    let mode = match time.mode {
+    let mode = match state.engine.clock_mode() {
         ClockMode::Logical => "logical",
         ClockMode::System => "system",
     };
@@ -155,8 +154,8 @@ pub fn clock_status(state: &State) -> Out {
         let (steps, _, at) = f.steps();
         (f.moved_ms(), f.jitter_ms(), (f.rate() - 1.0) * 1e6, steps, at)
     });
-    let since_step = if steps > 0 { (super::ffi::logical_ms() - last_at) / 1000.0 } else { -1.0 };
-    let numbers = [moved.unwrap_or(0.0), jitter, time.latency_ms, ppm, since_step, steps as f64];
+    let since_step = if steps > 0 { (super::ffi::logical_time().0 - last_at) / 1000.0 } else { -1.0 };
+    let numbers = [moved.unwrap_or(0.0), jitter, state.engine.latency_ms(), ppm, since_step, steps as f64];
     let mut args = vec![symbol(gensym(mode))];
     args.extend(numbers.iter().map(|&x| float(x as f32)));
     Out::status("clock", args)

@@ -4,10 +4,10 @@ use super::arrays::Key;
 use super::bindings::t_object;
 use super::emit::Life;
 use super::loader::Loader;
-use crate::core::array_sets::ArraySets;
-use crate::core::block_clock::BlockClock;
 use crate::core::engine::Engine;
-use crate::core::sound_bank::SoundBank;
+use crate::core::play::array_sets::ArraySets;
+use crate::core::play::sound_bank::SoundBank;
+use crate::core::time::block_clock::BlockClock;
 use pd_sys::{_clock as t_clock, _outlet as t_outlet};
 
 /// Pd allocates this (zeroed) with the size given to class_new; Rust state

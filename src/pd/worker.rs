@@ -7,9 +7,10 @@
 //! decoder that panics on a crafted file still sends an error back and the
 //! object's count of loads under way goes down.
 
-use crate::core::path_policy;
-use crate::core::sound_bank::PlanarSound;
-use crate::core::sound_file;
+use super::open_file::OpenError;
+use crate::core::load::path_policy::{self, PathError};
+use crate::core::load::sound_file::{self, SoundFileError};
+use crate::core::play::sound_bank::{BankRefusal, ChannelCountError, PlanarSound};
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -41,7 +42,33 @@ pub struct LoadJob {
 
 /// The sound's name (interned back in Pd's thread: symbols are not Send) and
 /// what was read.
-pub type LoadResult = (String, Result<PlanarSound, String>);
+pub type LoadResult = (String, Result<PlanarSound, LoadFailure>);
+
+/// Why a load gave no sound (the console says `load <name>: <this>`).
+#[derive(Debug)]
+pub enum LoadFailure {
+    Path(PathError),
+    Open(OpenError),
+    File(SoundFileError),
+    Channels(ChannelCountError),
+    /// The sound bank did not take it.
+    Bank(BankRefusal),
+    /// The decoder panicked: its message.
+    DecoderPanicked(String),
+}
+
+impl std::fmt::Display for LoadFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            LoadFailure::Path(e) => e.fmt(f),
+            LoadFailure::Open(e) => e.fmt(f),
+            LoadFailure::File(e) => e.fmt(f),
+            LoadFailure::Channels(e) => e.fmt(f),
+            LoadFailure::Bank(e) => e.fmt(f),
+            LoadFailure::DecoderPanicked(why) => write!(f, "the decoder failed on this file ({why})"),
+        }
+    }
+}
 
 enum Work {
     Load(LoadJob),
@@ -100,7 +127,7 @@ fn work(receiver: &Mutex<Receiver<Work>>) {
                         .map(|s| s.to_string())
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
-                    Err(format!("the decoder failed on this file ({why})"))
+                    Err(LoadFailure::DecoderPanicked(why))
                 });
                 // (The object may be gone: then the sound is just dropped here.)
                 let _ = reply.send((name, result));
@@ -111,15 +138,18 @@ fn work(receiver: &Mutex<Receiver<Work>>) {
     }
 }
 
-fn read(job: &LoadJob) -> Result<PlanarSound, String> {
+fn read(job: &LoadJob) -> Result<PlanarSound, LoadFailure> {
     let (opened, shown) = match &job.source {
-        Source::Patch(path) => (super::open_file::open_trusted(path)?, path.display().to_string()),
+        Source::Patch(path) => {
+            (super::open_file::open_trusted(path).map_err(LoadFailure::Open)?, path.display().to_string())
+        }
         Source::Network { folders, relative } => {
             // (Checked when the packet came; checked again, it is cheap.)
-            path_policy::check_network_path(relative, !folders.is_empty())?;
-            (super::open_file::open_confined(folders, relative)?, relative.clone())
+            path_policy::check_network_path(relative, !folders.is_empty()).map_err(LoadFailure::Path)?;
+            (super::open_file::open_confined(folders, relative).map_err(LoadFailure::Open)?, relative.clone())
         }
     };
-    let sound = sound_file::read(opened.file, &shown, job.rate, job.max_bytes, &job.limit)?;
-    PlanarSound::from_sound(sound)
+    let sound =
+        sound_file::read(opened.file, &shown, job.rate, job.max_bytes, &job.limit).map_err(LoadFailure::File)?;
+    PlanarSound::from_sound(sound).map_err(LoadFailure::Channels)
 }

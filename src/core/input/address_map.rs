@@ -5,6 +5,7 @@
 use super::osc_pattern::{self, Pattern, PatternBudget, PatternError};
 use crate::core::atom::Atom;
 use rosc::{OscMessage, OscType};
+use std::fmt;
 
 pub const MAX_ENTRIES: usize = 64;
 
@@ -45,25 +46,48 @@ impl MatchArg {
     }
 }
 
+const MAP_USAGE: &str = "usage: map <address> [<first-arg>] <array>";
+
+/// A `map` entry refused (the message or the `-map` flag).
+#[derive(Clone, Debug, PartialEq)]
+pub enum MapError {
+    Usage,
+    /// Not a plain OSC address: the address given.
+    NotAnAddress(String),
+    /// `/play` or `/stop`.
+    BuiltIn(String),
+    Full,
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            MapError::Usage => f.write_str(MAP_USAGE),
+            MapError::NotAnAddress(address) => write!(f, "'{address}' is not a plain OSC address; {MAP_USAGE}"),
+            MapError::BuiltIn(address) => write!(f, "{address} is built in and cannot be mapped"),
+            MapError::Full => write!(f, "the map is full ({MAX_ENTRIES} entries)"),
+        }
+    }
+}
+
 /// Parses `<address> [<first-arg>] <array>` (the arguments of `map` and `-map`).
-pub fn parse_entry(args: &[Atom]) -> Result<MapEntry, String> {
-    const USAGE: &str = "usage: map <address> [<first-arg>] <array>";
+pub fn parse_entry(args: &[Atom]) -> Result<MapEntry, MapError> {
     let (address, first_arg, array) = match args {
         [Atom::Symbol(a), Atom::Symbol(arr)] => (*a, None, *arr),
         [Atom::Symbol(a), Atom::Symbol(f), Atom::Symbol(arr)] => (*a, Some(MatchArg::Symbol(f.to_string())), *arr),
         [Atom::Symbol(a), Atom::Float(f), Atom::Symbol(arr)] => (*a, Some(MatchArg::Float(*f)), *arr),
-        _ => return Err(USAGE.to_string()),
+        _ => return Err(MapError::Usage),
     };
-    rosc::address::verify_address(address).map_err(|_| format!("'{address}' is not a plain OSC address; {USAGE}"))?;
+    rosc::address::verify_address(address).map_err(|_| MapError::NotAnAddress(address.to_string()))?;
     if address == "/play" || address == "/stop" {
-        return Err(format!("{address} is built in and cannot be mapped"));
+        return Err(MapError::BuiltIn(address.to_string()));
     }
     Ok(MapEntry { address: address.to_string(), first_arg, array: array.to_string() })
 }
 
 impl AddressMap {
     /// Adds or replaces the entry for the same address and first argument.
-    pub fn add(&mut self, entry: MapEntry) -> Result<(), String> {
+    pub fn add(&mut self, entry: MapEntry) -> Result<(), MapError> {
         if let Some(existing) =
             self.entries.iter_mut().find(|e| e.address == entry.address && e.first_arg == entry.first_arg)
         {
@@ -71,7 +95,7 @@ impl AddressMap {
             return Ok(());
         }
         if self.entries.len() >= MAX_ENTRIES {
-            return Err(format!("the map is full ({MAX_ENTRIES} entries)"));
+            return Err(MapError::Full);
         }
         self.entries.push(entry);
         Ok(())
@@ -168,10 +192,10 @@ mod tests {
 
     #[test]
     fn bad_entries_and_removal() {
-        assert!(parse_entry(&[Atom::Symbol("pd"), Atom::Symbol("a")]).is_err());
-        assert!(parse_entry(&[Atom::Symbol("/p*"), Atom::Symbol("a")]).is_err());
-        assert!(parse_entry(&[Atom::Symbol("/play"), Atom::Symbol("a")]).is_err());
-        assert!(parse_entry(&[Atom::Symbol("/x")]).is_err());
+        assert_eq!(parse_entry(&[Atom::Symbol("pd"), Atom::Symbol("a")]), Err(MapError::NotAnAddress("pd".into())));
+        assert_eq!(parse_entry(&[Atom::Symbol("/p*"), Atom::Symbol("a")]), Err(MapError::NotAnAddress("/p*".into())));
+        assert_eq!(parse_entry(&[Atom::Symbol("/play"), Atom::Symbol("a")]), Err(MapError::BuiltIn("/play".into())));
+        assert_eq!(parse_entry(&[Atom::Symbol("/x")]), Err(MapError::Usage));
         let mut m = workshop();
         assert_eq!(m.remove(Some("/pd"), None), 1);
         assert_eq!(m.remove(None, None), 1);

@@ -38,12 +38,38 @@ pub enum ForwardAtom {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ArgsError {
     pub address: String,
-    pub problem: String,
+    pub problem: ArgsProblem,
+}
+
+/// What is wrong with a message's arguments (each line ends with the usage).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArgsProblem {
+    Count {
+        count: usize,
+        usage: &'static str,
+    },
+    /// Not a non-empty string where an array name goes.
+    ArrayName {
+        usage: &'static str,
+    },
+    Gain,
+    Offset,
+    Usage(&'static str),
+    /// A float argument that is NaN, infinite or past f32 (its value).
+    NotFinite(f64),
 }
 
 impl fmt::Display for ArgsError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{}: {}", shorten(&self.address, MAX_NAME_CHARS), self.problem)
+        write!(f, "{}: ", shorten(&self.address, MAX_NAME_CHARS))?;
+        match self.problem {
+            ArgsProblem::Count { count, usage } => write!(f, "{count} arguments; {usage}"),
+            ArgsProblem::ArrayName { usage } => write!(f, "array name must be a non-empty string; {usage}"),
+            ArgsProblem::Gain => write!(f, "gain must be a number in -{MAX_GAIN}..{MAX_GAIN}; {PLAY_USAGE}"),
+            ArgsProblem::Offset => write!(f, "offset_ms must be a finite number >= 0; {PLAY_USAGE}"),
+            ArgsProblem::Usage(usage) => f.write_str(usage),
+            ArgsProblem::NotFinite(v) => write!(f, "argument {v} is not a finite float"),
+        }
     }
 }
 
@@ -53,16 +79,6 @@ pub enum CommandError {
     Args(ArgsError),
     /// Matching its address pattern against the map was refused.
     Pattern(PatternError),
-}
-
-impl CommandError {
-    /// The word after `error` on the status outlet.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            CommandError::Args(_) => "args",
-            CommandError::Pattern(_) => "pattern",
-        }
-    }
 }
 
 impl fmt::Display for CommandError {
@@ -100,47 +116,42 @@ pub fn interpret(
 
 /// As `interpret` without the address map (the patch's `play` message).
 pub fn interpret_unmapped(message: OscMessage) -> Result<Command, ArgsError> {
-    let fail = |problem: String| ArgsError { address: message.addr.clone(), problem };
+    let fail = |problem: ArgsProblem| ArgsError { address: message.addr.clone(), problem };
     match message.addr.as_str() {
         "/play" => {
             let args = &message.args;
             if args.is_empty() || args.len() > 3 {
-                return Err(fail(format!("{} arguments; {PLAY_USAGE}", args.len())));
+                return Err(fail(ArgsProblem::Count { count: args.len(), usage: PLAY_USAGE }));
             }
-            let array =
-                name(&args[0]).ok_or_else(|| fail(format!("array name must be a non-empty string; {PLAY_USAGE}")))?;
+            let array = name(&args[0]).ok_or_else(|| fail(ArgsProblem::ArrayName { usage: PLAY_USAGE }))?;
             let gain = match args.get(1) {
                 None => 1.0,
-                Some(a) => number(a)
-                    .filter(|g| g.abs() <= MAX_GAIN)
-                    .ok_or_else(|| fail(format!("gain must be a number in -{MAX_GAIN}..{MAX_GAIN}; {PLAY_USAGE}")))?,
+                Some(a) => number(a).filter(|g| g.abs() <= MAX_GAIN).ok_or_else(|| fail(ArgsProblem::Gain))?,
             };
             let offset_ms = match args.get(2) {
                 None => 0.0,
-                Some(a) => number(a)
-                    .filter(|&o| o >= 0.0)
-                    .ok_or_else(|| fail(format!("offset_ms must be a finite number >= 0; {PLAY_USAGE}")))?,
+                Some(a) => number(a).filter(|&o| o >= 0.0).ok_or_else(|| fail(ArgsProblem::Offset))?,
             };
             Ok(Command::Play { array, gain: gain as f32, offset_ms })
         }
         "/load" => match message.args.as_slice() {
             [a, b] => match (name(a), name(b)) {
                 (Some(name), Some(path)) => Ok(Command::Load { name, path }),
-                _ => Err(fail(LOAD_USAGE.to_string())),
+                _ => Err(fail(ArgsProblem::Usage(LOAD_USAGE))),
             },
-            _ => Err(fail(format!("{} arguments; {LOAD_USAGE}", message.args.len()))),
+            _ => Err(fail(ArgsProblem::Count { count: message.args.len(), usage: LOAD_USAGE })),
         },
         "/stop" => match message.args.as_slice() {
             [] => Ok(Command::Stop { array: None }),
             [a] => name(a)
                 .map(|array| Command::Stop { array: Some(array) })
-                .ok_or_else(|| fail(format!("array name must be a non-empty string; {STOP_USAGE}"))),
-            more => Err(fail(format!("{} arguments; {STOP_USAGE}", more.len()))),
+                .ok_or_else(|| fail(ArgsProblem::ArrayName { usage: STOP_USAGE })),
+            more => Err(fail(ArgsProblem::Count { count: more.len(), usage: STOP_USAGE })),
         },
         _ => {
             let mut args = Vec::with_capacity(message.args.len());
             for arg in &message.args {
-                push_forward_atoms(arg, &mut args).map_err(&fail)?;
+                push_forward_atoms(arg, &mut args).map_err(|v| fail(ArgsProblem::NotFinite(v)))?;
             }
             args.shrink_to_fit(); // (queued events are counted by what they hold)
             Ok(Command::Forward { address: message.addr, args })
@@ -187,13 +198,10 @@ fn allocation(n: usize) -> usize {
 
 /// Flattens OSC arrays into the atom list. Iterative, with the open arrays on
 /// a heap stack: nesting comes from the network (osc.rs also bounds it).
-fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), String> {
+/// Refused: the first number that is not a finite f32.
+fn push_forward_atoms(arg: &OscType, out: &mut Vec<ForwardAtom>) -> Result<(), f64> {
     let float = |v: f64| {
-        if v.is_finite() && v.abs() <= f32::MAX as f64 {
-            Ok(ForwardAtom::Float(v as f32))
-        } else {
-            Err(format!("argument {v} is not a finite float"))
-        }
+        if v.is_finite() && v.abs() <= f32::MAX as f64 { Ok(ForwardAtom::Float(v as f32)) } else { Err(v) }
     };
     let mut open: Vec<std::slice::Iter<OscType>> = vec![std::slice::from_ref(arg).iter()];
     while let Some(level) = open.last_mut() {
@@ -247,28 +255,47 @@ mod tests {
         );
     }
 
+    fn problem(r: Result<Command, CommandError>) -> Option<ArgsProblem> {
+        match r {
+            Err(CommandError::Args(e)) => Some(e.problem),
+            _ => None,
+        }
+    }
+
     #[test]
     fn bad_play_arguments() {
-        for args in [
-            vec![],
-            vec![OscType::Float(1.0)],
-            vec![OscType::String("".into())],
-            vec![OscType::String("k".into()), OscType::Float(f32::NAN)],
-            vec![OscType::String("k".into()), OscType::String("loud".into())],
-            vec![OscType::String("k".into()), OscType::Float(3e38)],
-            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(-1.0)],
-            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)],
-            vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(0.0), OscType::Int(1)],
+        let name = ArgsProblem::ArrayName { usage: PLAY_USAGE };
+        for (args, expected) in [
+            (vec![], ArgsProblem::Count { count: 0, usage: PLAY_USAGE }),
+            (vec![OscType::Float(1.0)], name.clone()),
+            (vec![OscType::String("".into())], name),
+            (vec![OscType::String("k".into()), OscType::Float(f32::NAN)], ArgsProblem::Gain),
+            (vec![OscType::String("k".into()), OscType::String("loud".into())], ArgsProblem::Gain),
+            (vec![OscType::String("k".into()), OscType::Float(3e38)], ArgsProblem::Gain),
+            (vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(-1.0)], ArgsProblem::Offset),
+            (
+                vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Double(f64::INFINITY)],
+                ArgsProblem::Offset,
+            ),
+            (
+                vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(0.0), OscType::Int(1)],
+                ArgsProblem::Count { count: 4, usage: PLAY_USAGE },
+            ),
         ] {
-            assert!(run(msg("/play", args.clone())).is_err(), "{args:?}");
+            assert_eq!(problem(run(msg("/play", args.clone()))), Some(expected), "{args:?}");
         }
+        let e = run(msg("/play", vec![OscType::String("k".into()), OscType::Float(1.0), OscType::Float(-1.0)]));
+        assert_eq!(e.unwrap_err().to_string(), format!("/play: offset_ms must be a finite number >= 0; {PLAY_USAGE}"));
     }
 
     #[test]
     fn stop_forms() {
         assert_eq!(run(msg("/stop", vec![])), Ok(Command::Stop { array: None }));
         assert_eq!(run(msg("/stop", vec![OscType::String("a".into())])), Ok(Command::Stop { array: Some("a".into()) }));
-        assert!(run(msg("/stop", vec![OscType::Int(1)])).is_err());
+        assert_eq!(
+            problem(run(msg("/stop", vec![OscType::Int(1)]))),
+            Some(ArgsProblem::ArrayName { usage: STOP_USAGE })
+        );
     }
 
     #[test]
@@ -280,7 +307,10 @@ mod tests {
                 args: vec![ForwardAtom::Float(120.0), ForwardAtom::Symbol("x".into()), ForwardAtom::Float(1.0)]
             })
         );
-        assert!(run(msg("/x", vec![OscType::Float(f32::INFINITY)])).is_err());
+        assert_eq!(
+            problem(run(msg("/x", vec![OscType::Float(f32::INFINITY)]))),
+            Some(ArgsProblem::NotFinite(f64::INFINITY))
+        );
     }
 
     #[test]

@@ -11,3 +11,4 @@ pub mod name_budget;
 pub mod osc;
 pub mod osc_pattern;
 pub mod packet;
+pub mod refusal;

@@ -10,6 +10,7 @@
 //! while it opens the file (`pd/open_file.rs`): checking first and opening
 //! later could be raced.
 
+use std::fmt;
 use std::path::{Component, Path, PathBuf};
 
 /// Longest path `/load` accepts, in bytes (Linux's own PATH_MAX is 4096).
@@ -17,21 +18,44 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// Longest name of one folder or file in it (NAME_MAX).
 pub const MAX_COMPONENT_BYTES: usize = 255;
 
+/// Why a `/load` path from the network is refused before any file is touched.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PathError {
+    /// The object has no `-sounds` folder.
+    NoFolderAllowed,
+    /// Longer than `MAX_PATH_BYTES`: its length in bytes.
+    TooLong(usize),
+    /// Not plain and relative (`..`, `.`, absolute, NUL, a long name): its first 80 characters.
+    NotPlain(String),
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            PathError::NoFolderAllowed => {
+                f.write_str("no folder is allowed for /load: give the object -sounds <folder>")
+            }
+            PathError::TooLong(n) => write!(f, "a /load path of {n} bytes (at most {MAX_PATH_BYTES})"),
+            PathError::NotPlain(shown) => write!(
+                f,
+                "'{shown}': /load takes a plain relative path (no '..', no '.', no leading '/', names up to {MAX_COMPONENT_BYTES} bytes)"
+            ),
+        }
+    }
+}
+
 /// Whether a `/load` path from the network may be tried at all.
-pub fn check_network_path(requested: &str, any_folder_allowed: bool) -> Result<(), String> {
+pub fn check_network_path(requested: &str, any_folder_allowed: bool) -> Result<(), PathError> {
     if !any_folder_allowed {
-        return Err("no folder is allowed for /load: give the object -sounds <folder>".to_string());
+        return Err(PathError::NoFolderAllowed);
     }
     if requested.len() > MAX_PATH_BYTES {
-        return Err(format!("a /load path of {} bytes (at most {MAX_PATH_BYTES})", requested.len()));
+        return Err(PathError::TooLong(requested.len()));
     }
     let path = Path::new(requested);
     let plain = path.components().all(|c| matches!(c, Component::Normal(n) if n.len() <= MAX_COMPONENT_BYTES));
     if requested.is_empty() || requested.contains('\0') || !plain {
-        let shown: String = requested.chars().take(80).collect();
-        return Err(format!(
-            "'{shown}': /load takes a plain relative path (no '..', no '.', no leading '/', names up to {MAX_COMPONENT_BYTES} bytes)"
-        ));
+        return Err(PathError::NotPlain(requested.chars().take(80).collect()));
     }
     Ok(())
 }
@@ -56,9 +80,12 @@ mod tests {
         {
             assert!(check_network_path(bad, true).is_err(), "{bad} accepted");
         }
-        assert!(
-            check_network_path("kit/kick.wav", false).unwrap_err().contains("-sounds"),
+        assert_eq!(
+            check_network_path("kit/kick.wav", false),
+            Err(PathError::NoFolderAllowed),
             "nothing allowed by default"
         );
+        assert_eq!(check_network_path("../x", true), Err(PathError::NotPlain("../x".into())));
+        assert!(PathError::NoFolderAllowed.to_string().contains("-sounds"));
     }
 }

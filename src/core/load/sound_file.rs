@@ -75,31 +75,27 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     target_rate: f64,
     max_bytes: usize,
     limit: &str,
-) -> Result<Sound, String> {
+) -> Result<Sound, SoundFileError> {
     let max_bytes = max_bytes.min(MAX_SOUND_BYTES);
-    let too_big = |bytes: f64| {
-        format!(
-            "{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})",
-            mib(bytes),
-            mib(max_bytes as f64)
-        )
-    };
+    let named = |problem: FileProblem| SoundFileError { name: name.to_string(), problem };
+    let failed = |e: &dyn std::fmt::Display| named(FileProblem::Failed(e.to_string()));
+    let too_big = |bytes: f64| named(FileProblem::TooBig { bytes, target_rate, limit: limit.to_string(), max_bytes });
     // The rate in the header, before symphonia sees it (it panics on 0 Hz).
     let mut header = Vec::with_capacity(HEADER_BYTES);
-    (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| format!("{name}: {e}"))?;
-    file.seek(SeekFrom::Start(0)).map_err(|e| format!("{name}: {e}"))?;
+    (&mut file).take(HEADER_BYTES as u64).read_to_end(&mut header).map_err(|e| failed(&e))?;
+    file.seek(SeekFrom::Start(0)).map_err(|e| failed(&e))?;
     if let Some(rate) = header_rate(&header) {
-        check_rate(name, rate)?;
+        check_rate(rate).map_err(named)?;
     }
-    let patches = flac_metadata_patches(&mut file).map_err(|e| format!("{name}: {e}"))?;
+    let patches = flac_metadata_patches(&mut file).map_err(|e| failed(&e))?;
     let stream = MediaSourceStream::new(Box::new(Patched { inner: file, at: 0, patches }), Default::default());
     let mut format = format_reader(&header, stream)
-        .ok_or_else(|| format!("{name}: not a WAV, AIFF or FLAC file"))?
-        .map_err(|e| format!("{name}: not a readable WAV/AIFF/FLAC file ({e})"))?;
-    let track = format.default_track().ok_or_else(|| format!("{name}: no audio track"))?;
+        .ok_or_else(|| named(FileProblem::UnknownFormat))?
+        .map_err(|e| named(FileProblem::Unreadable(e.to_string())))?;
+    let track = format.default_track().ok_or_else(|| named(FileProblem::NoTrack))?;
     let track_id = track.id;
-    let rate = track.codec_params.sample_rate.ok_or_else(|| format!("{name}: unknown sample rate"))?;
-    check_rate(name, rate)?;
+    let rate = track.codec_params.sample_rate.ok_or_else(|| named(FileProblem::UnknownRate))?;
+    check_rate(rate).map_err(named)?;
     let rate = rate as f64;
     // What the header announces, refused before decoding anything.
     let mut announced_samples = 0;
@@ -112,7 +108,7 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
     }
     let mut decoder = symphonia::default::get_codecs()
         .make(&track.codec_params, &DecoderOptions::default())
-        .map_err(|e| format!("{name}: {e}"))?;
+        .map_err(|e| failed(&e))?;
     // (Reserved once: growing by doubling would briefly hold twice the file.)
     let mut data = Vec::with_capacity(announced_samples);
     let mut channels = track.codec_params.channels.map_or(0, |c| c.count());
@@ -120,12 +116,12 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
         let packet = match format.next_packet() {
             Ok(p) => p,
             Err(Error::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
-            Err(e) => return Err(format!("{name}: {e}")),
+            Err(e) => return Err(failed(&e)),
         };
         if packet.track_id() != track_id {
             continue;
         }
-        let decoded = decoder.decode(&packet).map_err(|e| format!("{name}: {e}"))?;
+        let decoded = decoder.decode(&packet).map_err(|e| failed(&e))?;
         let spec = *decoded.spec();
         channels = spec.channels.count();
         let mut buffer = SampleBuffer::<f32>::new(decoded.capacity() as u64, spec);
@@ -139,9 +135,10 @@ pub fn read<R: symphonia::core::io::MediaSource + 'static>(
         data.extend_from_slice(buffer.samples());
     }
     if channels == 0 {
-        return Err(format!("{name}: no channels"));
+        return Err(named(FileProblem::NoChannels));
     }
-    resample(Sound { channels, data }, rate, target_rate, max_bytes).map_err(|e| format!("{name}: {e}"))
+    resample(Sound { channels, data }, rate, target_rate, max_bytes)
+        .map_err(|e| named(FileProblem::Conversion(e.to_string())))
 }
 
 /// FLAC metadata blocks the decoder may read: stream info, padding, seek table.
@@ -215,12 +212,62 @@ impl<R: symphonia::core::io::MediaSource> symphonia::core::io::MediaSource for P
     }
 }
 
-fn check_rate(name: &str, rate: u32) -> Result<(), String> {
-    if (MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ).contains(&rate) {
-        Ok(())
-    } else {
-        Err(format!("{name}: sample rate {rate} Hz (fsync~ reads {MIN_FILE_RATE_HZ}..{MAX_FILE_RATE_HZ} Hz)"))
+/// A sound file that cannot be read (`name` as the messages show it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct SoundFileError {
+    pub name: String,
+    pub problem: FileProblem,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FileProblem {
+    /// Reading or decoding failed: the reader's or decoder's reason.
+    Failed(String),
+    /// The first bytes are not RIFF, FORM or fLaC.
+    UnknownFormat,
+    /// The format's reader refused it: its reason.
+    Unreadable(String),
+    NoTrack,
+    UnknownRate,
+    /// A file rate outside `MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ`.
+    Rate(u32),
+    /// `bytes` at Pd's `target_rate`: more than `max_bytes`, the limit `limit` names.
+    TooBig {
+        bytes: f64,
+        target_rate: f64,
+        limit: String,
+        max_bytes: usize,
+    },
+    NoChannels,
+    /// Converting to Pd's rate failed: its reason.
+    Conversion(String),
+}
+
+impl std::fmt::Display for SoundFileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let name = &self.name;
+        match &self.problem {
+            FileProblem::Failed(e) | FileProblem::Conversion(e) => write!(f, "{name}: {e}"),
+            FileProblem::UnknownFormat => write!(f, "{name}: not a WAV, AIFF or FLAC file"),
+            FileProblem::Unreadable(e) => write!(f, "{name}: not a readable WAV/AIFF/FLAC file ({e})"),
+            FileProblem::NoTrack => write!(f, "{name}: no audio track"),
+            FileProblem::UnknownRate => write!(f, "{name}: unknown sample rate"),
+            FileProblem::Rate(rate) => {
+                write!(f, "{name}: sample rate {rate} Hz (fsync~ reads {MIN_FILE_RATE_HZ}..{MAX_FILE_RATE_HZ} Hz)")
+            }
+            FileProblem::TooBig { bytes, target_rate, limit, max_bytes } => write!(
+                f,
+                "{name}: {} at Pd's rate of {target_rate} Hz: more than {limit} ({})",
+                mib(*bytes),
+                mib(*max_bytes as f64)
+            ),
+            FileProblem::NoChannels => write!(f, "{name}: no channels"),
+        }
     }
+}
+
+fn check_rate(rate: u32) -> Result<(), FileProblem> {
+    if (MIN_FILE_RATE_HZ..=MAX_FILE_RATE_HZ).contains(&rate) { Ok(()) } else { Err(FileProblem::Rate(rate)) }
 }
 
 /// Bytes read to find the rate in a header (chunks before `fmt `/`COMM` included).
@@ -322,7 +369,7 @@ mod tests {
         w
     }
 
-    fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, String> {
+    fn read_bytes(bytes: Vec<u8>, max_bytes: usize) -> Result<Sound, SoundFileError> {
         read(std::io::Cursor::new(bytes), "t.wav", 48000.0, max_bytes, "the test's limit")
     }
 
@@ -333,7 +380,7 @@ mod tests {
         for rate in [0, 1, 999, 768_001] {
             let e =
                 std::panic::catch_unwind(|| read_bytes(wav(rate, 1, &[100; 10]), MAX_SOUND_BYTES)).expect("no panic");
-            assert!(e.unwrap_err().contains("sample rate"), "{rate} Hz");
+            assert_eq!(e.unwrap_err().problem, FileProblem::Rate(rate), "{rate} Hz");
         }
     }
 
@@ -380,7 +427,8 @@ mod tests {
         // 1000 frames at 1 kHz = 48000 frames at 48 kHz = 192000 bytes.
         assert!(read_bytes(wav(1000, 1, &[100; 1000]), 192_000).is_ok());
         let e = read_bytes(wav(1000, 1, &[100; 1000]), 191_999).unwrap_err();
-        assert!(e.contains("48000 Hz"), "{e}");
+        assert!(matches!(e.problem, FileProblem::TooBig { max_bytes: 191_999, .. }), "{e}");
+        assert_eq!(e.to_string(), "t.wav: 0.2 MiB at Pd's rate of 48000 Hz: more than the test's limit (0.2 MiB)");
     }
 
     #[test]

@@ -3,8 +3,27 @@
 //! leaves in a patch. Defined by the patch only, never by the network.
 
 use crate::core::limits::MAX_CHANNELS;
+use std::fmt;
 
 pub const MAX_SETS: usize = 256;
+
+/// An `arrays` definition refused; the sets stay as they were.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ArraySetError {
+    /// More members than outlets can ever be: how many were given.
+    TooManyMembers(usize),
+    /// `MAX_SETS` sets exist already.
+    TooManySets,
+}
+
+impl fmt::Display for ArraySetError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            ArraySetError::TooManyMembers(n) => write!(f, "at most {MAX_CHANNELS} arrays in a set, not {n}"),
+            ArraySetError::TooManySets => write!(f, "already {MAX_SETS} array sets"),
+        }
+    }
+}
 
 #[derive(Debug)]
 pub struct ArraySets<K> {
@@ -19,9 +38,9 @@ impl<K> Default for ArraySets<K> {
 
 impl<K: Copy + PartialEq> ArraySets<K> {
     /// Defines or redefines `name`; no members removes it.
-    pub fn define(&mut self, name: K, members: Vec<K>) -> Result<(), String> {
+    pub fn define(&mut self, name: K, members: Vec<K>) -> Result<(), ArraySetError> {
         if members.len() > MAX_CHANNELS {
-            return Err(format!("at most {MAX_CHANNELS} arrays in a set, not {}", members.len()));
+            return Err(ArraySetError::TooManyMembers(members.len()));
         }
         let existing = self.sets.iter().position(|(k, _)| *k == name);
         match (existing, members.is_empty()) {
@@ -30,7 +49,7 @@ impl<K: Copy + PartialEq> ArraySets<K> {
             }
             (Some(i), false) => self.sets[i].1 = members,
             (None, true) => {}
-            (None, false) if self.sets.len() >= MAX_SETS => return Err(format!("already {MAX_SETS} array sets")),
+            (None, false) if self.sets.len() >= MAX_SETS => return Err(ArraySetError::TooManySets),
             (None, false) => self.sets.push((name, members)),
         }
         Ok(())
@@ -59,7 +78,10 @@ mod tests {
         assert_eq!(sets.get("drums"), Some(&["m"][..]));
         sets.define("drums", vec![]).unwrap();
         assert_eq!(sets.get("drums"), None);
-        assert!(sets.define("big", vec!["x"; MAX_CHANNELS + 1]).is_err());
+        assert_eq!(
+            sets.define("big", vec!["x"; MAX_CHANNELS + 1]),
+            Err(ArraySetError::TooManyMembers(MAX_CHANNELS + 1))
+        );
         assert_eq!(sets.get("big"), None);
     }
 }

@@ -2,11 +2,12 @@
 //! allocated once, so popping (done in the perform routine) never allocates,
 //! and neither does pushing while there is room.
 
+use crate::core::time::units::LogicalMs;
 use std::collections::VecDeque;
 
 pub trait Due {
-    /// Logical time (ms) at which the event is due.
-    fn due_ms(&self) -> f64;
+    /// Logical time at which the event is due.
+    fn due_ms(&self) -> LogicalMs;
 }
 
 #[derive(Debug)]
@@ -78,7 +79,7 @@ impl<T: Due> BoundedQueue<T> {
     }
 
     /// Pops the first event if it is due before `limit_ms`.
-    pub fn pop_due_before(&mut self, limit_ms: f64) -> Option<T> {
+    pub fn pop_due_before(&mut self, limit_ms: LogicalMs) -> Option<T> {
         if self.items.front()?.due_ms() < limit_ms { self.items.pop_front() } else { None }
     }
 
@@ -172,7 +173,7 @@ impl<T: Due + Weight> WeighedQueue<T> {
         self.queue.remap(f);
     }
 
-    pub fn pop_due_before(&mut self, limit_ms: f64) -> Option<T> {
+    pub fn pop_due_before(&mut self, limit_ms: LogicalMs) -> Option<T> {
         let item = self.queue.pop_due_before(limit_ms)?;
         self.bytes -= item.bytes();
         Some(item)
@@ -222,8 +223,8 @@ mod tests {
     #[derive(Debug, PartialEq, Clone, Copy)]
     struct E(f64, u32);
     impl Due for E {
-        fn due_ms(&self) -> f64 {
-            self.0
+        fn due_ms(&self) -> LogicalMs {
+            LogicalMs(self.0)
         }
     }
 
@@ -240,8 +241,8 @@ mod tests {
     fn pop_due_before_respects_limit() {
         let mut q = BoundedQueue::new(4);
         q.push(E(2.0, 0)).unwrap();
-        assert_eq!(q.pop_due_before(2.0), None);
-        assert_eq!(q.pop_due_before(2.5), Some(E(2.0, 0)));
+        assert_eq!(q.pop_due_before(LogicalMs(2.0)), None);
+        assert_eq!(q.pop_due_before(LogicalMs(2.5)), Some(E(2.0, 0)));
     }
 
     #[test]
@@ -290,8 +291,8 @@ mod tests {
     #[derive(Debug, PartialEq)]
     struct Sized(f64, usize);
     impl Due for Sized {
-        fn due_ms(&self) -> f64 {
-            self.0
+        fn due_ms(&self) -> LogicalMs {
+            LogicalMs(self.0)
         }
     }
     impl Weight for Sized {
@@ -309,7 +310,7 @@ mod tests {
         assert_eq!(q.push(Sized(3.0, 0)), Ok(()));
         assert_eq!(q.push(Sized(4.0, 0)), Err(QueueRefusal::Full));
         assert_eq!(q.bytes(), 100);
-        assert_eq!(q.pop_due_before(1.5), Some(Sized(1.0, 60)));
+        assert_eq!(q.pop_due_before(LogicalMs(1.5)), Some(Sized(1.0, 60)));
         assert_eq!(q.bytes(), 40);
         assert_eq!(q.push(Sized(0.5, 60)), Ok(()));
         // Shrinking drops the latest until the rest fits.

@@ -6,6 +6,16 @@ use crate::core::load::sound_file::Sound;
 
 pub const MAX_SOUNDS: usize = 256;
 
+/// A sound with more channels than fsync~ plays (or none): how many it has.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChannelCountError(pub usize);
+
+impl std::fmt::Display for ChannelCountError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "{} channels (fsync~ plays 1 to {MAX_CHANNELS})", self.0)
+    }
+}
+
 /// A sound with its channels one after another (planar), so each channel is
 /// one contiguous slice for the voices.
 #[derive(Debug, PartialEq)]
@@ -16,10 +26,10 @@ pub struct PlanarSound {
 
 impl PlanarSound {
     /// From a file's interleaved frames (worker thread: this copies the sound).
-    pub fn from_interleaved(sound: &Sound) -> Result<PlanarSound, String> {
+    pub fn from_interleaved(sound: &Sound) -> Result<PlanarSound, ChannelCountError> {
         let channels = sound.channels;
         if !(1..=MAX_CHANNELS).contains(&channels) {
-            return Err(format!("{channels} channels (fsync~ plays 1 to {MAX_CHANNELS})"));
+            return Err(ChannelCountError(channels));
         }
         let frames = sound.frames();
         let mut data = vec![0.0; frames * channels];
@@ -34,7 +44,7 @@ impl PlanarSound {
     /// As `from_interleaved`, consuming the sound: a mono sound is moved, not
     /// copied, and the interleaved copy is freed as soon as the planar one is made
     /// (a big file's peak memory on the worker is two copies, not three).
-    pub fn from_sound(sound: Sound) -> Result<PlanarSound, String> {
+    pub fn from_sound(sound: Sound) -> Result<PlanarSound, ChannelCountError> {
         if sound.channels == 1 {
             return Ok(PlanarSound { channels: 1, data: sound.data });
         }
@@ -75,8 +85,32 @@ impl<K> Default for SoundBank<K> {
 /// A sound the bank did not take, given back (to be freed off Pd's thread).
 #[derive(Debug)]
 pub struct Refused {
-    pub reason: String,
+    pub reason: BankRefusal,
     pub sound: PlanarSound,
+}
+
+/// Why the bank did not take a sound.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BankRefusal {
+    /// The sound's bytes would make all sounds take `total`, more than `max_bytes` (sound-memory).
+    OverMemory { sound_bytes: usize, total: usize, max_bytes: usize },
+    /// `MAX_SOUNDS` names are taken.
+    Full,
+}
+
+impl std::fmt::Display for BankRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match *self {
+            BankRefusal::OverMemory { sound_bytes, total, max_bytes } => write!(
+                f,
+                "{} would make the object's sounds take {} (sound-memory is {}; free some or raise it)",
+                mib(sound_bytes),
+                mib(total),
+                mib(max_bytes)
+            ),
+            BankRefusal::Full => write!(f, "already {MAX_SOUNDS} sounds loaded"),
+        }
+    }
 }
 
 fn mib(bytes: usize) -> String {
@@ -92,12 +126,7 @@ impl<K: Copy + PartialEq> SoundBank<K> {
         let replaced_bytes = index.map_or(0, |i| self.sounds[i].1.bytes());
         let total = self.bytes - replaced_bytes + sound.bytes();
         if total > max_bytes {
-            let reason = format!(
-                "{} would make the object's sounds take {} (sound-memory is {}; free some or raise it)",
-                mib(sound.bytes()),
-                mib(total),
-                mib(max_bytes)
-            );
+            let reason = BankRefusal::OverMemory { sound_bytes: sound.bytes(), total, max_bytes };
             return Err(Refused { reason, sound });
         }
         if let Some(i) = index {
@@ -105,7 +134,7 @@ impl<K: Copy + PartialEq> SoundBank<K> {
             return Ok(Some(std::mem::replace(&mut self.sounds[i].1, sound)));
         }
         if self.sounds.len() >= MAX_SOUNDS {
-            return Err(Refused { reason: format!("already {MAX_SOUNDS} sounds loaded"), sound });
+            return Err(Refused { reason: BankRefusal::Full, sound });
         }
         self.bytes = total;
         self.sounds.push((key, sound));
@@ -185,7 +214,8 @@ mod tests {
             bank.insert(name, stereo(), cap).unwrap();
         }
         let refused = bank.insert(10, stereo(), cap).unwrap_err();
-        assert!(refused.reason.contains("sound-memory"), "{}", refused.reason);
+        assert_eq!(refused.reason, BankRefusal::OverMemory { sound_bytes: 16, total: 176, max_bytes: 160 });
+        assert!(refused.reason.to_string().contains("sound-memory"), "{}", refused.reason);
         assert_eq!(refused.sound, stereo(), "the refused sound is given back");
         // Replacing within the cap still works: the old sound's bytes are freed.
         assert!(bank.insert(3, stereo(), cap).unwrap().is_some());

@@ -17,6 +17,11 @@ use crate::core::resample::{self, HALF_TAPS, Kernel};
 use crate::core::settings::JOIN_OR_PLAY_RATIO;
 use std::ops::Range;
 
+/// A position in a sound, or a stretch of it, in its own frames (source
+/// samples per channel): not output samples under a pace, not ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Frames(pub usize);
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Voice<K> {
     pub array: K,
@@ -178,7 +183,7 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     }
 
     /// Starts a voice; when all are busy the oldest is replaced and reported.
-    pub fn start(&mut self, array: K, position: usize, gain: f32, reports: &mut ReportRing<K>) {
+    pub fn start(&mut self, array: K, position: Frames, gain: f32, reports: &mut ReportRing<K>) {
         self.start_between(array, position, gain, 0.0, reports);
     }
 
@@ -186,8 +191,8 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     /// output sample: the paced path lands its first sample on the source
     /// sample nearest to that moment (`lead_samples()` later); the direct path
     /// starts at the next sample, as always.
-    pub fn start_between(&mut self, array: K, position: usize, gain: f32, between: f64, reports: &mut ReportRing<K>) {
-        self.start_voice(array, position, 0, gain, between, reports);
+    pub fn start_between(&mut self, array: K, position: Frames, gain: f32, between: f64, reports: &mut ReportRing<K>) {
+        self.start_voice(array, position.0, 0, gain, between, reports);
     }
 
     /// As `start_between`, for a voice `late` samples late under `-late
@@ -197,13 +202,13 @@ impl<K: Copy + PartialEq> VoicePool<K> {
     pub fn start_joining_if_long(
         &mut self,
         array: K,
-        position: usize,
-        late: usize,
+        position: Frames,
+        late: Frames,
         gain: f32,
         between: f64,
         reports: &mut ReportRing<K>,
     ) {
-        self.start_voice(array, position, late, gain, between, reports);
+        self.start_voice(array, position.0, late.0, gain, between, reports);
     }
 
     fn start_voice(
@@ -461,7 +466,7 @@ fn mix_channel<V: SampleView>(view: Option<&V>, position: usize, out: &mut [f32]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::samples::VecStore;
+    use crate::core::play::samples::VecStore;
 
     fn ramp(n: usize) -> Vec<f32> {
         (1..=n).map(|i| i as f32).collect()
@@ -490,7 +495,7 @@ mod tests {
         frames: usize,
     ) -> (Vec<Vec<f32>>, Vec<Report<&'static str>>) {
         let (mut pool, mut r) = (VoicePool::new(1), ReportRing::new());
-        pool.start(name, 0, 1.0, &mut r);
+        pool.start(name, Frames(0), 1.0, &mut r);
         let mut outs = vec![vec![0.0; frames]; outlets];
         let mut slices: Vec<&mut [f32]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
         pool.render(s, &mut slices, 0..frames, 1.0, &mut r);
@@ -499,9 +504,9 @@ mod tests {
 
     fn with_sound(channels: usize, interleaved: Vec<f32>) -> VecStore {
         let mut s = store();
-        let sound = crate::core::sound_file::Sound { channels, data: interleaved };
+        let sound = crate::core::load::sound_file::Sound { channels, data: interleaved };
         s.bank
-            .insert("file", crate::core::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX)
+            .insert("file", crate::core::play::sound_bank::PlanarSound::from_interleaved(&sound).unwrap(), usize::MAX)
             .unwrap();
         s
     }
@@ -510,7 +515,7 @@ mod tests {
     fn plays_then_reports_done() {
         let (s, mut r) = (store(), ReportRing::new());
         let mut pool = VoicePool::new(2);
-        pool.start("a", 0, 1.0, &mut r);
+        pool.start("a", Frames(0), 1.0, &mut r);
         let mut out = [0.0; 5];
         render_mono(&mut pool, &s, &mut out, 0.5, &mut r);
         assert_eq!(out, [0.5, 1.0, 1.5, 0.0, 0.0]);
@@ -522,9 +527,9 @@ mod tests {
     fn steals_the_oldest() {
         let (s, mut r) = (store(), ReportRing::new());
         let mut pool = VoicePool::new(2);
-        pool.start("a", 0, 1.0, &mut r);
-        pool.start("b", 0, 1.0, &mut r);
-        pool.start("b", 4, 1.0, &mut r);
+        pool.start("a", Frames(0), 1.0, &mut r);
+        pool.start("b", Frames(0), 1.0, &mut r);
+        pool.start("b", Frames(4), 1.0, &mut r);
         assert_eq!(r.drain().0, vec![Report::Stolen { array: "a" }]);
         let mut out = [0.0; 2];
         render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
@@ -535,7 +540,7 @@ mod tests {
     fn vanished_array_ends_the_voice() {
         let (mut s, mut r) = (store(), ReportRing::new());
         let mut pool = VoicePool::new(1);
-        pool.start("a", 0, 1.0, &mut r);
+        pool.start("a", Frames(0), 1.0, &mut r);
         s.arrays.clear();
         let mut out = [0.0; 2];
         render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
@@ -547,7 +552,7 @@ mod tests {
     fn starting_past_the_end_is_just_done() {
         let (s, mut r) = (store(), ReportRing::new());
         let mut pool = VoicePool::new(1);
-        pool.start("a", 10, 1.0, &mut r);
+        pool.start("a", Frames(10), 1.0, &mut r);
         let mut out = [0.0; 4];
         render_mono(&mut pool, &s, &mut out, 1.0, &mut r);
         assert_eq!(out, [0.0; 4]);
@@ -558,8 +563,8 @@ mod tests {
     fn stop_by_array() {
         let mut r = ReportRing::new();
         let mut pool = VoicePool::new(3);
-        pool.start("a", 0, 1.0, &mut r);
-        pool.start("b", 0, 1.0, &mut r);
+        pool.start("a", Frames(0), 1.0, &mut r);
+        pool.start("b", Frames(0), 1.0, &mut r);
         pool.stop(Some("a"));
         assert_eq!(pool.active().map(|v| v.array).collect::<Vec<_>>(), vec!["b"]);
         pool.stop(None);
@@ -646,7 +651,7 @@ mod tests {
             for &(frame, name) in starts.iter().filter(|(f, _)| (b * block..(b + 1) * block).contains(f)) {
                 pool.render(s, &mut slices, cursor..frame - b * block, 1.0, &mut r);
                 cursor = frame - b * block;
-                pool.start(name, 0, 0.5, &mut r);
+                pool.start(name, Frames(0), 0.5, &mut r);
             }
             pool.render(s, &mut slices, cursor..block, 1.0, &mut r);
         }
@@ -724,8 +729,8 @@ mod tests {
             for (kind, ppm, n, what) in steps {
                 pool.set_pace(match kind { 0 => None, 1 => Some(1.0), _ => Some(1.0 + ppm as f64 * 1e-6) });
                 match what {
-                    0 => pool.start_between("x", 0, 1.0, ppm as f64 / 2000.0, &mut r),
-                    1 => pool.start("y", 10, 1.0, &mut r),
+                    0 => pool.start_between("x", Frames(0), 1.0, ppm as f64 / 2000.0, &mut r),
+                    1 => pool.start("y", Frames(10), 1.0, &mut r),
                     2 => pool.stop(None),
                     _ => {}
                 }

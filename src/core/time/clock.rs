@@ -4,14 +4,15 @@
 //! and slews move only that difference, read anew at every tick and packet.
 
 use super::clock_filter::{ClockFilter, ClockFilterConfig, Update};
+use super::units::{LogicalMs, WallSeconds};
 
 /// The two system clocks read at one moment (two vDSO reads, no system call).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ClockReading {
     /// CLOCK_MONOTONIC (s, any origin): never stepped.
     pub mono_s: f64,
-    /// CLOCK_REALTIME (unix s): what NTP sets and OSC timetags name.
-    pub wall_s: f64,
+    /// CLOCK_REALTIME: what NTP sets and OSC timetags name.
+    pub wall_s: WallSeconds,
 }
 
 #[derive(Clone, Debug)]
@@ -43,14 +44,14 @@ impl Default for Clock {
 
 impl Clock {
     /// Once per DSP tick (perform), with Pd's logical time at the tick's end.
-    pub fn observe(&mut self, logical_ms: f64, reading: ClockReading) -> Update {
+    pub fn observe(&mut self, tick_end: LogicalMs, reading: ClockReading) -> Update {
         self.note(reading);
-        self.filter.update(logical_ms, reading.mono_s)
+        self.filter.update(tick_end.0, reading.mono_s)
     }
 
     /// Keeps the exact wall − mono difference (at every tick and packet).
     pub fn note(&mut self, reading: ClockReading) {
-        let d = reading.wall_s - reading.mono_s;
+        let d = reading.wall_s.0 - reading.mono_s;
         if d.is_finite() {
             self.wall_minus_mono_s = Some(d);
             if (d - self.wall_minus_mono_announced_s).abs() > WALL_MOVE_S {
@@ -60,14 +61,14 @@ impl Clock {
         }
     }
 
-    /// The logical time (ms) at which the wall clock reads `unix_s`; None before the first tick.
-    pub fn logical_of_wall(&self, unix_s: f64) -> Option<f64> {
-        self.filter.logical_of_mono(unix_s - self.wall_minus_mono_s?)
+    /// The logical time at which the wall clock reads `unix`; None before the first tick.
+    pub fn logical_of_wall(&self, unix: WallSeconds) -> Option<LogicalMs> {
+        self.filter.logical_of_mono(unix.0 - self.wall_minus_mono_s?).map(LogicalMs)
     }
 
-    /// The wall-clock time (unix s) at logical time `logical_ms`.
-    pub fn wall_of_logical(&self, logical_ms: f64) -> Option<f64> {
-        Some(self.filter.mono_of_logical(logical_ms)? + self.wall_minus_mono_s?)
+    /// The wall-clock time at logical time `logical`.
+    pub fn wall_of_logical(&self, logical: LogicalMs) -> Option<WallSeconds> {
+        Some(WallSeconds(self.filter.mono_of_logical(logical.0)? + self.wall_minus_mono_s?))
     }
 
     pub fn filter(&self) -> &ClockFilter {
@@ -93,7 +94,7 @@ mod tests {
         for k in k0..k0 + ticks {
             let l = (k + 1) as f64 * TICK_MS;
             let mono_s = 100.0 + l / 1000.0;
-            clock.observe(l, ClockReading { mono_s, wall_s: wall_of(mono_s) });
+            clock.observe(LogicalMs(l), ClockReading { mono_s, wall_s: WallSeconds(wall_of(mono_s)) });
         }
     }
 
@@ -109,7 +110,7 @@ mod tests {
             // A timetag 0.2 s ahead in the new wall clock's terms.
             let l_now = 10_000.0 + TICK_MS;
             let mono_then = 100.0 + (l_now + 200.0) / 1000.0;
-            let due = clock.logical_of_wall(1.7e9 + mono_then + step_s).unwrap();
+            let due = clock.logical_of_wall(WallSeconds(1.7e9 + mono_then + step_s)).unwrap().0;
             assert!((due - (l_now + 200.0)).abs() < 1e-3, "step {step_s}: off by {} ms", due - l_now - 200.0);
             assert_eq!(clock.filter().steps().0, 0, "no step in the filter");
         }
@@ -124,7 +125,7 @@ mod tests {
         run(&mut clock, 0.0, 40_000.0, slewed);
         let l = 40_000.0;
         let mono = 100.0 + (l + 100.0) / 1000.0;
-        let due = clock.logical_of_wall(slewed(mono)).unwrap();
+        let due = clock.logical_of_wall(WallSeconds(slewed(mono))).unwrap().0;
         assert!((due - (l + 100.0)).abs() < 1e-3, "off by {} ms", due - l - 100.0);
         assert_eq!(clock.filter().steps().0, 0);
     }
@@ -132,11 +133,11 @@ mod tests {
     #[test]
     fn nothing_before_the_first_reading() {
         let mut clock = Clock::default();
-        assert_eq!(clock.logical_of_wall(1.7e9), None);
-        clock.note(ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
-        assert_eq!(clock.logical_of_wall(1.7e9), None, "a wall reading alone is no estimate");
-        clock.observe(0.0, ClockReading { mono_s: 1.0, wall_s: 1.7e9 });
-        assert!((clock.logical_of_wall(1.7e9 + 0.5).unwrap() - 500.0).abs() < 1e-6);
-        assert!((clock.wall_of_logical(500.0).unwrap() - (1.7e9 + 0.5)).abs() < 1e-6);
+        assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None);
+        clock.note(ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
+        assert_eq!(clock.logical_of_wall(WallSeconds(1.7e9)), None, "a wall reading alone is no estimate");
+        clock.observe(LogicalMs(0.0), ClockReading { mono_s: 1.0, wall_s: WallSeconds(1.7e9) });
+        assert!((clock.logical_of_wall(WallSeconds(1.7e9 + 0.5)).unwrap().0 - 500.0).abs() < 1e-6);
+        assert!((clock.wall_of_logical(LogicalMs(500.0)).unwrap().0 - (1.7e9 + 0.5)).abs() < 1e-6);
     }
 }

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod clock_filter;
 pub mod time_map;
 pub mod timetag;
+pub mod units;
 
 /// How a timetag is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
