@@ -791,7 +791,6 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 }
 
-pub const AT_USAGE: &str = "usage: at <ms> </address> [args...] (ms >= 0, from now in Pd's logical time)";
 
 /// A message the patch wrote as Pd atoms, as OSC (floats stay float32, as a
 /// Pd sender's would be).

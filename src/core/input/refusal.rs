@@ -49,6 +49,9 @@ impl fmt::Display for ErrorKind {
 }
 
 /// A packet refused whole (nothing in it happens).
+/// The patch's `at` message.
+pub const AT_USAGE: &str = "usage: at <ms> </address> [args...] (ms >= 0, from now in Pd's logical time)";
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum PacketError {
     Bytes(BytesError),
@@ -98,7 +101,7 @@ impl fmt::Display for PacketError {
             PacketError::TooManyLoads { loads, max } => {
                 write!(f, "{loads} /load messages in one packet (at most {max}: that many files load at a time)")
             }
-            PacketError::AtUsage => write!(f, "at: {}", crate::core::engine::AT_USAGE),
+            PacketError::AtUsage => write!(f, "at: {AT_USAGE}"),
             PacketError::AtReserved { address } => {
                 write!(f, "at {address}: /fsync/... addresses are fsync~'s own (only as bare packets)")
             }
