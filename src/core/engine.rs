@@ -791,7 +791,6 @@ impl<K: Copy + PartialEq> Engine<K> {
     }
 }
 
-
 /// A message the patch wrote as Pd atoms, as OSC (floats stay float32, as a
 /// Pd sender's would be).
 fn local_message(address: &str, args: &[ForwardAtom]) -> rosc::OscMessage {

@@ -2,14 +2,24 @@
 //! as a line (offset + drift) through the lower envelope of one reading per
 //! DSP tick, and steps of that offset found and applied within ~0.2 s.
 //!
+//! The algorithm, on one screen (the argument and the measurements: docs/clock.md):
+//! 1. Every reading: `offset = mono − logical`. Readings inside Pd's bursts are
+//!    late, never early, so only each 0.5 s window's earliest one becomes a
+//!    *point* (AOO's dejitter stage does the same job).
+//! 2. The line: least squares through the last 32 points, one rate for all and
+//!    an intercept per *segment* (`fit`/`solve`, as Ableton Link fits its
+//!    offsets), a ridge prior pulling a short line's rate towards 1, points far
+//!    above a line they cannot tilt left out (a window with no on-time reading).
+//! 3. Steps (`watch_for_step`): every 40 ms window's earliest reading against the
+//!    line; 4 windows in a row > 1 ms above (longer than a stall's catch-up) or 2
+//!    > 0.25 ms below (lateness cannot make that) is a step, applied at once.
+//! 4. Sound is lost in whole Pd ticks, so a step that lands on whole ticks from
+//!    the line before it is *tied*: same segment, shifted by exactly that; any
+//!    other step (DSP restarted) starts a new segment (`tie`, `check_tie`).
+//!
 //! After Adriaensen, "Using a DLL to filter time" (LAC 2005) and
-//! SuperCollider's SC_TimeDLL.hpp, with two changes for Pd (why, measured:
-//! docs/clock.md): readings taken inside Pd's bursts are late, never early, so
-//! the filter keeps each window's earliest reading (as AOO's dejitter stage
-//! does) and fits a least-squares line through them (as Ableton Link does);
-//! and the offset jumps at an xrun, a stall longer than Pd's buffer or a DSP
-//! restart, which a loop would smear over its time constant (13 s), so jumps
-//! are detected on short-window minima and applied at once, keeping the rate.
+//! SuperCollider's SC_TimeDLL.hpp, changed for Pd: a loop settles on the
+//! *mean* lateness and smears a step over its time constant (13 s).
 //! The wall clock is not filtered at all: `Clock` adds the exact
 //! `wall − mono` difference, so an NTP step or slew needs no detection.
 //! All storage is fixed: no allocation, callable from perform.
