@@ -1,7 +1,7 @@
 //! Replays a real clock trace (recorded with `--features clock-trace`, see
 //! src/pd/clock_trace.rs) through the clock filter, for tuning it on real
 //! readings: `FSYNC_REPLAY=/tmp/trace/t.123 cargo test --release --test clock_replay -- --ignored --nocapture`
-//! writes `<trace>.replay` (or `$FSYNC_REPLAY_OUT`): per tick `logical_ms mono_s estimated_mono_s step_ms`.
+//! writes `<trace>.replay` (or `$FSYNC_REPLAY_OUT`): per tick `logical_ms mono_s estimated_mono_s step_ms lost_ms`.
 
 use fsync::core::time::clock_filter::{ClockFilter, ClockFilterConfig, Update};
 use std::io::Write;
@@ -20,6 +20,11 @@ fn replay_a_recorded_trace() {
         let update = filter.update(logical_ms, mono_s);
         let step = if let Update::Step { step_ms } = update { step_ms } else { 0.0 };
         let est = filter.mono_of_logical(logical_ms).unwrap_or(f64::NAN);
-        writeln!(out, "{logical_ms:.6} {mono_s:.9} {est:.9} {step:.6}").unwrap();
+        // What event mapping adds to the line right now (a loss seen before its step is confirmed), ms.
+        let lost = filter
+            .logical_of_mono(mono_s)
+            .and_then(|l| filter.mono_of_logical(l))
+            .map_or(0.0, |m| (mono_s - m) * 1000.0);
+        writeln!(out, "{logical_ms:.6} {mono_s:.9} {est:.9} {step:.6} {lost:.6}").unwrap();
     }
 }

@@ -16,6 +16,9 @@
 //! 4. Sound is lost in whole Pd ticks, so a step that lands on whole ticks from
 //!    the line before it is *tied*: same segment, shifted by exactly that; any
 //!    other step (DSP restarted) starts a new segment (`tie`, `check_tie`).
+//! 5. While a big rise is being confirmed, readings taken after Pd waited for
+//!    the card that are still > 10 ms late are lost sound: timetags are mapped
+//!    with it at once (`watch_for_loss`, mapping only).
 //!
 //! After Adriaensen, "Using a DLL to filter time" (LAC 2005) and
 //! SuperCollider's SC_TimeDLL.hpp, changed for Pd: a loop settles on the
@@ -53,6 +56,11 @@ pub struct ClockFilterConfig {
     /// …and confirmed by this many short windows in a row: longer than the
     /// catch-up burst after a stall, whose readings are all late.
     pub rise_windows: usize,
+    /// Readings this much (ms) above the line, each taken after Pd waited for the
+    /// card (so not part of a catch-up burst), `lost_readings` in a row: sound was
+    /// lost. Events are mapped with that loss at once while the step is confirmed.
+    pub lost_ms: f64,
+    pub lost_readings: usize,
     /// A reading earlier than the line by more than this (ms) cannot come from
     /// lateness: a fall, confirmed by `fall_windows` short windows.
     pub fall_ms: f64,
@@ -88,6 +96,8 @@ impl Default for ClockFilterConfig {
             short_window_ms: 40.0,
             rise_ms: 1.0,
             rise_windows: 4,
+            lost_ms: 10.0,
+            lost_readings: 3,
             fall_ms: 0.25,
             fall_windows: 2,
             max_drift: 0.002,
@@ -187,6 +197,13 @@ pub struct ClockFilter {
     tick_ms: f64,
     /// DSP was off since the last point: the next step's phase is arbitrary, not whole ticks.
     dsp_restarted: bool,
+    /// The monotonic clock (ms, relative) at the latest reading.
+    last_mono: f64,
+    /// Sound lost while its step is being confirmed (ms): the earliest of the
+    /// readings that showed it, and how many in a row did; used for mapping only.
+    lost: Option<f64>,
+    lost_min: f64,
+    lost_run: usize,
     /// Points of the current segment in the line (0 just after a step).
     segment_points: usize,
     steps: u32,
@@ -220,6 +237,10 @@ impl ClockFilter {
             left: None,
             tick_ms: 0.0,
             dsp_restarted: false,
+            last_mono: 0.0,
+            lost: None,
+            lost_min: f64::INFINITY,
+            lost_run: 0,
             segment_points: 0,
             steps: 0,
             last_step_ms: 0.0,
@@ -258,6 +279,10 @@ impl ClockFilter {
         }
         self.last_logical = logical;
         let residual = offset - self.predict(logical);
+        // Pd waited for the card before this reading: it is not catching up.
+        let waited = offset + logical - self.last_mono >= 1.0;
+        self.last_mono = offset + logical;
+        self.watch_for_loss(residual, waited);
         // Before the first point the earliest reading so far is the line: a fall
         // just lowers it; a rise is found once there is a line.
         if self.count > 0
@@ -299,6 +324,34 @@ impl ClockFilter {
             self.dsp_restarted = false;
         }
         Update::Ok
+    }
+
+    /// A long stall shows at once: Pd, caught up and waiting for the card again,
+    /// still reads the clock far later than the line. Confirming the step takes
+    /// ~0.16 s, and an event due meanwhile would be mapped with the old line and
+    /// found late when the step comes (live, 50 ms after a 400 ms stall: played
+    /// 91 ms late); so mapping uses the loss already (`logical_of_mono`).
+    fn watch_for_loss(&mut self, residual: f64, waited: bool) {
+        if !self.is_settled() {
+            return;
+        }
+        if residual <= self.config.lost_ms {
+            self.lost_run = 0;
+            self.lost_min = f64::INFINITY;
+            if self.lost.take().is_some() {
+                self.generation += 1;
+            }
+            return;
+        }
+        // (Every reading's: the first of a burst, after the wait, is its latest.)
+        self.lost_min = self.lost_min.min(residual);
+        if waited {
+            self.lost_run += 1;
+        }
+        if self.lost_run >= self.config.lost_readings && self.lost.is_none_or(|l| self.lost_min < l - 0.02) {
+            self.lost = Some(self.lost_min);
+            self.generation += 1;
+        }
     }
 
     /// Steps: short-window minima off the line to one side, window after window.
@@ -375,6 +428,7 @@ impl ClockFilter {
         self.window_start = logical;
         self.run = None;
         let applied = self.intercept - before;
+        (self.lost, self.lost_min, self.lost_run) = (None, f64::INFINITY, 0);
         if self.is_settled() {
             self.steps += 1;
             self.last_step_ms = applied;
@@ -537,8 +591,9 @@ impl ClockFilter {
     pub fn logical_of_mono(&self, mono_s: f64) -> Option<f64> {
         let (l0, m0) = self.origin?;
         let mono = (mono_s - m0) * 1000.0;
+        let intercept = self.intercept + self.lost.unwrap_or(0.0);
         // mono = l + intercept + drift·l  ⇒  l = (mono − intercept) / (1 + drift)
-        Some((mono - self.intercept) / (1.0 + self.drift) + l0)
+        Some((mono - intercept) / (1.0 + self.drift) + l0)
     }
 
     /// The monotonic clock (s) at logical time `logical_ms`.

@@ -419,3 +419,40 @@ fn a_step_off_whole_ticks_is_not_kept_on_them() {
         assert_within_three_samples(&format!("step 3 ticks {off_ms:+} ms, from {from_s} s"), result);
     }
 }
+
+/// Right after a long stall, before its step is confirmed (~0.16 s): Pd, caught up
+/// and waiting for the card again, reads the clock far later than the line, so
+/// events are mapped with the loss at once. Before, an event due 50 ms after a
+/// 400 ms stall was mapped with the old line and found 91 ms late when the step came.
+#[test]
+fn events_due_right_after_a_long_stall_map_with_the_loss() {
+    for stall in [150.0, 400.0] {
+        let (mut sim, mut f) = settled(47, 50e-6);
+        sim.stall(stall);
+        let end = sim.blocked_until_ms;
+        let mut checked = vec![];
+        for after in [30.0, 60.0, 100.0] {
+            while sim.now_mono_ms() < end + after {
+                sim.run(&mut f, TICK_MS);
+            }
+            checked.push((after, sim.errors(&f).0));
+        }
+        println!("stall {stall} ms: mapping error (ms) at ms after its end: {checked:?}");
+        assert!(checked.iter().all(|(_, e)| e.abs() < 0.5), "stall {stall}: {checked:?}");
+    }
+}
+
+/// A burst of late readings inside Pd's buffer (nothing lost: Pd catches up)
+/// does not move the mapping.
+#[test]
+fn a_stall_inside_the_buffer_is_no_loss() {
+    let (mut sim, mut f) = settled(49, 50e-6);
+    sim.stall(12.0);
+    let end = sim.blocked_until_ms;
+    let mut worst = 0.0f64;
+    while sim.now_mono_ms() < end + 200.0 {
+        sim.run(&mut f, TICK_MS);
+        worst = worst.max(sim.errors(&f).0.abs());
+    }
+    assert!(worst < THREE_SAMPLES_MS, "worst {worst} ms");
+}
