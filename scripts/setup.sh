@@ -21,7 +21,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if ! command -v cargo >/dev/null; then
-  echo "setup: cargo not found. fsync~ needs Rust >= 1.85 (edition 2024): install it with rustup." >&2
+  echo "setup: cargo not found. fsync~ needs Rust >= 1.88 (edition 2024, let chains): install it with rustup." >&2
   exit 1
 fi
 
