@@ -7,7 +7,7 @@ use crate::core::time::units::WallSeconds;
 use std::cell::RefCell;
 
 /// A value only Pd's scheduler touches.
-struct PdOnly<T>(T);
+pub(super) struct PdOnly<T>(pub(super) T);
 
 // SAFETY: Pd calls externals (methods, clocks, perform) one at a time: from its
 // one scheduler thread, or under its global lock (sys_lock) when audio runs in

@@ -4,6 +4,7 @@
 //! offline on real readings (tests/clock_replay.rs). Buffered: one write per
 //! 1024 ticks, which makes that one reading late, never early.
 
+use super::clock::PdOnly;
 use std::cell::RefCell;
 use std::io::Write;
 
@@ -11,10 +12,6 @@ struct Trace {
     rows: Vec<(f64, f64, f64)>,
     file: Option<std::fs::File>,
 }
-
-struct PdOnly<T>(T);
-// SAFETY: as src/pd/clock.rs: only Pd's scheduler (or under Pd's lock) calls perform.
-unsafe impl<T> Sync for PdOnly<T> {}
 
 static TRACE: PdOnly<RefCell<Option<Trace>>> = PdOnly(RefCell::new(None));
 
