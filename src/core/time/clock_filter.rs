@@ -491,25 +491,20 @@ impl ClockFilter {
     /// came on time (the machine busy throughout) is late, never early, and would
     /// tilt a young line by several samples.
     fn fit(&mut self) {
-        let mut used = [true; MAX_WINDOWS];
         let Some(first) = self.robust_line() else { return };
-        let mut late = [0.0f64; MAX_WINDOWS];
-        for (i, p) in self.points[..self.count].iter().enumerate() {
-            late[i] = (p.offset - p.shift - first.offset_at(p)).abs();
+        let points = &self.points[..self.count];
+        // How far each point sits above the robust line (ms; below: negative).
+        let mut above = [0.0f64; MAX_WINDOWS];
+        for (a, p) in above.iter_mut().zip(points) {
+            *a = p.offset - p.shift - first.offset_at(p);
         }
-        late[..self.count].sort_unstable_by(f64::total_cmp);
+        let mut distance = above.map(f64::abs);
+        distance[..self.count].sort_unstable_by(f64::total_cmp);
         // (the lower median: of four points one may be the outlier)
-        let spread = late[(self.count - 1) / 2];
+        let spread = distance[(self.count - 1) / 2];
         let limit = (self.config.outlier_spreads * spread).max(self.config.outlier_floor_ms);
-        let mut dropped = false;
-        for (i, p) in self.points[..self.count].iter().enumerate() {
-            if p.offset - p.shift - first.offset_at(p) > limit {
-                used[i] = false;
-                dropped = true;
-            }
-        }
+        let used = above.map(|a| a <= limit);
         let Some(line) = self.solve(&used) else { return };
-        let _ = dropped;
         self.drift = line.drift;
         if let Some(intercept) = line.intercept(self.segment) {
             self.intercept = intercept + self.shift;
