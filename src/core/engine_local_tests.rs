@@ -2,32 +2,18 @@
 //! (sub-block exact at the message's logical time), checked arguments, the
 //! queue's limits; a bad one changes nothing.
 
+use super::tests::{SR, atoms, intern, onset, render_blocks, store};
 use super::*;
 use crate::core::input::address_map::{MapEntry, MatchArg};
-use crate::core::play::samples::VecStore;
 use crate::core::report::Report;
 use crate::core::settings::{ClockMode, LatePolicy, Settings};
 use crate::core::time::clock::Clock;
 use crate::core::time::units::{LogicalMs, WallSeconds};
-use rosc::{OscMessage, OscPacket, OscType, encoder};
-
-const SR: f64 = 48000.0;
-
-fn ramp(n: usize) -> Vec<f32> {
-    (1..=n).map(|i| i as f32).collect()
-}
-
-fn store() -> VecStore {
-    VecStore::with_arrays(vec![("src", ramp(1000))])
-}
+use rosc::{OscMessage, OscPacket, OscType};
 
 fn logical() -> Engine<&'static str> {
     let settings = Settings { clock: ClockMode::Logical, late: LatePolicy::JoinOrPlay, ..Settings::default() };
     Engine::new(settings, SR, 0.0)
-}
-
-fn intern(s: &str) -> &'static str {
-    Box::leak(s.to_string().into_boxed_str())
 }
 
 fn words(text: &str) -> Vec<ForwardAtom> {
@@ -46,8 +32,7 @@ enum Input {
 fn handle(e: &mut Engine<&'static str>, input: &Input, now_ms: f64) -> Vec<Output<&'static str>> {
     match input {
         Input::Bare(m) => {
-            let bytes = encoder::encode(&OscPacket::Message(m.clone())).unwrap();
-            let atoms: Vec<Atom> = bytes.into_iter().map(|b| Atom::Float(b as f32)).collect();
+            let atoms = atoms(&OscPacket::Message(m.clone()));
             e.handle_packet(&atoms, LogicalMs(now_ms), WallSeconds(0.0), &Clock::default(), &mut intern)
         }
         Input::Play(text) => e.play_now(&words(text), LogicalMs(now_ms), &mut intern),
@@ -57,24 +42,7 @@ fn handle(e: &mut Engine<&'static str>, input: &Input, now_ms: f64) -> Vec<Outpu
 
 /// Blocks of 64 from logical 0; each input handled at its time before the block holding it.
 fn run(e: &mut Engine<&'static str>, total: usize, inputs: &[(f64, Input)]) -> (Vec<f32>, Vec<Output<&'static str>>) {
-    let n = 64;
-    let mut out = vec![0.0; total];
-    let mut outputs = Vec::new();
-    let mut next = 0;
-    for block in 0..total / n {
-        let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
-        while next < inputs.len() && inputs[next].0 < end_ms {
-            outputs.extend(handle(e, &inputs[next].1, inputs[next].0));
-            next += 1;
-        }
-        e.render(LogicalMs(end_ms), &Clock::default(), &store(), &mut [&mut out[block * n..(block + 1) * n]]);
-        outputs.extend(e.take_reports().0.into_iter().map(Output::Report));
-    }
-    (out, outputs)
-}
-
-fn onset(out: &[f32]) -> Option<usize> {
-    out.iter().position(|&x| x != 0.0)
+    render_blocks(e, &store(), 64, total, inputs, handle)
 }
 
 #[test]

@@ -11,13 +11,13 @@ use crate::core::time::units::{LogicalMs, WallSeconds};
 use proptest::prelude::*;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType, encoder};
 
-const SR: f64 = 48000.0;
+pub(super) const SR: f64 = 48000.0;
 
-fn ramp(n: usize) -> Vec<f32> {
+pub(super) fn ramp(n: usize) -> Vec<f32> {
     (1..=n).map(|i| i as f32).collect()
 }
 
-fn store() -> VecStore {
+pub(super) fn store() -> VecStore {
     VecStore::with_arrays(vec![("src", ramp(1000)), ("other", vec![0.5; 100])])
 }
 
@@ -26,7 +26,7 @@ fn logical(late: LatePolicy) -> Engine<&'static str> {
     Engine::new(settings, SR, 0.0)
 }
 
-fn intern(s: &str) -> &'static str {
+pub(super) fn intern(s: &str) -> &'static str {
     Box::leak(s.to_string().into_boxed_str())
 }
 
@@ -41,7 +41,7 @@ fn at_seconds(s: f64, content: Vec<OscPacket>) -> OscPacket {
     OscPacket::Bundle(OscBundle { timetag: OscTime { seconds: t.seconds, fractional: t.fraction }, content })
 }
 
-fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
+pub(super) fn atoms(p: &OscPacket) -> Vec<Atom<'static>> {
     encoder::encode(p).unwrap().into_iter().map(|b| Atom::Float(b as f32)).collect()
 }
 
@@ -60,13 +60,26 @@ fn run(
     mut packets: Vec<(f64, OscPacket)>,
 ) -> (Vec<f32>, Vec<Output<&'static str>>) {
     packets.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+    render_blocks(e, s, n, total, &packets, send)
+}
+
+/// Renders blocks of `n` from logical 0 until `total` samples; each input (in
+/// time order) is handed to `deliver` at its time, before the block holding it.
+pub(super) fn render_blocks<T>(
+    e: &mut Engine<&'static str>,
+    s: &VecStore,
+    n: usize,
+    total: usize,
+    inputs: &[(f64, T)],
+    mut deliver: impl FnMut(&mut Engine<&'static str>, &T, f64) -> Vec<Output<&'static str>>,
+) -> (Vec<f32>, Vec<Output<&'static str>>) {
     let mut out = vec![0.0; total];
     let mut outputs = Vec::new();
     let mut next = 0;
     for block in 0..total / n {
         let end_ms = ((block + 1) * n) as f64 * 1000.0 / SR;
-        while next < packets.len() && packets[next].0 < end_ms {
-            outputs.extend(send(e, &packets[next].1, packets[next].0));
+        while next < inputs.len() && inputs[next].0 < end_ms {
+            outputs.extend(deliver(e, &inputs[next].1, inputs[next].0));
             next += 1;
         }
         e.render(LogicalMs(end_ms), &Clock::default(), s, &mut [&mut out[block * n..(block + 1) * n]]);
@@ -75,7 +88,7 @@ fn run(
     (out, outputs)
 }
 
-fn onset(out: &[f32]) -> Option<usize> {
+pub(super) fn onset(out: &[f32]) -> Option<usize> {
     out.iter().position(|&x| x != 0.0)
 }
 
