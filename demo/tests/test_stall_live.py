@@ -51,8 +51,10 @@ def test_every_event_after_a_stall_is_within_3_samples(tmp_path, ms):
 
     # The fault really happened: site B's own [realtime] timed the loop, and it ran on
     # Pd's main thread (the scheduler), which therefore did nothing else meanwhile.
+    # (The printing [realtime] is reset a few µs after the one the loop checks, and Pd
+    # prints 6 digits: "end 39.999" after a 40 ms loop was seen once in CI.)
     ends = [float(line.split()[-1]) for line in log["pd_lines"] if line.startswith("stall: end ")]
-    assert ends and ends[0] >= ms, log["pd_lines"]
+    assert ends and ends[0] >= ms - 0.01, log["pd_lines"]
     assert log["main_thread_cpu_ms"] >= 0.5 * ms, log  # loose: the OS may preempt it on a busy machine
 
     assert_settled_within_tolerance(result, f"a {ms} ms stall")
